@@ -1,0 +1,53 @@
+# Shaobao (哨报). `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+JARS_STAMP := .cache/kafka/libs/.complete
+export SHAOBAO_STATE_DIR ?= $(CURDIR)/.state
+
+# Debian packages each target needs, by the command that proves them present.
+RUN_DEBS := java:openjdk-17-jre-headless mvn:maven pg_ctlcluster:postgresql
+TEST_DEBS := $(RUN_DEBS) chromium:chromium docker-compose:docker-compose kcat:kcat promtool:prometheus
+
+.PHONY: help run test check bench clean deps deps-test unit integration e2e
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: deps ## install what is missing, start Kafka, PostgreSQL, worker, control room, simulator
+	@$(PY) -m shaobao.cli run
+
+test: deps-test check ## the same set-up, then the whole suite against the real broker and database
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+check: $(VENV_STAMP) ## ruff and mypy --strict
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy .
+
+bench: deps ## measure throughput and latency; writes BENCHMARKS.md and bench/results.json
+	$(PY) -m bench.pipeline
+
+clean: ## stop local services and remove all local state (not the downloaded jars)
+	-@[ -x $(PY) ] && $(PY) -m infra.local down
+	rm -rf .state
+
+deps: $(VENV_STAMP) $(JARS_STAMP) debs-run
+deps-test: $(VENV_STAMP) $(JARS_STAMP) debs-test
+
+$(VENV_STAMP): pyproject.toml
+	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
+	@[ -x $(PY) ] || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@rm -f .venv/.installed-* && touch $@
+
+$(JARS_STAMP): infra/kafka/pom.xml $(VENV_STAMP)
+	$(PY) -c "from infra.local.kafka import ensure_kafka_jars; ensure_kafka_jars()"
+
+.PHONY: debs-run debs-test
+debs-run:
+	@scripts/ensure-debs $(RUN_DEBS)
+debs-test:
+	@scripts/ensure-debs $(TEST_DEBS)

@@ -1,0 +1,47 @@
+"""Masking what leaves the hotline: units, alerts and feeds see no full caller identity."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from schemas.appeal import Caller
+
+
+def mask_phone(phone: str) -> str:
+    """`13807311234` → `138****1234`; numbers shorter than a mobile keep only their last two digits."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+    if len(digits) >= 11:
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) >= 3:
+        return "*" * (len(digits) - 2) + digits[-2:]
+    return "*" * len(digits)
+
+
+def mask_name(name: str) -> str:
+    """Keep the family name and an honorific: `刘先生` stays, `刘德华` → `刘**`."""
+    name = name.strip()
+    if not name:
+        return name
+    if name.endswith(("先生", "女士", "小姐", "师傅", "老师", "阿姨", "大爷")):
+        return name[0] + name[-2:] if len(name) > 3 else name
+    return name[0] + "*" * (len(name) - 1)
+
+
+def masked_caller(caller: Caller, appeal_type: str) -> Caller | None:
+    """The caller as units may see them; None for reports (举报), whose reporter stays secret."""
+    if appeal_type == "report":
+        return None
+    return Caller(
+        name=mask_name(caller.name) if caller.name else None,
+        phone=mask_phone(caller.phone) if caller.phone else None,
+    )
+
+
+def scrub_phone_numbers(text: str) -> str:
+    """Mask any mobile number written inside free text (citizens often type theirs)."""
+    normalized = unicodedata.normalize("NFKC", text)
+    return re.sub(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)", r"\1****\3", normalized)
+
+
+__all__ = ["mask_name", "mask_phone", "masked_caller", "scrub_phone_numbers"]

@@ -1,0 +1,78 @@
+"""The explanation a person reads: which words, places and rules decided the triage, in Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.jurisdiction import Jurisdiction
+from domain.triage.matching import Score
+from domain.triage.places import TownFinding
+from domain.triage.urgency import UrgencyFinding
+
+_TYPE_NAMES = {
+    "consult": "咨询",
+    "help": "求助",
+    "complaint": "投诉",
+    "report": "举报",
+    "suggestion": "建议",
+    "praise": "表扬",
+}
+_URGENCY_NAMES = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
+_RESOLUTION_NAMES = {
+    "address": "地址栏",
+    "text": "诉求内容",
+    "landmark": "地标",
+    "place": "村（社区）",
+    "town_name": "镇街名称",
+    "coordinates": "定位坐标",
+}
+
+
+def _words(hits: Sequence[str], limit: int = 6) -> str:
+    return "、".join(f"“{hit}”" for hit in hits[:limit])
+
+
+def category_line(jurisdiction: Jurisdiction, best: Score, runner_up: Score | None) -> str:
+    """Why this category: its words, and the closest other category when it was close."""
+    name = jurisdiction.category_by_code[best.label].name
+    line = f"分类：{name}（{best.label}），命中{_words(best.hits) or '无关键词'}，得分{best.value:g}"
+    if runner_up is not None and runner_up.value > 0:
+        other = jurisdiction.category_by_code[runner_up.label].name
+        line += f"；其次为{other}（{runner_up.value:g}分）"
+    return line
+
+
+def type_line(appeal_type: Score) -> str:
+    """Why this appeal type: its words, or the category's usual type when none were said."""
+    name = _TYPE_NAMES.get(appeal_type.label, appeal_type.label)
+    if appeal_type.hits:
+        return f"诉求类型：{name}，命中{_words(appeal_type.hits)}"
+    return f"诉求类型：{name}（未见明确表述，按该分类常见类型）"
+
+
+def town_line(jurisdiction: Jurisdiction, finding: TownFinding) -> str:
+    """Where, and how we know; or why the town stays unknown."""
+    if finding.town is not None:
+        town = jurisdiction.unit_name(finding.town)
+        how = _RESOLUTION_NAMES.get(finding.resolution, finding.resolution)
+        return f"属地：{town}，依据{how}中的{_words(finding.evidence)}"
+    if finding.resolution == "ambiguous":
+        towns = "、".join(jurisdiction.unit_name(code) for code in finding.candidates)
+        return f"属地未定：{_words(finding.evidence)}同时属于{towns}，文中没有可区分的信息"
+    return "属地未定：地址和内容中没有可识别的镇街、村（社区）或地标"
+
+
+def urgency_line(finding: UrgencyFinding) -> str:
+    """The urgency and the danger signs that raised it."""
+    name = _URGENCY_NAMES[finding.urgency]
+    if finding.signs:
+        return f"紧急程度：{name}，依据{_words(finding.signs)}"
+    return f"紧急程度：{name}（分类默认）"
+
+
+def route_line(jurisdiction: Jurisdiction, lead: str, co: Sequence[str]) -> str:
+    """The units the routing table names."""
+    line = f"派单：{jurisdiction.unit_name(lead)}牵头"
+    if co:
+        line += "，" + "、".join(jurisdiction.unit_name(code) for code in co) + "协办"
+    return line + "（按路由表）"

@@ -1,0 +1,147 @@
+"""The triage lexicon: words, rules and place aliases kept as data.
+
+A city tunes triage by editing its lexicon file, not the code. This module
+only validates an already-parsed mapping (reading the file is the shell's job).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.jurisdiction import Jurisdiction
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _weighted(value: object) -> object:
+    """Accept `[词, 词]` (weight 1 each) as well as `{词: 权重}`."""
+    if isinstance(value, list):
+        return {str(word): 1.0 for word in value}
+    return value
+
+
+class Rule(_Frozen):
+    """A combination of words: fires when every group has at least one of its words present.
+
+    `none` words veto the rule, so a rule can say "停水 for two days, unless 已恢复".
+    """
+
+    groups: tuple[tuple[str, ...], ...]
+    none: tuple[str, ...] = ()
+    weight: float = 1.0
+    note: str = ""
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _single_words_are_groups(cls, value: object) -> object:
+        # `[[停水, 停电], 两天]` reads naturally; a bare word is a group of one.
+        if isinstance(value, list):
+            return [item if isinstance(item, list) else [item] for item in value]
+        return value
+
+    @model_validator(mode="after")
+    def _has_words(self) -> Rule:
+        if not self.groups or not all(self.groups):
+            raise ValueError("a rule needs groups of words, none of them empty")
+        return self
+
+
+class Cues(_Frozen):
+    """Weighted words and combination rules that point at one label."""
+
+    words: dict[str, float] = Field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    facts_only: bool = False
+
+    _words = field_validator("words", mode="before")(_weighted)
+
+
+class CategoryCues(Cues):
+    """A category's cues, and the appeal type citizens usually mean when they raise it."""
+
+    usual_type: str | None = None
+
+
+class UrgencySigns(_Frozen):
+    """Signs of danger now (emergency) and of risk or hardship (urgent)."""
+
+    emergency: Cues = Field(default_factory=Cues)
+    urgent: Cues = Field(default_factory=Cues)
+
+
+class InstantRules(_Frozen):
+    """When the hotline answers on line (即办) instead of dispatching.
+
+    `always_types` (praise) never ask a unit to act; `no_action_types` are
+    instant when the caller says no action is needed; an `instant` category
+    (policy consultation) is instant unless the text asks for action.
+    """
+
+    always_types: tuple[str, ...] = ("praise",)
+    no_action_types: tuple[str, ...] = ("suggestion", "consult")
+    no_action: Cues = Field(default_factory=Cues)
+    asks_action: Cues = Field(default_factory=Cues)
+
+
+class Thresholds(_Frozen):
+    """Scores below which triage hands the appeal to a person (manual) with its suggestion."""
+
+    category_min_score: float = 2.0
+    confidence_floor: float = 0.55
+    urgency_min_score: float = 2.0
+    type_min_score: float = 1.0
+    usual_type_bonus: float = 1.5
+    action_min_score: float = 1.0
+
+
+class Lexicon(_Frozen):
+    """The parsed lexicon: cues per category, appeal type and urgency, and place aliases."""
+
+    version: str = "unversioned"
+    categories: dict[str, CategoryCues]
+    appeal_types: dict[str, Cues]
+    default_appeal_type: str = "help"
+    urgency: UrgencySigns = Field(default_factory=UrgencySigns)
+    instant: InstantRules = Field(default_factory=InstantRules)
+    hedges: tuple[str, ...] = ()
+    hedge_suffixes: tuple[str, ...] = ()
+    place_aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    place_noise: tuple[str, ...] = ()
+    place_stem_suffixes: tuple[str, ...] = ()
+    place_stem_followers: tuple[str, ...] = ()
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+    def check_against(self, jurisdiction: Jurisdiction) -> None:
+        """Raise ValueError when the lexicon names categories or towns the jurisdiction lacks."""
+        unknown = set(self.categories) - set(jurisdiction.category_by_code)
+        if unknown:
+            raise ValueError(f"lexicon names unknown categories {sorted(unknown)}")
+        towns = set(self.place_aliases) - set(jurisdiction.town_by_code)
+        if towns:
+            raise ValueError(f"lexicon place_aliases name unknown towns {sorted(towns)}")
+        types = {t.code for t in jurisdiction.appeal_types}
+        named = {
+            *self.appeal_types,
+            self.default_appeal_type,
+            *self.instant.always_types,
+            *self.instant.no_action_types,
+            *(c.usual_type for c in self.categories.values() if c.usual_type),
+        }
+        if not named <= types:
+            raise ValueError(f"lexicon names unknown appeal types {sorted(named - types)}")
+
+
+class LexiconError(ValueError):
+    """The lexicon file is not valid; the message lists every problem."""
+
+
+def parse_lexicon(data: object) -> Lexicon:
+    """Validate a parsed lexicon mapping (from `yaml.safe_load`); raises `LexiconError`."""
+    if not isinstance(data, dict):
+        raise LexiconError("a lexicon file must hold a mapping at its top level")
+    try:
+        return Lexicon.model_validate(data)
+    except ValidationError as error:
+        raise LexiconError(f"invalid lexicon:\n{error}") from error

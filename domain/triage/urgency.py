@@ -1,0 +1,55 @@
+"""Urgency: the category's default, raised by signs of danger or hardship in the text.
+
+`emergency` is kept for appeals handed to 110/119/120; danger signs in any
+other category raise it to `urgent`, so no danger is left at `normal`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.jurisdiction import Category, Urgency
+from domain.triage.lexicon import Lexicon
+from domain.triage.matching import CueMatcher, HedgeDetector
+
+_RANK: dict[Urgency, int] = {"normal": 0, "urgent": 1, "emergency": 2}
+
+
+@dataclass(frozen=True)
+class UrgencyFinding:
+    """The urgency, the signs that raised it (empty when it is the category default)."""
+
+    urgency: Urgency
+    signs: tuple[str, ...]
+    danger_now: bool
+
+
+class UrgencyAssessor:
+    """Raises a category's default urgency on danger signs, never lowers it."""
+
+    def __init__(self, lexicon: Lexicon, hedges: HedgeDetector) -> None:
+        self._emergency = CueMatcher("emergency", lexicon.urgency.emergency, hedges)
+        self._urgent = CueMatcher("urgent", lexicon.urgency.urgent, hedges)
+        self._min_score = lexicon.thresholds.urgency_min_score
+
+    def danger_now(self, text: str) -> tuple[bool, tuple[str, ...]]:
+        """Whether the text shows danger to life or property right now, and the signs."""
+        score = self._emergency.score(text)
+        return score.value >= self._min_score, score.hits
+
+    def assess(self, text: str, category: Category) -> UrgencyFinding:
+        """The urgency for this text in this category, with its reasons."""
+        default = category.urgency
+        danger, danger_signs = self.danger_now(text)
+        if category.transfer is not None:
+            return UrgencyFinding("emergency", danger_signs, danger)
+        if danger:
+            return UrgencyFinding(_max(default, "urgent"), danger_signs, True)
+        risk = self._urgent.score(text)
+        if risk.value >= self._min_score and _RANK[default] < _RANK["urgent"]:
+            return UrgencyFinding("urgent", risk.hits, False)
+        return UrgencyFinding(default, (), False)
+
+
+def _max(a: Urgency, b: Urgency) -> Urgency:
+    return a if _RANK[a] >= _RANK[b] else b

@@ -1,0 +1,443 @@
+"""A single-node KRaft Apache Kafka broker that the project starts itself.
+
+No tarball and no Docker: Maven fetches the broker's jars once (infra/kafka/pom.xml),
+and `LocalKafka` runs `kafka.Kafka` from them with a configuration it writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POM = REPO_ROOT / "infra" / "kafka" / "pom.xml"
+LOG4J_CONFIG = REPO_ROOT / "infra" / "kafka" / "log4j.properties"
+DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "kafka"
+
+NODE_ID = 1
+# Kafka's defaults for the JVM (bin/kafka-run-class.sh), minus the heap, which the caller sizes.
+_JVM_PERFORMANCE_OPTS = (
+    "-server",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-XX:MaxInlineLevel=15",
+    "-Djava.awt.headless=true",
+)
+_LOG_ROTATE_BYTES = 10 * 1024 * 1024
+
+
+class LocalKafkaError(RuntimeError):
+    """The local broker could not be fetched, started or stopped."""
+
+
+def _say(message: str) -> None:
+    # Progress for a person at a terminal; stderr keeps stdout for the endpoints.
+    print(f"[local kafka] {message}", file=sys.stderr, flush=True)
+
+
+def ensure_kafka_jars(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
+    """Fetch the broker's jars into `cache_dir/libs` unless a previous fetch completed; return that dir.
+
+    The marker holds the pom's hash, so bumping the Kafka version in the pom fetches again
+    (into a fresh directory: two Kafka versions on one classpath would not start).
+    """
+    libs_dir = cache_dir / "libs"
+    marker = cache_dir / "libs.complete"
+    pom_hash = hashlib.sha256(POM.read_bytes()).hexdigest()
+    if marker.is_file() and marker.read_text().strip() == pom_hash and any(libs_dir.glob("kafka_*.jar")):
+        return libs_dir
+    require_java()
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise LocalKafkaError(
+            "Maven (mvn) is needed once to fetch the Kafka jars: apt-get install -y maven "
+            f"(or copy the jars of {POM} into {libs_dir} and write {marker})"
+        )
+    partial = cache_dir / "libs.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    _say(f"fetching the Kafka broker jars with Maven into {libs_dir} (once; a minute or two)…")
+    began = time.monotonic()
+    argv = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies"]
+    argv += [f"-DoutputDirectory={partial}", "-DincludeScope=runtime"]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()[-30:]
+        raise LocalKafkaError("mvn could not fetch the Kafka jars:\n" + "\n".join(output))
+    shutil.rmtree(libs_dir, ignore_errors=True)
+    partial.rename(libs_dir)
+    for archive in cache_dir.glob("kafka-*.jsa"):
+        archive.unlink()  # class archives of the jars just replaced
+    marker.write_text(pom_hash + "\n")
+    _say(f"fetched {len(list(libs_dir.glob('*.jar')))} jars in {time.monotonic() - began:.1f}s")
+    return libs_dir
+
+
+def require_java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise LocalKafkaError(
+            "a Java 17+ runtime is needed for Kafka: apt-get install -y openjdk-17-jre-headless"
+        )
+    return java
+
+
+def server_properties(
+    *, host: str, port: int, controller_port: int, log_dir: Path, partitions: int = 6
+) -> dict[str, str]:
+    """The broker's configuration: one node that is both broker and KRaft controller."""
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(NODE_ID),
+        "controller.quorum.voters": f"{NODE_ID}@{host}:{controller_port}",
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs": str(log_dir),
+        "num.partitions": str(partitions),
+        # One broker: internal topics cannot have more replicas than that.
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        # Fewer partitions than the default 50 make the first consumer group and the first
+        # transactional producer (Faust's exactly-once) come up in a fraction of the time.
+        "offsets.topic.num.partitions": "10",
+        "transaction.state.log.num.partitions": "10",
+        # Tests start groups all the time; the default 3 s delay would be paid on each.
+        "group.initial.rebalance.delay.ms": "0",
+        # Faust declares its topics (sources, changelogs, repartitions) through CreateTopics,
+        # so a typo'd topic name fails loudly instead of silently creating a new topic.
+        "auto.create.topics.enable": "false",
+    }
+
+
+class LocalKafka:
+    """One broker process whose state (config, data, log, pid) lives in `state_dir`.
+
+    The broker runs in its own session (so its own process group): a Ctrl-C meant for
+    the command that started it does not reach it, and `stop()` shuts it down in order.
+    The pid file lets a later process (`python -m infra.local down`) find and stop it.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        libs_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        controller_port: int = 9093,
+        heap: str = "512m",
+        log4j_config: Path = LOG4J_CONFIG,
+    ) -> None:
+        self.state_dir = state_dir
+        self.libs_dir = libs_dir
+        self.host = host
+        self.port = port
+        self.controller_port = controller_port
+        self.heap = heap
+        self.log4j_config = log4j_config
+        self.config_file = state_dir / "server.properties"
+        self.data_dir = state_dir / "data"
+        self.log_file = state_dir / "kafka.log"
+        self.pid_file = state_dir / "kafka.pid"
+        self.cluster_id_file = state_dir / "cluster.id"
+        self.started_at: datetime | None = None
+        self.startup_s: float | None = None
+        self._child: int | None = None
+        self._partial_archive = state_dir / "kafka.jsa.partial"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def __repr__(self) -> str:
+        return f"LocalKafka({self.bootstrap_servers}, state_dir={self.state_dir})"
+
+    def pid(self) -> int | None:
+        """The pid of this state dir's broker when it is alive, else None (a stale pid file is removed)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        if self._is_ours(pid) and _alive(pid):
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def is_running(self) -> bool:
+        """True when this state dir's broker is alive and answers on its port."""
+        return self.pid() is not None and NODE_ID in broker_node_ids(self.host, self.port)
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        """Format the storage on first use, start the broker and wait until it serves metadata."""
+        began = time.monotonic()
+        running = self.pid()
+        if running is not None:
+            raise LocalKafkaError(f"{self!r} is already running (pid {running}); see {self.log_file}")
+        for port in (self.port, self.controller_port):
+            if _listening(self.host, port):
+                raise LocalKafkaError(f"{self.host}:{port} is already taken by another process")
+        java = require_java()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        props = server_properties(
+            host=self.host, port=self.port, controller_port=self.controller_port, log_dir=self.data_dir
+        )
+        self.config_file.write_text("".join(f"{key}={value}\n" for key, value in props.items()))
+        if not (self.data_dir / "meta.properties").exists():
+            self._format_storage(java)
+        self._rotate_log()
+        argv = [
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            *_JVM_PERFORMANCE_OPTS,
+            *self._class_archive_opts(),
+        ]
+        argv += [f"-Dlog4j.configuration=file:{self.log4j_config}", "-cp", self._classpath()]
+        argv += ["kafka.Kafka", str(self.config_file)]
+        self._child = _spawn_in_own_session(argv, self.log_file)
+        self.pid_file.write_text(f"{self._child}\n")
+        self._wait_ready(self._child, began + timeout_s)
+        self.started_at = datetime.now(UTC)
+        self.startup_s = time.monotonic() - began
+        _say(f"Kafka ready on {self.bootstrap_servers} in {self.startup_s:.1f}s (pid {self._child})")
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """SIGTERM (controlled shutdown), then SIGKILL if the broker has not exited after `timeout_s`."""
+        pid = self.pid()
+        if pid is None:
+            return
+        _say(f"stopping Kafka (pid {pid})")
+        _signal_group(pid, signal.SIGTERM)
+        # A broker stuck in shutdown (e.g. waiting on a controller that is gone) would hang `down`.
+        if _wait_gone(pid, timeout_s):
+            self._keep_class_archive()
+        else:
+            _say(f"Kafka did not stop within {timeout_s:.0f}s; killing it")
+            _signal_group(pid, signal.SIGKILL)
+            # SIGKILL cannot be ignored; the wait only covers the kernel tearing the process down.
+            if not _wait_gone(pid, 10.0):
+                raise LocalKafkaError(f"Kafka (pid {pid}) survived SIGKILL")
+            self._partial_archive.unlink(missing_ok=True)  # the dump may have been cut short
+        self.pid_file.unlink(missing_ok=True)
+        self._child = None
+
+    def _format_storage(self, java: str) -> None:
+        if not self.cluster_id_file.exists():
+            # The tool logs to stdout too; the id is its last line.
+            cluster_id = self._storage_tool(java, "random-uuid").strip().splitlines()[-1]
+            if not re.fullmatch(r"[A-Za-z0-9_-]{22}", cluster_id):
+                raise LocalKafkaError(f"StorageTool random-uuid printed {cluster_id!r}, not a cluster id")
+            self.cluster_id_file.write_text(cluster_id + "\n")
+        cluster_id = self.cluster_id_file.read_text().strip()
+        _say(f"formatting Kafka storage in {self.data_dir} (cluster {cluster_id})")
+        self._storage_tool(java, "format", "-t", cluster_id, "-c", str(self.config_file))
+
+    def _class_archive_opts(self) -> list[str]:
+        """Class-data sharing for Kafka's own classes: warm starts take ~1.3 s instead of ~2.2 s.
+
+        The first start dumps the classes it loaded when the broker exits (into this state
+        dir, so two brokers never write one file); `stop()` publishes the dump next to the
+        jars, keyed by the JVM and the jar set, which an archive only matches exactly.
+        """
+        shared = self._shared_archive()
+        if shared.is_file():
+            return [f"-XX:SharedArchiveFile={shared}"]
+        self._partial_archive.unlink(missing_ok=True)
+        # The dump warns about every class it skips (old class-file versions); not news.
+        return [f"-XX:ArchiveClassesAtExit={self._partial_archive}", "-Xlog:cds=error"]
+
+    def _shared_archive(self) -> Path:
+        java_bin = Path(require_java()).resolve()
+        jars = sorted(jar.name for jar in self.libs_dir.glob("*.jar"))
+        key = hashlib.sha256(f"{java_bin}:{java_bin.stat().st_mtime_ns}:{jars}".encode()).hexdigest()
+        return self.libs_dir.parent / f"kafka-{key[:16]}.jsa"
+
+    def _keep_class_archive(self) -> None:
+        if not self._partial_archive.is_file():
+            return
+        shared = self._shared_archive()
+        if not shared.exists():
+            # Copy then rename: the state dir may be on another filesystem, and a reader
+            # must never see half an archive.
+            staging = shared.with_name(f"{shared.name}.{os.getpid()}")
+            shutil.copyfile(self._partial_archive, staging)
+            staging.replace(shared)
+        self._partial_archive.unlink()
+
+    def _storage_tool(self, java: str, *args: str) -> str:
+        argv = [java, f"-Dlog4j.configuration=file:{self.log4j_config}", "-cp", self._classpath()]
+        argv += ["kafka.tools.StorageTool", *args]
+        # A JVM that cannot start (bad classpath, no memory) should fail the command, not hang it.
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise LocalKafkaError(f"StorageTool {args[0]} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+    def _classpath(self) -> str:
+        # Listed in a fixed order rather than `libs/*` (directory order): a class archive
+        # records the classpath and is only used when it matches exactly.
+        jars = sorted(str(jar) for jar in self.libs_dir.glob("*.jar"))
+        if not any(Path(jar).name.startswith("kafka_") for jar in jars):
+            raise LocalKafkaError(f"no Kafka jars in {self.libs_dir}; call ensure_kafka_jars() first")
+        return os.pathsep.join(jars)
+
+    def _rotate_log(self) -> None:
+        if self.log_file.exists() and self.log_file.stat().st_size > _LOG_ROTATE_BYTES:
+            self.log_file.replace(self.log_file.with_suffix(".log.1"))
+
+    def _wait_ready(self, pid: int, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                self.pid_file.unlink(missing_ok=True)
+                raise LocalKafkaError(
+                    f"Kafka exited during start-up; {self.log_file} ends with:\n{self._tail()}"
+                )
+            if NODE_ID in broker_node_ids(self.host, self.port):
+                return
+            # The JVM takes a few seconds to load, recover its logs and unfence itself.
+            time.sleep(0.2)
+        self.stop(timeout_s=10.0)
+        raise LocalKafkaError(
+            f"Kafka did not answer on {self.bootstrap_servers} within the start timeout; "
+            f"{self.log_file} ends with:\n{self._tail()}"
+        )
+
+    def _tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def _is_ours(self, pid: int) -> bool:
+        """Guards against pid reuse: the process must be a broker started with this state dir's config."""
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return b"kafka.Kafka" in argv and os.fsencode(self.config_file) in argv
+
+
+def broker_node_ids(host: str, port: int, timeout_s: float = 2.0) -> set[int]:
+    """The node ids a broker reports in a Metadata response; empty when it does not answer (yet).
+
+    A plain Metadata v4 request (supported from Kafka 1.0 through 4.x) keeps this check
+    synchronous and free of client-library internals. A KRaft broker lists itself only
+    once it has caught up with the metadata log and been unfenced: ready to serve.
+    """
+    correlation_id = 1
+    client_id = b"shaobao-probe"
+    header = struct.pack(">hhih", 3, 4, correlation_id, len(client_id)) + client_id
+    body = struct.pack(">ib", 0, 0)  # no topics, allow_auto_topic_creation=false
+    request = header + body
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.sendall(struct.pack(">i", len(request)) + request)
+            (size,) = struct.unpack(">i", _recv_exact(sock, 4))
+            response = _recv_exact(sock, size)
+    except (OSError, EOFError):
+        return set()
+    received_id, _throttle_ms, broker_count = struct.unpack_from(">iii", response, 0)
+    if received_id != correlation_id:
+        return set()
+    node_ids: set[int] = set()
+    offset = 12
+    for _ in range(broker_count):
+        node_id, host_len = struct.unpack_from(">ih", response, offset)
+        offset += 6 + host_len + 4  # node_id, host, port
+        (rack_len,) = struct.unpack_from(">h", response, offset)
+        offset += 2 + max(rack_len, 0)  # rack is nullable (-1)
+        node_ids.add(node_id)
+    return node_ids
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            raise EOFError("broker closed the connection")
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _spawn_in_own_session(argv: list[str], log_file: Path) -> int:
+    """Start `argv` detached from our session, stdout and stderr appended to `log_file`; return its pid.
+
+    posix_spawn rather than subprocess.Popen: the broker outlives this process in daemon
+    mode, and a Popen collected while its child still runs warns (an error under pytest).
+    """
+    log_fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        return os.posix_spawn(
+            argv[0],
+            argv,
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                (os.POSIX_SPAWN_DUP2, log_fd, 2),
+            ],
+            setsid=True,
+        )
+    finally:
+        os.close(log_fd)
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs; reaps it when it is our exited child, so no zombie stays behind."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child (started by an earlier command); its parent is init
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)  # the broker leads its own process group (setsid)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_gone(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True

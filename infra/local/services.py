@@ -1,0 +1,210 @@
+"""Kafka and PostgreSQL for development and tests: reuse what runs, start what is missing, stop it again.
+
+A service named in the environment (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL) belongs to
+someone else: it is only checked, never started or stopped. Everything else lives in one
+state dir (default: the repo's `.state`, or SHAOBAO_STATE_DIR), with pid files that let a
+later command find what an earlier one started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from infra.local.kafka import DEFAULT_CACHE_DIR, REPO_ROOT, LocalKafka, broker_node_ids, ensure_kafka_jars
+from infra.local.postgres import LocalPostgres
+
+KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+DATABASE_ENV = "DATABASE_URL"
+STATE_DIR_ENV = "SHAOBAO_STATE_DIR"
+
+
+class ServiceUnavailableError(RuntimeError):
+    """A service named in the environment does not answer."""
+
+
+@dataclass(frozen=True)
+class ServiceEndpoints:
+    kafka_bootstrap_servers: str
+    database_url: str
+
+    def as_env(self) -> dict[str, str]:
+        return {KAFKA_ENV: self.kafka_bootstrap_servers, DATABASE_ENV: self.database_url}
+
+
+@dataclass(frozen=True)
+class LocalPorts:
+    kafka: int = 9092
+    kafka_controller: int = 9093
+    postgres: int = 55432
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get(STATE_DIR_ENV) or REPO_ROOT / ".state")
+
+
+def local_kafka(state_dir: Path, ports: LocalPorts = LocalPorts()) -> LocalKafka:  # noqa: B008 (frozen)
+    return LocalKafka(
+        state_dir / "kafka",
+        DEFAULT_CACHE_DIR / "libs",
+        port=ports.kafka,
+        controller_port=ports.kafka_controller,
+    )
+
+
+def local_postgres(state_dir: Path, ports: LocalPorts = LocalPorts()) -> LocalPostgres:  # noqa: B008 (frozen)
+    return LocalPostgres(state_dir / "postgres", port=ports.postgres)
+
+
+def services_up(state_dir: Path | None = None, ports: LocalPorts | None = None) -> ServiceEndpoints:
+    """Start what is missing and leave it running (detached); write `state_dir/services.env`."""
+    endpoints, _started = _bring_up(state_dir or default_state_dir(), ports or LocalPorts())
+    return endpoints
+
+
+def services_down(state_dir: Path | None = None) -> None:
+    """Stop the Kafka and PostgreSQL of `state_dir`, whoever started them; no process stays behind."""
+    state_dir = state_dir or default_state_dir()
+    if not state_dir.is_dir():
+        return
+    with _state_lock(state_dir):
+        local_kafka(state_dir).stop()
+        local_postgres(state_dir).stop()
+        (state_dir / "services.env").unlink(missing_ok=True)
+
+
+def services_status(state_dir: Path | None = None) -> dict[str, str]:
+    """One line per service: running (with pid), stopped, or external (from the environment)."""
+    state_dir = state_dir or default_state_dir()
+    kafka_pid, postgres_pid = local_kafka(state_dir).pid(), local_postgres(state_dir).pid()
+    return {
+        "kafka": f"external {KAFKA_ENV}={os.environ[KAFKA_ENV]}"
+        if os.environ.get(KAFKA_ENV)
+        else (f"running (pid {kafka_pid})" if kafka_pid else "stopped"),
+        "postgres": f"external {DATABASE_ENV}={os.environ[DATABASE_ENV]}"
+        if os.environ.get(DATABASE_ENV)
+        else (f"running (pid {postgres_pid})" if postgres_pid else "stopped"),
+    }
+
+
+@contextmanager
+def running_services(
+    state_dir: Path | None = None, ports: LocalPorts | None = None
+) -> Iterator[ServiceEndpoints]:
+    """Kafka and PostgreSQL for the duration of the block; on exit stops only what it started."""
+    state_dir = state_dir or default_state_dir()
+    endpoints, started = _bring_up(state_dir, ports or LocalPorts())
+    try:
+        yield endpoints
+    finally:
+        with _state_lock(state_dir):
+            for service in reversed(started):
+                service.stop()
+
+
+def _bring_up(
+    state_dir: Path, ports: LocalPorts
+) -> tuple[ServiceEndpoints, list[LocalKafka | LocalPostgres]]:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    started: list[LocalKafka | LocalPostgres] = []
+    with _state_lock(state_dir):
+        try:
+            bootstrap = os.environ.get(KAFKA_ENV) or _reuse_or_start_kafka(
+                local_kafka(state_dir, ports), started
+            )
+            database_url = os.environ.get(DATABASE_ENV) or _reuse_or_start_postgres(
+                local_postgres(state_dir, ports), started
+            )
+            if os.environ.get(KAFKA_ENV):
+                _check_kafka(bootstrap)
+            if os.environ.get(DATABASE_ENV):
+                _check_postgres(database_url)
+        except BaseException:
+            for service in reversed(started):
+                service.stop()  # a half-started pair would otherwise linger without an owner
+            raise
+        endpoints = ServiceEndpoints(kafka_bootstrap_servers=bootstrap, database_url=database_url)
+        env_file = state_dir / "services.env"
+        staging = env_file.with_suffix(".env.partial")
+        staging.write_text("".join(f"{key}={value}\n" for key, value in endpoints.as_env().items()))
+        staging.replace(env_file)
+    return endpoints, started
+
+
+def _reuse_or_start_kafka(kafka: LocalKafka, started: list[LocalKafka | LocalPostgres]) -> str:
+    if not kafka.is_running():
+        ensure_kafka_jars(DEFAULT_CACHE_DIR)
+        kafka.start()
+        started.append(kafka)
+    return kafka.bootstrap_servers
+
+
+def _reuse_or_start_postgres(postgres: LocalPostgres, started: list[LocalKafka | LocalPostgres]) -> str:
+    if not postgres.is_running():
+        postgres.start()
+        started.append(postgres)
+    return postgres.url
+
+
+# A service started just before us (compose, a CI service container) may still be loading.
+_EXTERNAL_WAIT_S = 15.0
+
+
+def _check_kafka(bootstrap_servers: str) -> None:
+    addresses = [server.rsplit("://", 1)[-1].strip() for server in bootstrap_servers.split(",")]
+    deadline = time.monotonic() + _EXTERNAL_WAIT_S
+    while True:
+        for address in addresses:
+            host, _, port = address.rpartition(":")
+            if broker_node_ids(host.strip("[]"), int(port)):
+                return
+        if time.monotonic() >= deadline:
+            raise ServiceUnavailableError(
+                f"{KAFKA_ENV}={bootstrap_servers}: no broker answers a metadata request"
+            )
+        time.sleep(0.5)
+
+
+def _check_postgres(url: str) -> None:
+    deadline = time.monotonic() + _EXTERNAL_WAIT_S
+    while True:
+        error = _select_one(url)
+        if error is None:
+            return
+        if time.monotonic() >= deadline:
+            raise ServiceUnavailableError(f"{DATABASE_ENV}: SELECT 1 failed: {error}")
+        time.sleep(0.5)
+
+
+def _select_one(url: str) -> str | None:
+    async def select_one() -> None:
+        connection = await asyncpg.connect(url, timeout=5)
+        try:
+            await connection.fetchval("SELECT 1")
+        finally:
+            await connection.close()
+
+    # Its own thread and event loop, so callers inside a running loop can use this too.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            pool.submit(lambda: asyncio.run(select_one())).result()
+        except Exception as error:  # any failure means "not reachable"; the message says why
+            return f"{type(error).__name__}: {error}"
+    return None
+
+
+@contextmanager
+def _state_lock(state_dir: Path) -> Iterator[None]:
+    # Two `up`s at once (parallel make targets, two terminals) would start two brokers on one state dir.
+    with (state_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -1,0 +1,154 @@
+"""AsyncpgTicketStore: the PostgreSQL projection of `tickets.events`. All its SQL lives here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from agents.ports import StoreUnavailable
+from domain.ticket import TicketState, fold
+from infra.migrate import migrate
+from schemas.events import TicketEvent
+
+_INSERT_EVENTS = """
+INSERT INTO ticket_events (event_id, ticket_id, version, type, occurred_at, payload)
+SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[], $6::jsonb[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+_LOCK_TICKETS = "SELECT ticket_id, state FROM tickets WHERE ticket_id = ANY($1::text[]) FOR UPDATE"
+_UPSERT_TICKET = """
+INSERT INTO tickets (ticket_id, version, status, channel, appeal_type, category, urgency, town,
+                     lead_unit, co_units, received_at, updated_at, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+ON CONFLICT (ticket_id) DO UPDATE SET
+    version = EXCLUDED.version, status = EXCLUDED.status, category = EXCLUDED.category,
+    urgency = EXCLUDED.urgency, town = EXCLUDED.town, lead_unit = EXCLUDED.lead_unit,
+    co_units = EXCLUDED.co_units, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+"""
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+
+
+class AsyncpgTicketStore:
+    """Writes events once (idempotent on event_id) and keeps `tickets` equal to their fold."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._pool: asyncpg.Pool | None = None
+
+    async def _connected(self) -> asyncpg.Pool:
+        if self._pool is None:
+            try:
+                pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4, command_timeout=30)
+                async with pool.acquire() as conn:
+                    await migrate(conn)
+            except _UNAVAILABLE as exc:
+                raise StoreUnavailable(str(exc)) from exc
+            self._pool = pool
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def record(self, events: Sequence[TicketEvent]) -> int:
+        if not events:
+            return 0
+        pool = await self._connected()
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                return await self._record(conn, events)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def _record(self, conn: asyncpg.Connection, events: Sequence[TicketEvent]) -> int:
+        columns: list[list[Any]] = [[], [], [], [], [], []]
+        for event in events:
+            for column, value in zip(
+                columns,
+                (
+                    event.event_id,
+                    event.ticket_id,
+                    event.version,
+                    event.type,
+                    event.occurred_at,
+                    event.model_dump_json(),
+                ),
+                strict=True,
+            ):
+                column.append(value)
+        inserted = {row["event_id"] for row in await conn.fetch(_INSERT_EVENTS, *columns)}
+        new_by_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
+        for event in events:
+            if event.event_id in inserted:
+                new_by_ticket[event.ticket_id].append(event)
+        if new_by_ticket:
+            await self._project(conn, new_by_ticket)
+        return len(inserted)
+
+    async def _project(self, conn: asyncpg.Connection, new_by_ticket: dict[str, list[TicketEvent]]) -> None:
+        rows = await conn.fetch(_LOCK_TICKETS, list(new_by_ticket))
+        states = {row["ticket_id"]: TicketState.model_validate_json(row["state"]) for row in rows}
+        for ticket_id, events in new_by_ticket.items():
+            state = states.get(ticket_id)
+            for event in sorted(events, key=lambda e: e.version):
+                if state is None or event.version > state.version:
+                    state = fold(state, event)
+            if state is not None:
+                await conn.execute(_UPSERT_TICKET, *_ticket_row(state))
+
+    # --- queries for the control room -------------------------------------------------
+
+    async def open_tickets_by_unit(self) -> list[dict[str, Any]]:
+        pool = await self._connected()
+        rows = await pool.fetch(
+            "SELECT lead_unit, status, count(*) AS n FROM tickets"
+            " WHERE status IN ('dispatched', 'manual', 'received') GROUP BY lead_unit, status"
+            " ORDER BY n DESC, lead_unit"
+        )
+        return [dict(row) for row in rows]
+
+    async def recent_open_tickets(self, limit: int = 50) -> list[dict[str, Any]]:
+        pool = await self._connected()
+        rows = await pool.fetch(
+            "SELECT ticket_id, status, category, urgency, town, lead_unit, received_at,"
+            " state->'appeal'->>'text' AS text FROM tickets"
+            " WHERE status IN ('dispatched', 'manual', 'received') ORDER BY received_at DESC LIMIT $1",
+            limit,
+        )
+        return [dict(row) for row in rows]
+
+    async def ping(self) -> bool:
+        try:
+            pool = await self._connected()
+            return bool(await pool.fetchval("SELECT 1") == 1)
+        except StoreUnavailable:
+            return False
+
+
+def _ticket_row(state: TicketState) -> tuple[Any, ...]:
+    triage = state.triage
+    return (
+        state.ticket_id,
+        state.version,
+        state.status.value,
+        state.appeal.channel,
+        triage.appeal_type,
+        triage.category,
+        triage.urgency,
+        triage.town,
+        state.lead,
+        list(state.co),
+        state.received_at,
+        state.updated_at,
+        state.model_dump_json(),
+    )

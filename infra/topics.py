@@ -1,0 +1,61 @@
+"""The project's topics, created with explicit partitions and cleanup policies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from streams.names import TopicNames
+
+log = logging.getLogger(__name__)
+FOREVER = "-1"
+WEEK_MS = str(7 * 24 * 3600 * 1000)
+MONTH_MS = str(30 * 24 * 3600 * 1000)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def topic_specs(
+    names: TopicNames, units: Iterable[str], ticket_partitions: int, unit_partitions: int
+) -> list[TopicSpec]:
+    """Every topic of the wire contract. `tickets.events` is the source of truth: kept forever."""
+    keep = {"cleanup.policy": "delete", "retention.ms": FOREVER}
+    specs = [
+        TopicSpec(names.intake, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": MONTH_MS}),
+        TopicSpec(names.rejected, ticket_partitions, keep),
+        TopicSpec(names.commands, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": WEEK_MS}),
+        TopicSpec(names.events, ticket_partitions, keep),
+        TopicSpec(names.alerts, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": MONTH_MS}),
+    ]
+    for unit in units:
+        specs.append(TopicSpec(names.unit_orders(unit), unit_partitions, {"retention.ms": MONTH_MS}))
+        specs.append(TopicSpec(names.unit_actions(unit), unit_partitions, {"retention.ms": MONTH_MS}))
+    return specs
+
+
+async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            new = [NewTopic(s.name, s.partitions, 1, topic_configs=s.config) for s in missing]
+            try:
+                await admin.create_topics(new, timeout_ms=30000)
+            except TopicAlreadyExistsError:
+                # Another process created them between our listing and our request.
+                log.info("topics already created by another process")
+        return [s.name for s in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,119 @@
+"""Launching an isolated pipeline on running services: a fresh database, a unique topic
+prefix and one worker process. Used by the integration tests and by `make bench`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from infra.readiness import group_has_members
+from infra.reference import load_jurisdiction
+from infra.topics import ensure_topics
+from shaobao.bootstrap import all_topic_specs
+from streams.names import TopicNames
+from streams.settings import Settings
+
+WORKER_JOIN_TIMEOUT_S = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    settings: Settings
+    names: TopicNames
+    env: dict[str, str]
+    worker_log: Path
+
+
+async def create_database(admin_url: str, name: str) -> str:
+    """A new empty database beside the one in `admin_url`; returns its URL."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def isolated_env(kafka: str, database_url: str, workdir: Path, label: str) -> dict[str, str]:
+    run = f"{label}{uuid.uuid4().hex[:8]}"
+    db_url = asyncio.run(create_database(database_url, f"shaobao_{run}"))
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "DATABASE_URL": db_url,
+        "SHAOBAO_TOPIC_PREFIX": f"{run}.",
+        "SHAOBAO_WORKER_WEB_PORT": str(free_port()),
+        "SHAOBAO_WEB_PORT": str(free_port()),
+        "SHAOBAO_WORKER_DATADIR": str(workdir / "worker"),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(  # noqa: S603 - our own entry point
+            [sys.executable, "-m", "shaobao.cli", "worker", "--loglevel", "info"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(
+    process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM, timeout_s: float = 30
+) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        # A worker stuck in shutdown must not outlive the run that started it.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_for_worker(process: subprocess.Popen[bytes], settings: Settings, log: Path) -> None:
+    group = TopicNames(settings.topic_prefix).app_id
+    deadline = time.monotonic() + WORKER_JOIN_TIMEOUT_S
+    while not asyncio.run(group_has_members(settings.kafka_bootstrap_servers, group)):
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited with {process.returncode}; see {log}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"worker did not join its group in {WORKER_JOIN_TIMEOUT_S}s; see {log}")
+        time.sleep(0.5)
+
+
+@contextmanager
+def isolated_pipeline(kafka: str, database_url: str, workdir: Path, label: str = "t") -> Iterator[Pipeline]:
+    """Topics, a database and a running worker of their own; the worker is stopped on exit."""
+    env = isolated_env(kafka, database_url, workdir, label)
+    settings = Settings.from_env(env)
+    specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
+    asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    log = workdir / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        wait_for_worker(worker, settings, log)
+        yield Pipeline(settings=settings, names=TopicNames(settings.topic_prefix), env=env, worker_log=log)
+    finally:
+        stop_process(worker)

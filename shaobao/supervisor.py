@@ -1,0 +1,106 @@
+"""`make run`: the local services, a worker, the control room and the simulator, stopped as one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+from infra.local.services import running_services
+from streams.settings import REPO_ROOT, Settings
+
+READY_TIMEOUT_S = 180.0
+STOP_TIMEOUT_S = 20.0
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:  # the child keeps its own descriptor
+        # Own session: Ctrl-C reaches the supervisor alone, which stops children in order.
+        return subprocess.Popen(  # noqa: S603 - our own entry point
+            [sys.executable, "-m", "shaobao.cli", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback URL we built
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in reversed(children):
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for child in reversed(children):
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            # A child that ignores SIGTERM must not outlive `make run`.
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
+    state_dir = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO_ROOT / ".state"))
+    logs = state_dir / "logs"
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with running_services(state_dir) as endpoints:
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+            "DATABASE_URL": endpoints.database_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        children: list[subprocess.Popen[bytes]] = []
+        try:
+            children.append(_spawn(["migrate"], env, logs / "migrate.log"))
+            if children[-1].wait() != 0:
+                print(f"migrations failed: see {logs / 'migrate.log'}", flush=True)
+                return 1
+            children.clear()
+            children.append(_spawn(["worker", "--loglevel", "info"], env, logs / "worker.log"))
+            children.append(_spawn(["web"], env, logs / "web.log"))
+            url = f"http://127.0.0.1:{settings.web_port}"
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while not _healthy(url + "/health"):
+                if stopping or time.monotonic() > deadline or any(c.poll() is not None for c in children):
+                    print(f"the stack did not become ready; logs are in {logs}", flush=True)
+                    return 1
+                time.sleep(0.5)
+            if simulate:
+                children.append(_spawn(["simulate", "--rate", str(rate)], env, logs / "simulator.log"))
+            print(f"control room: {url}/   health: {url}/health", flush=True)
+            print(
+                f"kafka: {endpoints.kafka_bootstrap_servers}   postgres: {endpoints.database_url}", flush=True
+            )
+            print(f"logs: {logs}", flush=True)
+            print("Shaobao is ready. Press Ctrl-C to stop.", flush=True)
+            while not stopping:
+                if any(c.poll() is not None for c in children):
+                    print(f"a process stopped unexpectedly; logs are in {logs}", flush=True)
+                    return 1
+                time.sleep(0.5)
+            print("stopping…", flush=True)
+            return 0
+        finally:
+            _stop(children)

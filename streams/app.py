@@ -1,0 +1,80 @@
+"""The Faust app, its topics and its tables: declarations only, no business logic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from streams.names import TopicNames
+from streams.settings import Settings
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The app with every topic and table the agents use."""
+
+    app: faust.App
+    names: TopicNames
+    intake: faust.TopicT
+    rejected: faust.TopicT
+    commands: faust.TopicT
+    events: faust.TopicT
+    alerts: faust.TopicT
+    intake_seen: faust.types.TableT[str, bytes]  # channel:source_id → ticket_id (intake idempotency)
+    tickets: faust.types.TableT[str, bytes]  # ticket_id → TicketState JSON (the aggregate's working state)
+    order_views: faust.types.TableT[
+        str, bytes
+    ]  # ticket_id → TicketState JSON as last fanned out (orders idempotency)
+
+    def unit_orders(self, unit: str) -> faust.TopicT:
+        return self.app.topic(self.names.unit_orders(unit), key_serializer="raw", value_serializer="raw")
+
+
+def create_streams(settings: Settings) -> Streams:
+    names = TopicNames(settings.topic_prefix)
+    app = faust.App(
+        names.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        store="memory://",
+        topic_partitions=settings.ticket_partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        # Offsets are committed after the producer is flushed (at-least-once);
+        # a short interval bounds how much is reprocessed after a crash.
+        broker_commit_interval=1.0,
+        web_enabled=True,
+        web_port=settings.worker_web_port,
+        web_bind="127.0.0.1",
+        web_host="127.0.0.1",
+        datadir=str(settings.datadir),
+        table_cleanup_interval=30.0,
+        producer_linger_ms=5,
+    )
+
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(
+            name, key_serializer="raw", value_serializer="raw", partitions=settings.ticket_partitions
+        )
+
+    def table(name: str, help_text: str) -> faust.types.TableT[str, bytes]:
+        # Values are our own JSON bytes (pydantic), so the table codec stays raw.
+        schema: faust.Schema[str, bytes] = faust.Schema(
+            key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
+        )
+        return app.Table(
+            name, default=None, schema=schema, partitions=settings.ticket_partitions, help=help_text
+        )
+
+    return Streams(
+        app=app,
+        names=names,
+        intake=topic(names.intake),
+        rejected=topic(names.rejected),
+        commands=topic(names.commands),
+        events=topic(names.events),
+        alerts=topic(names.alerts),
+        intake_seen=table("intake_seen", "channel:source_id → ticket id"),
+        tickets=table("tickets", "ticket id → ticket state"),
+        order_views=table("order_views", "ticket id → state as last sent to units"),
+    )

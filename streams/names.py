@@ -1,0 +1,41 @@
+"""Topic names of the wire contract, with the deployment's prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    prefix: str = ""
+
+    @property
+    def intake(self) -> str:
+        return f"{self.prefix}appeals.intake"
+
+    @property
+    def rejected(self) -> str:
+        return f"{self.prefix}appeals.rejected"
+
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}tickets.commands"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}tickets.events"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}alerts"
+
+    def unit_orders(self, unit: str) -> str:
+        return f"{self.prefix}units.{unit}.orders"
+
+    def unit_actions(self, unit: str) -> str:
+        return f"{self.prefix}units.{unit}.actions"
+
+    @property
+    def app_id(self) -> str:
+        """The Faust app id: consumer group and changelog topic prefix."""
+        return f"{self.prefix}shaobao"

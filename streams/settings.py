@@ -1,0 +1,39 @@
+"""Settings from the environment, read once at start-up by the composition root."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_JURISDICTION = REPO_ROOT / "data" / "jurisdiction" / "sample-county.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    database_url: str = "postgresql://shaobao@127.0.0.1:55432/shaobao"
+    topic_prefix: str = ""
+    jurisdiction_file: Path = DEFAULT_JURISDICTION
+    ticket_partitions: int = 6
+    unit_partitions: int = 3
+    worker_web_port: int = 6066
+    web_port: int = 8080
+    datadir: Path = field(default=REPO_ROOT / ".state" / "worker")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        return cls(
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", defaults.kafka_bootstrap_servers),
+            database_url=env.get("DATABASE_URL", defaults.database_url),
+            topic_prefix=env.get("SHAOBAO_TOPIC_PREFIX", defaults.topic_prefix),
+            jurisdiction_file=Path(env.get("SHAOBAO_JURISDICTION", str(defaults.jurisdiction_file))),
+            ticket_partitions=int(env.get("SHAOBAO_TICKET_PARTITIONS", defaults.ticket_partitions)),
+            unit_partitions=int(env.get("SHAOBAO_UNIT_PARTITIONS", defaults.unit_partitions)),
+            worker_web_port=int(env.get("SHAOBAO_WORKER_WEB_PORT", defaults.worker_web_port)),
+            web_port=int(env.get("SHAOBAO_WEB_PORT", defaults.web_port)),
+            datadir=Path(env.get("SHAOBAO_WORKER_DATADIR", str(defaults.datadir))),
+        )
