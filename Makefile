@@ -7,8 +7,9 @@ JARS_STAMP := .cache/kafka/libs/.complete
 export SHAOBAO_STATE_DIR ?= $(CURDIR)/.state
 
 # Debian packages each target needs, by the command that proves them present.
-RUN_DEBS := java:openjdk-17-jre-headless mvn:maven pg_ctlcluster:postgresql
-TEST_DEBS := $(RUN_DEBS) chromium:chromium docker-compose:docker-compose kcat:kcat promtool:prometheus
+RUN_DEBS := java:openjdk-17-jre-headless mvn:maven initdb:postgresql
+TEST_DEBS := $(RUN_DEBS) chromium:chromium docker-compose:docker-compose kcat:kcat promtool:prometheus \
+  /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 
 .PHONY: help run test check bench clean deps deps-test unit integration e2e
 

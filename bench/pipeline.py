@@ -22,8 +22,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import TopicPartition
 
 from infra.local.services import running_services
+from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
 from shaobao.launch import Pipeline, isolated_pipeline
 from shaobao.simulator import fresh_appeals
@@ -91,24 +93,15 @@ async def ceiling(bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]
     return {"messages": float(done), "seconds": elapsed, "per_second": done / elapsed}
 
 
-async def order_count(bootstrap: str, prefix: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        topics = [
-            t for t in await consumer.topics() if t.startswith(f"{prefix}units.") and t.endswith(".orders")
-        ]
-        partitions = [tp for t in topics for tp in _partitions(consumer, t)]
-        ends = await consumer.end_offsets(partitions)
-        return int(sum(ends.values()))
-    finally:
-        await consumer.stop()
-
-
-def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[Any]:
-    from aiokafka.structs import TopicPartition
-
-    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+async def order_count(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> int:
+    """How many work orders all `units.*.orders` topics hold now (sum of end offsets)."""
+    units = load_jurisdiction(pipeline.settings.jurisdiction_file).unit_codes
+    partitions = [
+        TopicPartition(pipeline.names.unit_orders(unit), p)
+        for unit in units
+        for p in range(pipeline.settings.unit_partitions)
+    ]
+    return int(sum((await consumer.end_offsets(partitions)).values()))
 
 
 async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> dict[str, float]:
@@ -127,8 +120,16 @@ async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> 
     expected = await conn.fetchval(
         "SELECT coalesce(sum(1 + cardinality(co_units)), 0) FROM tickets WHERE status = 'dispatched'"
     )
-    while (orders := await order_count(bootstrap, pipeline.settings.topic_prefix)) < expected:  # noqa: ASYNC110 - polling the broker, nothing to wait on
-        await asyncio.sleep(0.2)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        while (orders := await order_count(consumer, pipeline)) < expected:
+            if time.perf_counter() - last_print > 5:
+                print(f"  end-to-end: {orders}/{expected} work orders", flush=True)
+                last_print = time.perf_counter()
+            await asyncio.sleep(0.2)
+    finally:
+        await consumer.stop()
     elapsed = time.perf_counter() - started
     await conn.close()
     return {

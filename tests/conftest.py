@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from domain.jurisdiction import Jurisdiction
+from infra.local.services import ServiceEndpoints, running_services
 from infra.reference import load_jurisdiction
 from streams.settings import DEFAULT_JURISDICTION
 
 REPO = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO / ".state"))
 
 
 @pytest.fixture(scope="session")
 def jurisdiction() -> Jurisdiction:
     return load_jurisdiction(DEFAULT_JURISDICTION)
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> Iterator[ServiceEndpoints]:
+    """Real Kafka and PostgreSQL: reused when running, started (and later stopped) when not,
+    or taken from KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL."""
+    with running_services(STATE_DIR) as found:
+        yield found

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.triage.lexicon import Lexicon
-from domain.triage.matching import CueMatcher, HedgeDetector, Score
+from domain.triage.matching import CueMatcher, Scan, Score
 
 
 @dataclass(frozen=True)
@@ -27,30 +27,44 @@ class CategoryGuess:
 class CategoryClassifier:
     """Scores every category's cues against the text and ranks them."""
 
-    def __init__(self, lexicon: Lexicon, hedges: HedgeDetector) -> None:
-        self._matchers = [CueMatcher(code, cues, hedges) for code, cues in lexicon.categories.items()]
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._matchers = [
+            (CueMatcher(code, cues), frozenset(cues.requires)) for code, cues in lexicon.categories.items()
+        ]
 
-    def classify(self, text: str) -> CategoryGuess:
+    def words(self) -> set[str]:
+        """Every word the categories look for, gates included."""
+        return {word for matcher, gate in self._matchers for word in (*matcher.words(), *gate)}
+
+    def classify(self, scan: Scan) -> CategoryGuess:
         """Rank categories by score, best first; ties keep the lexicon's order."""
-        scores = [matcher.score(text) for matcher in self._matchers]
-        ranked = sorted(scores, key=lambda score: -score.value)
+        scores = [
+            matcher.score(scan) if not gate or gate & scan.present else Score(matcher.label, 0.0, ())
+            for matcher, gate in self._matchers
+        ]
+        # A decisive rule puts its category first; among several, the higher score wins.
+        ranked = sorted(scores, key=lambda score: (not score.decisive, -score.value))
         return CategoryGuess(tuple(ranked))
 
 
 class AppealTypeClassifier:
     """Picks the appeal type from its cues, else the category's usual type, else the default."""
 
-    def __init__(self, lexicon: Lexicon, hedges: HedgeDetector) -> None:
-        self._matchers = [CueMatcher(code, cues, hedges) for code, cues in lexicon.appeal_types.items()]
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._matchers = [CueMatcher(code, cues) for code, cues in lexicon.appeal_types.items()]
         self._usual: Mapping[str, str | None] = {
             code: cues.usual_type for code, cues in lexicon.categories.items()
         }
         self._default = lexicon.default_appeal_type
         self._min_score = lexicon.thresholds.type_min_score
 
-    def classify(self, text: str, category: str) -> Score:
+    def words(self) -> set[str]:
+        """Every word the appeal types look for."""
+        return {word for matcher in self._matchers for word in matcher.words()}
+
+    def classify(self, scan: Scan, category: str) -> Score:
         """The appeal type with the words that decided it (none when it fell back)."""
-        scores = sorted((m.score(text) for m in self._matchers), key=lambda s: -s.value)
+        scores = sorted((m.score(scan) for m in self._matchers), key=lambda s: -s.value)
         if scores and scores[0].value >= self._min_score:
             return scores[0]
         usual = self._usual.get(category)

@@ -34,6 +34,8 @@ def _words(hits: Sequence[str], limit: int = 6) -> str:
 
 def category_line(jurisdiction: Jurisdiction, best: Score, runner_up: Score | None) -> str:
     """Why this category: its words, and the closest other category when it was close."""
+    if best.value <= 0:
+        return "分类：未命中任何分类词语，须人工判断"
     name = jurisdiction.category_by_code[best.label].name
     line = f"分类：{name}（{best.label}），命中{_words(best.hits) or '无关键词'}，得分{best.value:g}"
     if runner_up is not None and runner_up.value > 0:
@@ -55,7 +57,7 @@ def town_line(jurisdiction: Jurisdiction, finding: TownFinding) -> str:
     if finding.town is not None:
         town = jurisdiction.unit_name(finding.town)
         how = _RESOLUTION_NAMES.get(finding.resolution, finding.resolution)
-        return f"属地：{town}，依据{how}中的{_words(finding.evidence)}"
+        return f"属地：{town}，依据{_words(finding.evidence)}（{how}）"
     if finding.resolution == "ambiguous":
         towns = "、".join(jurisdiction.unit_name(code) for code in finding.candidates)
         return f"属地未定：{_words(finding.evidence)}同时属于{towns}，文中没有可区分的信息"

@@ -32,6 +32,9 @@ class Rule(_Frozen):
     none: tuple[str, ...] = ()
     weight: float = 1.0
     note: str = ""
+    # A decisive rule settles the category when it fires: an official taking money
+    # from street vendors is a conduct complaint, however much the text says of vendors.
+    decisive: bool = False
 
     @field_validator("groups", mode="before")
     @classmethod
@@ -62,6 +65,9 @@ class CategoryCues(Cues):
     """A category's cues, and the appeal type citizens usually mean when they raise it."""
 
     usual_type: str | None = None
+    # A gate: when set, the category scores nothing unless one of these words
+    # occurs. Noise categories need a sound: a factory or a shop alone is not noise.
+    requires: tuple[str, ...] = ()
 
 
 class UrgencySigns(_Frozen):
@@ -91,8 +97,8 @@ class Thresholds(_Frozen):
     category_min_score: float = 2.0
     confidence_floor: float = 0.55
     urgency_min_score: float = 2.0
+    transfer_min_score: float = 3.5
     type_min_score: float = 1.0
-    usual_type_bonus: float = 1.5
     action_min_score: float = 1.0
 
 
@@ -109,8 +115,10 @@ class Lexicon(_Frozen):
     hedge_suffixes: tuple[str, ...] = ()
     place_aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     place_noise: tuple[str, ...] = ()
+    text_noise: tuple[str, ...] = ()
     place_stem_suffixes: tuple[str, ...] = ()
     place_stem_followers: tuple[str, ...] = ()
+    place_kept_suffixes: tuple[str, ...] = ()
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
     def check_against(self, jurisdiction: Jurisdiction) -> None:

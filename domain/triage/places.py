@@ -122,10 +122,16 @@ class PlaceFinder:
     """Finds place names in text by longest match first, so 金洲大道 is not read as 金洲."""
 
     def __init__(
-        self, index: Mapping[str, PlaceName], noise: Sequence[str] = (), followers: Sequence[str] = ()
+        self,
+        index: Mapping[str, PlaceName],
+        noise: Sequence[str] = (),
+        followers: Sequence[str] = (),
+        kept_suffixes: Sequence[str] = (),
     ) -> None:
         self._index = dict(index)
         self._followers = tuple(followers)
+        # 花明楼景区 says "scenic area" as well as where: its head noun stays readable.
+        self._kept = tuple(sorted(kept_suffixes, key=len, reverse=True))
         self._by_first: dict[str, list[str]] = {}
         for name in sorted(index, key=len, reverse=True):
             self._by_first.setdefault(name[0], []).append(name)
@@ -146,12 +152,16 @@ class PlaceFinder:
             i += len(match)
         return found
 
-    @staticmethod
-    def mask(text: str, mentions: Sequence[Mention]) -> str:
-        """The text with place names blanked out, so 龙桥小学 or 白马桥市场 do not read as topics."""
+    def mask(self, text: str, mentions: Sequence[Mention]) -> str:
+        """The text with place names blanked out, so 龙桥小学 or 白马桥市场 do not read as topics.
+
+        A kept suffix (景区) stays: it tells what kind of place the problem is in.
+        """
         chars = list(text)
         for mention in mentions:
-            end = mention.start + len(mention.place.name)
+            name = mention.place.name
+            kept = next((len(k) for k in self._kept if name.endswith(k) and len(name) > len(k)), 0)
+            end = mention.start + len(name) - kept
             chars[mention.start : end] = "＿" * (end - mention.start)
         return "".join(chars)
 

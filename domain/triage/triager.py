@@ -10,7 +10,7 @@ from domain.triage import explain
 from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess
 from domain.triage.geometry import Polygon
 from domain.triage.lexicon import Lexicon
-from domain.triage.matching import CueMatcher, HedgeDetector, Score
+from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
 from schemas.appeal import Appeal
@@ -30,6 +30,7 @@ _APPEAL_TYPES: dict[str, AppealTypeCode] = {
 class _Reading:
     """Everything read from one appeal before the disposition is decided."""
 
+    scan: Scan
     guess: CategoryGuess
     category: Category
     appeal_type: Score
@@ -54,30 +55,33 @@ class Triager:
         self._jurisdiction = jurisdiction
         self._lexicon = lexicon
         self._categories = jurisdiction.category_by_code
-        hedges = HedgeDetector(lexicon.hedges, lexicon.hedge_suffixes)
         index = build_place_index(jurisdiction, lexicon.place_aliases, lexicon.place_stem_suffixes)
-        self._places = PlaceFinder(index, lexicon.place_noise, lexicon.place_stem_followers)
+        self._places = PlaceFinder(
+            index, lexicon.place_noise, lexicon.place_stem_followers, lexicon.place_kept_suffixes
+        )
         self._boundaries = dict(boundaries or {})
-        self._category = CategoryClassifier(lexicon, hedges)
-        self._type = AppealTypeClassifier(lexicon, hedges)
-        self._urgency = UrgencyAssessor(lexicon, hedges)
-        self._asks_action = CueMatcher("asks_action", lexicon.instant.asks_action, hedges)
-        self._no_action = CueMatcher("no_action", lexicon.instant.no_action, hedges)
+        self._category = CategoryClassifier(lexicon)
+        self._type = AppealTypeClassifier(lexicon)
+        self._urgency = UrgencyAssessor(lexicon)
+        self._asks_action = CueMatcher("asks_action", lexicon.instant.asks_action)
+        self._no_action = CueMatcher("no_action", lexicon.instant.no_action)
+        words = (
+            self._category.words()
+            | self._type.words()
+            | self._urgency.words()
+            | self._asks_action.words()
+            | self._no_action.words()
+        )
+        self._vocabulary = Vocabulary(words, HedgeDetector(lexicon.hedges, lexicon.hedge_suffixes))
         self._fallback = next(iter(lexicon.categories))
 
     def decide(self, appeal: Appeal) -> TriageDecision:
         """Classify, locate and route one appeal; low confidence goes to a person (manual)."""
         reading = self._read(appeal)
-        disposition, route, why = self._dispose(appeal.text, reading)
-        lines = [
-            explain.category_line(self._jurisdiction, reading.guess.best, reading.guess.runner_up),
-            explain.type_line(reading.appeal_type),
-            explain.town_line(self._jurisdiction, reading.town),
-            explain.urgency_line(reading.urgency),
-            why,
-        ]
-        suggestion = self._suggest(reading) if disposition == "manual" else ()
-        guess_route = self._jurisdiction.route(reading.category.code, reading.town.town)
+        disposition, route, why = self._dispose(reading)
+        manual = disposition == "manual"
+        # A manual ticket carries the best guess, so the person starts from it.
+        guess = self._jurisdiction.route(reading.category.code, reading.town.town) if manual else None
         return TriageDecision(
             appeal_type=_APPEAL_TYPES.get(reading.appeal_type.label, "help"),
             category=reading.category.code,
@@ -89,28 +93,48 @@ class Triager:
             co=route.co if route else (),
             transfer_to=reading.category.transfer if disposition == "transfer" else None,
             confidence=round(reading.confidence, 3),
-            explanation=tuple(lines),
-            suggestion=suggestion,
+            explanation=self._explain(reading, why),
+            suggestion=self._suggest(reading, guess) if manual else (),
             jurisdiction_version=self._jurisdiction.version,
-            suggested_lead=guess_route.lead if disposition == "manual" and guess_route else None,
-            suggested_co=guess_route.co if disposition == "manual" and guess_route else (),
+            suggested_lead=guess.lead if guess else None,
+            suggested_co=guess.co if guess else (),
             town_candidates=reading.town.candidates if reading.town.town is None else (),
+        )
+
+    def _explain(self, reading: _Reading, why: str) -> tuple[str, ...]:
+        return (
+            explain.category_line(self._jurisdiction, reading.guess.best, reading.guess.runner_up),
+            explain.type_line(reading.appeal_type),
+            explain.town_line(self._jurisdiction, reading.town),
+            explain.urgency_line(reading.urgency),
+            why,
         )
 
     def _read(self, appeal: Appeal) -> _Reading:
         in_text = self._places.mentions(appeal.text, in_address=False)
-        text = self._places.mask(appeal.text, in_text)
-        guess = self._category.classify(text)
+        # Place names and framing ("110转来") say nothing about the topic.
+        scan = self._vocabulary.scan(blank(self._places.mask(appeal.text, in_text), self._lexicon.text_noise))
+        guess = self._category.classify(scan)
         code = guess.best.label if guess.best.value > 0 else self._fallback
+        appeal_type = self._type.classify(scan, code)
+        # Praise tells of what went well: its danger words are past, not present,
+        # so it is filed under the service praised, never under an emergency line.
+        calm = self._lexicon.instant.always_types
+        if appeal_type.label in calm and self._categories[code].transfer is not None:
+            guess = CategoryGuess(
+                tuple(s for s in guess.ranked if self._categories[s.label].transfer is None)
+            )
+            code = guess.best.label if guess.best.value > 0 else self._fallback
         category = self._categories[code]
         mentions = self._places.mentions(appeal.address, in_address=True) + in_text
         town = resolve_town(mentions, appeal.location, self._boundaries)
         return _Reading(
+            scan=scan,
             guess=guess,
             category=category,
-            appeal_type=self._type.classify(text, code),
+            appeal_type=appeal_type,
             town=town,
-            urgency=self._urgency.assess(text, category),
+            urgency=self._urgency.assess(scan, category, raise_on_signs=appeal_type.label not in calm),
             confidence=self._confidence(guess),
         )
 
@@ -124,6 +148,9 @@ class Triager:
         best = guess.best
         strong = 2 * self._lexicon.thresholds.category_min_score
         sufficiency = min(1.0, best.value / strong) if strong > 0 else 1.0
+        if best.decisive:
+            # A decisive rule fired: the other topics in the text are context, not rivals.
+            return sufficiency
         rival = next((s for s in guess.ranked[1:] if not self._same_routing(best.label, s.label)), None)
         rival_value = rival.value if rival is not None else 0.0
         separation = (best.value - rival_value) / best.value if best.value > 0 else 0.0
@@ -137,12 +164,24 @@ class Triager:
             and (first.transfer, first.instant) == (second.transfer, second.instant)
         )
 
-    def _dispose(self, text: str, reading: _Reading) -> tuple[Disposition, Route | None, str]:
+    def _dispose(self, reading: _Reading) -> tuple[Disposition, Route | None, str]:
         """Transfer, instant, dispatch or manual — and the sentence that says why."""
         category = reading.category
-        if category.transfer is not None and (reading.urgency.danger_now or self._confident(reading)):
+        # Praise tells of help already given ("中风了，他们送她去医院"): nothing to transfer.
+        praise = reading.appeal_type.label in self._lexicon.instant.always_types
+        # A transfer needs the category and either a sign of danger now or strong
+        # evidence: one word like 大口子 (a crack in a road) must not send an ambulance.
+        # An emergency category without such a sign goes to a person, still as an emergency.
+        strong = reading.guess.best.value >= self._lexicon.thresholds.transfer_min_score
+        if (
+            not praise
+            and category.transfer is not None
+            and (reading.urgency.danger_now or (strong and self._confident(reading)))
+        ):
             return "transfer", None, f"处置：转{category.transfer}（{category.name}，紧急警情不派单）"
-        if self._is_instant(text, reading):
+        if category.transfer is not None and not praise:
+            return "manual", None, "处置：转人工（疑似紧急警情，但未见明确的现场危险表述，请立即核实）"
+        if self._is_instant(reading):
             return "instant", None, "处置：热线即办（无需承办单位办理）"
         if not self._confident(reading):
             floor = self._lexicon.thresholds.confidence_floor
@@ -159,26 +198,34 @@ class Triager:
             and reading.confidence >= threshold.confidence_floor
         )
 
-    def _is_instant(self, text: str, reading: _Reading) -> bool:
+    def _is_instant(self, reading: _Reading) -> bool:
         rules = self._lexicon.instant
         appeal_type = reading.appeal_type.label
         if appeal_type in rules.always_types:
             return True
         min_score = self._lexicon.thresholds.action_min_score
-        if appeal_type in rules.no_action_types and self._no_action.score(text).value >= min_score:
+        if appeal_type in rules.no_action_types and self._no_action.score(reading.scan).value >= min_score:
             return True
-        asks = self._asks_action.score(text).value >= min_score
+        asks = self._asks_action.score(reading.scan).value >= min_score
         return reading.category.instant and not asks and self._confident(reading)
 
-    def _suggest(self, reading: _Reading) -> tuple[str, ...]:
-        """The best guess for the person who dispatches by hand."""
+    def _suggest(self, reading: _Reading, route: Route | None) -> tuple[str, ...]:
+        """The best guess for the person who dispatches by hand, in Chinese."""
+        if reading.guess.best.value <= 0:
+            return ("建议分类：无（未命中任何分类词语，请人工判断分类与属地）",)
         lines = [f"建议分类：{reading.category.name}（{reading.category.code}）"]
-        for other in reading.guess.ranked[1:3]:
-            if other.value > 0:
-                lines.append(f"备选分类：{self._categories[other.label].name}（{other.label}）")
-        template = reading.category.route_for(None)
+        lines += [
+            f"备选分类：{self._categories[other.label].name}（{other.label}）"
+            for other in reading.guess.ranked[1:3]
+            if other.value > 0
+        ]
         if reading.town.town is None and reading.town.candidates:
             towns = "、".join(self._jurisdiction.unit_name(code) for code in reading.town.candidates)
             lines.append(f"候选属地：{towns}")
-        lines.append(f"路由表：{template.lead}牵头" + (f"，{'、'.join(template.co)}协办" if template.co else ""))
+        if route is not None:
+            lines.append("建议" + explain.route_line(self._jurisdiction, route.lead, route.co))
+        else:
+            template = reading.category.route_for(None)
+            co = f"，{'、'.join(template.co)}协办" if template.co else ""
+            lines.append(f"路由表：{template.lead}牵头{co}（town 为属地，待人工确定）")
         return tuple(lines)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from domain.jurisdiction import Category, Urgency
 from domain.triage.lexicon import Lexicon
-from domain.triage.matching import CueMatcher, HedgeDetector
+from domain.triage.matching import CueMatcher, Scan
 
 _RANK: dict[Urgency, int] = {"normal": 0, "urgent": 1, "emergency": 2}
 
@@ -27,25 +27,34 @@ class UrgencyFinding:
 class UrgencyAssessor:
     """Raises a category's default urgency on danger signs, never lowers it."""
 
-    def __init__(self, lexicon: Lexicon, hedges: HedgeDetector) -> None:
-        self._emergency = CueMatcher("emergency", lexicon.urgency.emergency, hedges)
-        self._urgent = CueMatcher("urgent", lexicon.urgency.urgent, hedges)
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._emergency = CueMatcher("emergency", lexicon.urgency.emergency)
+        self._urgent = CueMatcher("urgent", lexicon.urgency.urgent)
         self._min_score = lexicon.thresholds.urgency_min_score
 
-    def danger_now(self, text: str) -> tuple[bool, tuple[str, ...]]:
+    def words(self) -> set[str]:
+        """Every word the urgency signs look for."""
+        return self._emergency.words() | self._urgent.words()
+
+    def danger_now(self, scan: Scan) -> tuple[bool, tuple[str, ...]]:
         """Whether the text shows danger to life or property right now, and the signs."""
-        score = self._emergency.score(text)
+        score = self._emergency.score(scan)
         return score.value >= self._min_score, score.hits
 
-    def assess(self, text: str, category: Category) -> UrgencyFinding:
-        """The urgency for this text in this category, with its reasons."""
+    def assess(self, scan: Scan, category: Category, raise_on_signs: bool = True) -> UrgencyFinding:
+        """The urgency for this text in this category, with its reasons.
+
+        `raise_on_signs=False` keeps the category default (e.g. for praise).
+        """
         default = category.urgency
-        danger, danger_signs = self.danger_now(text)
+        danger, danger_signs = self.danger_now(scan)
         if category.transfer is not None:
             return UrgencyFinding("emergency", danger_signs, danger)
+        if not raise_on_signs:
+            return UrgencyFinding(default, (), False)
         if danger:
             return UrgencyFinding(_max(default, "urgent"), danger_signs, True)
-        risk = self._urgent.score(text)
+        risk = self._urgent.score(scan)
         if risk.value >= self._min_score and _RANK[default] < _RANK["urgent"]:
             return UrgencyFinding("urgent", risk.hits, False)
         return UrgencyFinding(default, (), False)

@@ -72,7 +72,11 @@ def ensure_kafka_jars(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
     began = time.monotonic()
     argv = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies"]
     argv += [f"-DoutputDirectory={partial}", "-DincludeScope=runtime"]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603
+    try:
+        # A download stalled on a dead mirror connection would otherwise hang `make` for good.
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired as timeout:
+        raise LocalKafkaError("mvn did not finish fetching the Kafka jars within 30 minutes") from timeout
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip().splitlines()[-30:]
         raise LocalKafkaError("mvn could not fetch the Kafka jars:\n" + "\n".join(output))
@@ -119,8 +123,9 @@ def server_properties(
         "transaction.state.log.num.partitions": "10",
         # Tests start groups all the time; the default 3 s delay would be paid on each.
         "group.initial.rebalance.delay.ms": "0",
-        # Faust declares its topics (sources, changelogs, repartitions) through CreateTopics,
-        # so a typo'd topic name fails loudly instead of silently creating a new topic.
+        # Topics are created on purpose: the project's own (infra/topics.py) and Faust's
+        # internal ones (changelogs, repartitions) through CreateTopics. A typo'd name in a
+        # producer then fails loudly instead of creating a stray topic with default settings.
         "auto.create.topics.enable": "false",
     }
 
@@ -143,22 +148,24 @@ class LocalKafka:
         heap: str = "512m",
         log4j_config: Path = LOG4J_CONFIG,
     ) -> None:
-        self.state_dir = state_dir
-        self.libs_dir = libs_dir
+        # Absolute: the pid check matches the config path in the broker's command line,
+        # which a later command run from another directory must reproduce.
+        self.state_dir = state_dir.resolve()
+        self.libs_dir = libs_dir.resolve()
         self.host = host
         self.port = port
         self.controller_port = controller_port
         self.heap = heap
         self.log4j_config = log4j_config
-        self.config_file = state_dir / "server.properties"
-        self.data_dir = state_dir / "data"
-        self.log_file = state_dir / "kafka.log"
-        self.pid_file = state_dir / "kafka.pid"
-        self.cluster_id_file = state_dir / "cluster.id"
+        self.config_file = self.state_dir / "server.properties"
+        self.data_dir = self.state_dir / "data"
+        self.log_file = self.state_dir / "kafka.log"
+        self.pid_file = self.state_dir / "kafka.pid"
+        self.cluster_id_file = self.state_dir / "cluster.id"
         self.started_at: datetime | None = None
         self.startup_s: float | None = None
         self._child: int | None = None
-        self._partial_archive = state_dir / "kafka.jsa.partial"
+        self._partial_archive = self.state_dir / "kafka.jsa.partial"
 
     @property
     def bootstrap_servers(self) -> str:
@@ -169,12 +176,13 @@ class LocalKafka:
 
     def pid(self) -> int | None:
         """The pid of this state dir's broker when it is alive, else None (a stale pid file is removed)."""
+        self._reap_exited_child()
         try:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if self._is_ours(pid) and _alive(pid):
-            return pid
+        if pid == self._child or (self._is_ours(pid) and _alive(pid)):
+            return pid  # our own child counts until reaped
         self.pid_file.unlink(missing_ok=True)
         return None
 
@@ -224,17 +232,41 @@ class LocalKafka:
         _say(f"stopping Kafka (pid {pid})")
         _signal_group(pid, signal.SIGTERM)
         # A broker stuck in shutdown (e.g. waiting on a controller that is gone) would hang `down`.
-        if _wait_gone(pid, timeout_s):
+        if self._wait_exited(pid, timeout_s):
             self._keep_class_archive()
         else:
             _say(f"Kafka did not stop within {timeout_s:.0f}s; killing it")
             _signal_group(pid, signal.SIGKILL)
             # SIGKILL cannot be ignored; the wait only covers the kernel tearing the process down.
-            if not _wait_gone(pid, 10.0):
+            if not self._wait_exited(pid, 10.0):
                 raise LocalKafkaError(f"Kafka (pid {pid}) survived SIGKILL")
             self._partial_archive.unlink(missing_ok=True)  # the dump may have been cut short
         self.pid_file.unlink(missing_ok=True)
-        self._child = None
+
+    def _exited(self, pid: int) -> bool:
+        """Our own child has exited once reaped: its zombie may still have threads winding down.
+        A broker an earlier command started is gone once it is a zombie (init reaps it) or absent."""
+        self._reap_exited_child()
+        return pid != self._child and not _alive(pid)
+
+    def _wait_exited(self, pid: int, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while not self._exited(pid):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def _reap_exited_child(self) -> None:
+        """Collect the broker's exit status when this process started it, so no zombie stays behind."""
+        if self._child is None:
+            return
+        try:
+            reaped, _ = os.waitpid(self._child, os.WNOHANG)
+        except ChildProcessError:
+            reaped = self._child
+        if reaped == self._child:
+            self._child = None
 
     def _format_storage(self, java: str) -> None:
         if not self.cluster_id_file.exists():
@@ -302,7 +334,7 @@ class LocalKafka:
 
     def _wait_ready(self, pid: int, deadline: float) -> None:
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if self._exited(pid):
                 self.pid_file.unlink(missing_ok=True)
                 raise LocalKafkaError(
                     f"Kafka exited during start-up; {self.log_file} ends with:\n{self._tail()}"
@@ -407,13 +439,6 @@ def _spawn_in_own_session(argv: list[str], log_file: Path) -> int:
 
 
 def _alive(pid: int) -> bool:
-    """True while `pid` runs; reaps it when it is our exited child, so no zombie stays behind."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass  # not our child (started by an earlier command); its parent is init
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -432,12 +457,3 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)  # the broker leads its own process group (setsid)
     except ProcessLookupError:
         pass
-
-
-def _wait_gone(pid: int, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while _alive(pid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
-    return True

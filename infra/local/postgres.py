@@ -59,13 +59,14 @@ class LocalPostgres:
     def __init__(
         self, state_dir: Path, port: int = 55432, host: str = "127.0.0.1", bindir: Path | None = None
     ) -> None:
-        self.state_dir = state_dir
+        # Absolute: the pid check matches the data dir in the postmaster's command line.
+        self.state_dir = state_dir.resolve()
         self.port = port
         self.host = host
         self._bindir = bindir
-        self.data_dir = state_dir / "data"
-        self.socket_dir = state_dir / "run"
-        self.log_file = state_dir / "postgres.log"
+        self.data_dir = self.state_dir / "data"
+        self.socket_dir = self.state_dir / "run"
+        self.log_file = self.state_dir / "postgres.log"
         self.started_at: datetime | None = None
         self.startup_s: float | None = None
 
@@ -168,7 +169,7 @@ class LocalPostgres:
         settings = self.data_dir / "shaobao.conf"
         settings.write_text(
             "# Written by infra/local/postgres.py before every start; edits here are overwritten.\n"
-            "listen_addresses = '127.0.0.1'\n"
+            f"listen_addresses = '{self.host}'\n"
             f"port = {self.port}\n"
             f"unix_socket_directories = '{self.socket_dir}'\n"
             "# A development and test cluster: durability is traded for speed. A crash of the\n"

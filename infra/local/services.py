@@ -52,17 +52,14 @@ def default_state_dir() -> Path:
     return Path(os.environ.get(STATE_DIR_ENV) or REPO_ROOT / ".state")
 
 
-def local_kafka(state_dir: Path, ports: LocalPorts = LocalPorts()) -> LocalKafka:  # noqa: B008 (frozen)
-    return LocalKafka(
-        state_dir / "kafka",
-        DEFAULT_CACHE_DIR / "libs",
-        port=ports.kafka,
-        controller_port=ports.kafka_controller,
-    )
+def local_kafka(state_dir: Path, ports: LocalPorts | None = None) -> LocalKafka:
+    ports = ports or LocalPorts()
+    libs_dir = DEFAULT_CACHE_DIR / "libs"
+    return LocalKafka(state_dir / "kafka", libs_dir, port=ports.kafka, controller_port=ports.kafka_controller)
 
 
-def local_postgres(state_dir: Path, ports: LocalPorts = LocalPorts()) -> LocalPostgres:  # noqa: B008 (frozen)
-    return LocalPostgres(state_dir / "postgres", port=ports.postgres)
+def local_postgres(state_dir: Path, ports: LocalPorts | None = None) -> LocalPostgres:
+    return LocalPostgres(state_dir / "postgres", port=(ports or LocalPorts()).postgres)
 
 
 def services_up(state_dir: Path | None = None, ports: LocalPorts | None = None) -> ServiceEndpoints:
@@ -83,17 +80,18 @@ def services_down(state_dir: Path | None = None) -> None:
 
 
 def services_status(state_dir: Path | None = None) -> dict[str, str]:
-    """One line per service: running (with pid), stopped, or external (from the environment)."""
+    """Per service: `running (pid N)`, `stopped`, or `external <VAR>=<value>` from the environment."""
     state_dir = state_dir or default_state_dir()
-    kafka_pid, postgres_pid = local_kafka(state_dir).pid(), local_postgres(state_dir).pid()
     return {
-        "kafka": f"external {KAFKA_ENV}={os.environ[KAFKA_ENV]}"
-        if os.environ.get(KAFKA_ENV)
-        else (f"running (pid {kafka_pid})" if kafka_pid else "stopped"),
-        "postgres": f"external {DATABASE_ENV}={os.environ[DATABASE_ENV]}"
-        if os.environ.get(DATABASE_ENV)
-        else (f"running (pid {postgres_pid})" if postgres_pid else "stopped"),
+        "kafka": _status(KAFKA_ENV, local_kafka(state_dir).pid()),
+        "postgres": _status(DATABASE_ENV, local_postgres(state_dir).pid()),
     }
+
+
+def _status(env_name: str, pid: int | None) -> str:
+    if os.environ.get(env_name):
+        return f"external {env_name}={os.environ[env_name]}"
+    return f"running (pid {pid})" if pid is not None else "stopped"
 
 
 @contextmanager
@@ -111,28 +109,22 @@ def running_services(
                 service.stop()
 
 
-def _bring_up(
-    state_dir: Path, ports: LocalPorts
-) -> tuple[ServiceEndpoints, list[LocalKafka | LocalPostgres]]:
+Service = LocalKafka | LocalPostgres
+
+
+def _bring_up(state_dir: Path, ports: LocalPorts) -> tuple[ServiceEndpoints, list[Service]]:
     state_dir.mkdir(parents=True, exist_ok=True)
-    started: list[LocalKafka | LocalPostgres] = []
+    started: list[Service] = []
     with _state_lock(state_dir):
         try:
-            bootstrap = os.environ.get(KAFKA_ENV) or _reuse_or_start_kafka(
-                local_kafka(state_dir, ports), started
+            endpoints = ServiceEndpoints(
+                kafka_bootstrap_servers=_kafka_endpoint(local_kafka(state_dir, ports), started),
+                database_url=_postgres_endpoint(local_postgres(state_dir, ports), started),
             )
-            database_url = os.environ.get(DATABASE_ENV) or _reuse_or_start_postgres(
-                local_postgres(state_dir, ports), started
-            )
-            if os.environ.get(KAFKA_ENV):
-                _check_kafka(bootstrap)
-            if os.environ.get(DATABASE_ENV):
-                _check_postgres(database_url)
         except BaseException:
             for service in reversed(started):
                 service.stop()  # a half-started pair would otherwise linger without an owner
             raise
-        endpoints = ServiceEndpoints(kafka_bootstrap_servers=bootstrap, database_url=database_url)
         env_file = state_dir / "services.env"
         staging = env_file.with_suffix(".env.partial")
         staging.write_text("".join(f"{key}={value}\n" for key, value in endpoints.as_env().items()))
@@ -140,7 +132,11 @@ def _bring_up(
     return endpoints, started
 
 
-def _reuse_or_start_kafka(kafka: LocalKafka, started: list[LocalKafka | LocalPostgres]) -> str:
+def _kafka_endpoint(kafka: LocalKafka, started: list[Service]) -> str:
+    external = os.environ.get(KAFKA_ENV)
+    if external:
+        _check_kafka(external)
+        return external
     if not kafka.is_running():
         ensure_kafka_jars(DEFAULT_CACHE_DIR)
         kafka.start()
@@ -148,7 +144,11 @@ def _reuse_or_start_kafka(kafka: LocalKafka, started: list[LocalKafka | LocalPos
     return kafka.bootstrap_servers
 
 
-def _reuse_or_start_postgres(postgres: LocalPostgres, started: list[LocalKafka | LocalPostgres]) -> str:
+def _postgres_endpoint(postgres: LocalPostgres, started: list[Service]) -> str:
+    external = os.environ.get(DATABASE_ENV)
+    if external:
+        _check_postgres(external)
+        return external
     if not postgres.is_running():
         postgres.start()
         started.append(postgres)
@@ -160,18 +160,25 @@ _EXTERNAL_WAIT_S = 15.0
 
 
 def _check_kafka(bootstrap_servers: str) -> None:
-    addresses = [server.rsplit("://", 1)[-1].strip() for server in bootstrap_servers.split(",")]
+    addresses = [_host_port(server) for server in bootstrap_servers.split(",")]
     deadline = time.monotonic() + _EXTERNAL_WAIT_S
     while True:
-        for address in addresses:
-            host, _, port = address.rpartition(":")
-            if broker_node_ids(host.strip("[]"), int(port)):
-                return
+        if any(broker_node_ids(host, port) for host, port in addresses):
+            return
         if time.monotonic() >= deadline:
             raise ServiceUnavailableError(
                 f"{KAFKA_ENV}={bootstrap_servers}: no broker answers a metadata request"
             )
         time.sleep(0.5)
+
+
+def _host_port(server: str) -> tuple[str, int]:
+    """`host:port`, `kafka://host:port` (Faust's form) or `[::1]:port`; Kafka's port when none is given."""
+    address = server.rsplit("://", 1)[-1].strip()
+    host, colon, port = address.rpartition(":")
+    if not colon or host.endswith(":"):  # no port, or a bare IPv6 address
+        return address.strip("[]"), 9092
+    return host.strip("[]"), int(port)
 
 
 def _check_postgres(url: str) -> None:

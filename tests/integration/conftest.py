@@ -4,33 +4,23 @@ reused, or taken from KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL), and one isolated 
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from infra.local.services import running_services
+from infra.local.services import ServiceEndpoints
 from shaobao.launch import Pipeline, isolated_pipeline
 
-REPO = Path(__file__).resolve().parents[2]
-STATE_DIR = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO / ".state"))
 Stack = Pipeline
 
 
 @pytest.fixture(scope="session")
-def endpoints() -> Iterator[object]:
-    with running_services(STATE_DIR) as found:
-        yield found
-
-
-@pytest.fixture(scope="session")
-def stack(endpoints: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+def stack(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("pipeline")
     with isolated_pipeline(
-        endpoints.kafka_bootstrap_servers,  # type: ignore[attr-defined]
-        endpoints.database_url,  # type: ignore[attr-defined]
+        endpoints.kafka_bootstrap_servers,
+        endpoints.database_url,
         workdir,
     ) as pipeline:
         yield pipeline

@@ -30,7 +30,7 @@ function render(data) {
     row.dataset.ticket = t.ticket_id;
     cell(row, t.ticket_id);
     cell(row, t.lead_name);
-    cell(row, t.category);
+    cell(row, t.category_name);
     cell(row, URGENCY[t.urgency] || t.urgency, t.urgency);
     cell(row, t.text, "text");
     recent.appendChild(row);

@@ -1,0 +1,239 @@
+"""`shaobao triage`: run the triage brain over a JSONL file of appeals, or measure it.
+
+    shaobao triage FILE.jsonl           one JSON decision per input line (with the input `id`)
+    shaobao triage --eval FILE.jsonl    accuracy against each line's `expect` labels
+
+Input lines are in the labelled-corpus format (channel, received_at, text,
+address, caller, optional location, optional expect); `id` becomes source_id.
+This is the shell: it reads files and the clock, the domain does neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import yaml
+from pydantic import ValidationError
+
+from domain.jurisdiction import parse_jurisdiction
+from domain.triage import Triager, parse_lexicon
+from schemas.appeal import Appeal
+from schemas.triage import TriageDecision
+
+_DATA = Path(__file__).resolve().parent.parent / "data" / "jurisdiction"
+DEFAULT_JURISDICTION = _DATA / "sample-county.yaml"
+FIELDS = ("appeal_type", "category", "urgency", "town", "disposition", "lead", "co")
+_URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
+
+
+def lexicon_path_for(jurisdiction: Path) -> Path:
+    """The lexicon that ships next to a jurisdiction file: `x.yaml` → `x.lexicon.yaml`."""
+    return jurisdiction.with_name(jurisdiction.stem + ".lexicon.yaml")
+
+
+def build_triager(jurisdiction_path: Path, lexicon_path: Path) -> Triager:
+    """Load both reference files and build the triager (indices are built once, here)."""
+    jurisdiction = parse_jurisdiction(
+        yaml.safe_load(jurisdiction_path.read_text(encoding="utf-8")), version=jurisdiction_path.stem
+    )
+    lexicon = parse_lexicon(yaml.safe_load(lexicon_path.read_text(encoding="utf-8")))
+    return Triager(jurisdiction, lexicon)
+
+
+def appeal_from_line(row: dict[str, object]) -> Appeal:
+    """A corpus line as an `Appeal`: `id` is the source_id, a null address is empty."""
+    return Appeal.model_validate(
+        {
+            "channel": row.get("channel"),
+            "source_id": row.get("id"),
+            "received_at": row.get("received_at"),
+            "text": row.get("text"),
+            "address": row.get("address") or "",
+            "caller": row.get("caller") or {},
+            "location": row.get("location"),
+        }
+    )
+
+
+def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield number, json.loads(line)
+
+
+def _triage(triager: Triager, path: Path, out: TextIO) -> int:
+    failures = 0
+    for number, row in _read_rows(path):
+        try:
+            decision = triager.decide(appeal_from_line(row))
+        except ValidationError as error:
+            # A malformed line is reported and skipped; the rest of the file still runs.
+            failures += 1
+            print(f"{path}:{number}: invalid appeal: {error.errors()[0]['msg']}", file=sys.stderr)
+            continue
+        out.write(json.dumps({"id": row.get("id"), **decision.model_dump(mode="json")}, ensure_ascii=False))
+        out.write("\n")
+    return 1 if failures else 0
+
+
+@dataclass
+class Evaluation:
+    """Counts gathered over a labelled file."""
+
+    total: int = 0
+    correct: Counter[str] = field(default_factory=Counter)
+    expected_dispatch: int = 0
+    auto_dispatched: int = 0
+    dispatched: int = 0
+    dispatched_lead_ok: int = 0
+    dispatched_route_ok: int = 0
+    resolvable_towns: int = 0
+    towns_ok: int = 0
+    unresolvable: int = 0
+    unresolvable_kept_unknown: int = 0
+    expected_manual: int = 0
+    manual_kept: int = 0
+    emergencies: int = 0
+    emergencies_missed: list[str] = field(default_factory=list)
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    durations_s: list[float] = field(default_factory=list)
+
+    def add(self, row_id: str, expect: dict[str, object], got: TriageDecision) -> None:
+        """Score one decision against its labels."""
+        self.total += 1
+        actual: dict[str, object] = {name: getattr(got, name) for name in FIELDS}
+        actual["co"] = sorted(got.co)
+        wanted: dict[str, object] = {name: expect.get(name) for name in FIELDS}
+        co = expect.get("co")
+        wanted["co"] = sorted(str(unit) for unit in co) if isinstance(co, list) else []
+        wrong = [name for name in FIELDS if actual[name] != wanted[name]]
+        self.correct.update(name for name in FIELDS if name not in wrong)
+        self.confusion[(str(wanted["category"]), got.category)] += 1
+        self._dispatch(wanted, got)
+        self._towns(wanted, got)
+        self._emergency(row_id, wanted, got)
+        if wrong:
+            diffs = ", ".join(f"{n}: {wanted[n]} → {actual[n]}" for n in wrong)
+            self.errors.append(f"{row_id}: {diffs}")
+
+    def _dispatch(self, wanted: dict[str, object], got: TriageDecision) -> None:
+        if wanted["disposition"] == "dispatch":
+            self.expected_dispatch += 1
+            self.auto_dispatched += got.disposition == "dispatch"
+        if got.disposition == "dispatch":
+            self.dispatched += 1
+            self.dispatched_lead_ok += got.lead == wanted["lead"]
+            self.dispatched_route_ok += got.lead == wanted["lead"] and sorted(got.co) == wanted["co"]
+        if wanted["disposition"] == "manual":
+            self.expected_manual += 1
+            self.manual_kept += got.disposition == "manual"
+
+    def _towns(self, wanted: dict[str, object], got: TriageDecision) -> None:
+        if wanted["town"] is None:
+            self.unresolvable += 1
+            self.unresolvable_kept_unknown += got.town is None
+        else:
+            self.resolvable_towns += 1
+            self.towns_ok += got.town == wanted["town"]
+
+    def _emergency(self, row_id: str, wanted: dict[str, object], got: TriageDecision) -> None:
+        if wanted["urgency"] != "emergency":
+            return
+        self.emergencies += 1
+        if got.disposition != "transfer" and _URGENCY_RANK[got.urgency] < _URGENCY_RANK["urgent"]:
+            self.emergencies_missed.append(row_id)
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}% ({part}/{whole})" if whole else "  n/a"
+
+
+def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
+    out.write(f"appeals: {ev.total}\n")
+    for name in FIELDS:
+        out.write(f"  {name:<12} {_pct(ev.correct[name], ev.total)}\n")
+    missed = ", ".join(ev.emergencies_missed) or "none"
+    rows = [
+        ("auto-dispatch rate (dispatched / should dispatch)", _pct(ev.auto_dispatched, ev.expected_dispatch)),
+        ("lead correct on auto-dispatched", _pct(ev.dispatched_lead_ok, ev.dispatched)),
+        ("lead+co correct on auto-dispatched", _pct(ev.dispatched_route_ok, ev.dispatched)),
+        ("town correct where resolvable", _pct(ev.towns_ok, ev.resolvable_towns)),
+        ("town left unknown where unresolvable", _pct(ev.unresolvable_kept_unknown, ev.unresolvable)),
+        ("manual kept manual (e.g. ambiguous-only places)", _pct(ev.manual_kept, ev.expected_manual)),
+        ("emergencies missed", f"{len(ev.emergencies_missed)} of {ev.emergencies} ({missed})"),
+    ]
+    durations = sorted(ev.durations_s)
+    if durations:
+        mean_ms = 1000 * sum(durations) / len(durations)
+        p99_ms = 1000 * durations[min(len(durations) - 1, int(0.99 * len(durations)))]
+        rows.append(
+            ("decide()", f"mean {mean_ms:.3f} ms, p99 {p99_ms:.3f} ms, max {1000 * durations[-1]:.3f} ms")
+        )
+    out.writelines(f"{label + ':':<50} {value}\n" for label, value in rows)
+    _confusion(ev, out)
+    if show_errors:
+        out.write("errors:\n" + "".join(f"  {line}\n" for line in ev.errors))
+
+
+def _confusion(ev: Evaluation, out: TextIO, worst: int = 8) -> None:
+    per_category: Counter[str] = Counter()
+    for (wanted, _), count in ev.confusion.items():
+        per_category[wanted] += count
+    recall = {c: ev.confusion[(c, c)] / n for c, n in per_category.items()}
+    out.write("worst categories (recall; what they were taken for):\n")
+    for category in sorted(recall, key=lambda c: (recall[c], c))[:worst]:
+        taken = [(got, n) for (want, got), n in ev.confusion.items() if want == category and got != category]
+        shown = ", ".join(f"{got}×{n}" for got, n in sorted(taken, key=lambda item: -item[1]))
+        hits = _pct(ev.confusion[(category, category)], per_category[category])
+        out.write(f"  {category:<24} {hits}  {shown}\n")
+
+
+def _evaluate(triager: Triager, path: Path, out: TextIO, show_errors: bool) -> int:
+    ev = Evaluation()
+    for number, row in _read_rows(path):
+        expect = row.get("expect")
+        if not isinstance(expect, dict):
+            print(f"{path}:{number}: no expect labels, skipped", file=sys.stderr)
+            continue
+        appeal = appeal_from_line(row)
+        started = time.perf_counter()
+        decision = triager.decide(appeal)
+        ev.durations_s.append(time.perf_counter() - started)
+        ev.add(str(row.get("id")), expect, decision)
+    _report(ev, out, show_errors)
+    return 0
+
+
+def run(argv: Sequence[str], out: TextIO | None = None) -> int:
+    """Entry point for `shaobao triage ...`; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="shaobao triage", description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path, help="appeals, one JSON object per line (corpus format)")
+    parser.add_argument("--eval", action="store_true", help="measure against each line's expect labels")
+    parser.add_argument("--errors", action="store_true", help="with --eval: list every wrong field")
+    parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION)
+    parser.add_argument("--lexicon", type=Path, default=None, help="default: <jurisdiction>.lexicon.yaml")
+    args = parser.parse_args(list(argv))
+    stream = out or sys.stdout
+    try:
+        triager = build_triager(args.jurisdiction, args.lexicon or lexicon_path_for(args.jurisdiction))
+    except (OSError, yaml.YAMLError, ValueError) as error:
+        # A missing or invalid reference file is the operator's to fix: say which, not a traceback.
+        print(f"shaobao triage: cannot load reference data: {error}", file=sys.stderr)
+        return 2
+    if args.eval:
+        return _evaluate(triager, args.file, stream, args.errors)
+    return _triage(triager, args.file, stream)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(sys.argv[1:]))

@@ -1,0 +1,161 @@
+"""`shaobao run` (what `make run` starts) as a user runs it: ready line, an appeal typed in with
+kcat shows up as a work order and a PostgreSQL row, the control room shows it, Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+from playwright.sync_api import Browser
+
+from infra.local.services import ServiceEndpoints
+from shaobao.launch import create_database, free_port
+from tests.integration.kafkatools import read_all
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: Playwright's sync API holds this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids whose environment carries this run's unique topic prefix."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker.encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture
+def running_stack(endpoints: ServiceEndpoints, tmp_path: Path):  # type: ignore[no-untyped-def]
+    run = uuid.uuid4().hex[:8]
+    prefix = f"e2e{run}."
+    database_url = run_async(create_database(endpoints.database_url, f"shaobao_e2e_{run}"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        "DATABASE_URL": database_url,
+        "SHAOBAO_TOPIC_PREFIX": prefix,
+        "SHAOBAO_WEB_PORT": str(port),
+        "SHAOBAO_WORKER_WEB_PORT": str(free_port()),
+        "SHAOBAO_WORKER_DATADIR": str(tmp_path / "worker"),
+        "SHAOBAO_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shaobao.cli", "run", "--rate", "2"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 180
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Shaobao is ready" in line:
+            break
+    assert any("Shaobao is ready" in line for line in lines), "".join(lines)
+    yield process, env, port, database_url, prefix, lines
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+
+
+def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_cleanly(
+    running_stack,
+    browser: Browser,
+    artifacts: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    process, env, port, database_url, prefix, lines = running_stack
+    assert any(f"http://127.0.0.1:{port}/" in line for line in lines)
+    bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+    source_id = f"kcat-{uuid.uuid4().hex[:8]}"
+    appeal = {
+        "channel": "phone",
+        "source_id": source_id,
+        "received_at": "2026-03-02T09:15:00+08:00",
+        "text": "来电人反映：白马桥街道凤凰城小区门口下水道堵塞，污水外溢到路面，臭味很大，请相关部门疏通。",
+        "address": "凤凰城小区",
+        "caller": {"name": "李女士", "phone": "13807311234"},
+    }
+    sent_at = time.monotonic()
+    subprocess.run(
+        ["kcat", "-P", "-b", bootstrap, "-t", f"{prefix}appeals.intake", "-K", "|"],
+        input=f"phone:{source_id}|{json.dumps(appeal, ensure_ascii=False)}\n",
+        text=True,
+        check=True,
+    )
+
+    async def find_order() -> dict[str, object] | None:
+        records = await read_all(bootstrap, f"{prefix}units.zjj.orders", idle_s=0.2)
+        for _, value in records:
+            order = json.loads(value)
+            if "凤凰城小区门口下水道" in order["text"]:
+                return order
+        return None
+
+    order = None
+    while order is None and time.monotonic() - sent_at < 5:
+        order = run_async(find_order())
+    assert order is not None, "no order on units.zjj.orders within 5 s"
+    assert (order["unit"], order["role"], order["co"]) == ("zjj", "lead", ["baimaqiao"])
+    assert order["caller"] == {"name": "李女士", "phone": "138****1234"}
+
+    async def ticket_row() -> asyncpg.Record | None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await conn.fetchrow(
+                "SELECT status, lead_unit FROM tickets WHERE state->'appeal'->>'source_id' = $1", source_id
+            )
+        finally:
+            await conn.close()
+
+    row = run_async(ticket_row())
+    while row is None and time.monotonic() - sent_at < 5:
+        time.sleep(0.1)
+        row = run_async(ticket_row())
+    assert row is not None and (row["status"], row["lead_unit"]) == ("dispatched", "zjj")
+
+    page = browser.new_page(viewport={"width": 1600, "height": 900})
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector("#queues tbody tr[data-unit='zjj']", timeout=10_000)
+    assert page.title() == "哨报 · 12345 调度指挥大屏"
+    page.screenshot(path=str(artifacts / "control-room-first-page.png"))
+    page.close()
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    time.sleep(0.5)
+    assert processes_with(f"SHAOBAO_TOPIC_PREFIX={prefix}") == []
