@@ -11,8 +11,10 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -260,6 +262,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="appeals/s for the latency run")
     parser.add_argument("--latency-appeals", type=int, default=2000)
     args = parser.parse_args()
+    # `timeout` or a CI runner stops us with SIGTERM: unwind so the worker and topics are cleaned up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     state = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO_ROOT / ".state"))
     with running_services(state) as endpoints, tempfile.TemporaryDirectory() as tmp:
         with isolated_pipeline(

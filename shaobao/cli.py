@@ -73,16 +73,20 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _passed_through(rest: list[str]) -> list[str]:
+    return rest[1:] if rest[:1] == ["--"] else rest
+
+
 def _triage(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao import triage_cli
 
-    return triage_cli.run(args.rest)
+    return triage_cli.run(_passed_through(args.rest))
 
 
 def _services(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local.__main__ import main as services_main
 
-    return int(services_main(args.rest) or 0)
+    return int(services_main(_passed_through(args.rest)) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +136,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["triage"], ["services"]):
+        # These pass their own options (`--eval`, `--state-dir`) straight to their own parsers.
+        argv = [argv[0], "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return COMMANDS[args.command](args, Settings.from_env())

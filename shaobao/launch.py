@@ -4,6 +4,7 @@ prefix and one worker process. Used by the integration tests and by `make bench`
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import socket
@@ -11,10 +12,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -26,6 +29,15 @@ from streams.names import TopicNames
 from streams.settings import Settings
 
 WORKER_JOIN_TIMEOUT_S = 120.0
+_PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code, even where this thread already
+    runs an event loop (Playwright's sync API, a test runner): in a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -54,7 +66,7 @@ async def create_database(admin_url: str, name: str) -> str:
 
 def isolated_env(kafka: str, database_url: str, workdir: Path, label: str) -> dict[str, str]:
     run = f"{label}{uuid.uuid4().hex[:8]}"
-    db_url = asyncio.run(create_database(database_url, f"shaobao_{run}"))
+    db_url = run_coroutine(create_database(database_url, f"shaobao_{run}"))
     return {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka,
@@ -67,16 +79,29 @@ def isolated_env(kafka: str, database_url: str, workdir: Path, label: str) -> di
     }
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _die_with_parent() -> None:
+    """In the child: a session of its own, and SIGTERM when the parent dies (even by SIGKILL),
+    so no worker, web or simulator outlives the command that started it."""
+    os.setsid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def spawn_cli(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Run `shaobao <args>` as a child whose output goes to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:  # the child keeps its own descriptor
         return subprocess.Popen(  # noqa: S603 - our own entry point
-            [sys.executable, "-m", "shaobao.cli", "worker", "--loglevel", "info"],
+            [sys.executable, "-m", "shaobao.cli", *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only setsid and prctl, no locks taken
         )
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return spawn_cli(["worker", "--loglevel", "info"], env, log)
 
 
 def stop_process(
@@ -95,7 +120,7 @@ def stop_process(
 def wait_for_worker(process: subprocess.Popen[bytes], settings: Settings, log: Path) -> None:
     group = TopicNames(settings.topic_prefix).app_id
     deadline = time.monotonic() + WORKER_JOIN_TIMEOUT_S
-    while not asyncio.run(group_has_members(settings.kafka_bootstrap_servers, group)):
+    while not run_coroutine(group_has_members(settings.kafka_bootstrap_servers, group)):
         if process.poll() is not None:
             raise RuntimeError(f"worker exited with {process.returncode}; see {log}")
         if time.monotonic() > deadline:
@@ -109,7 +134,7 @@ def isolated_pipeline(kafka: str, database_url: str, workdir: Path, label: str =
     env = isolated_env(kafka, database_url, workdir, label)
     settings = Settings.from_env(env)
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
-    asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    run_coroutine(ensure_topics(settings.kafka_bootstrap_servers, specs))
     log = workdir / "worker.log"
     worker = start_worker(env, log)
     try:

@@ -5,30 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 from types import FrameType
 
 from infra.local.services import running_services
+from shaobao.launch import spawn_cli, stop_process
 from streams.settings import REPO_ROOT, Settings
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 20.0
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:  # the child keeps its own descriptor
-        # Own session: Ctrl-C reaches the supervisor alone, which stops children in order.
-        return subprocess.Popen(  # noqa: S603 - our own entry point
-            [sys.executable, "-m", "shaobao.cli", *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
 
 
 def _healthy(url: str) -> bool:
@@ -40,17 +27,9 @@ def _healthy(url: str) -> bool:
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """The simulator first, the worker last, so nothing fed in is left half-processed."""
     for child in reversed(children):
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    for child in reversed(children):
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            # A child that ignores SIGTERM must not outlive `make run`.
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+        stop_process(child, timeout_s=STOP_TIMEOUT_S)
 
 
 def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
@@ -73,13 +52,13 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
         }
         children: list[subprocess.Popen[bytes]] = []
         try:
-            children.append(_spawn(["migrate"], env, logs / "migrate.log"))
+            children.append(spawn_cli(["migrate"], env, logs / "migrate.log"))
             if children[-1].wait() != 0:
                 print(f"migrations failed: see {logs / 'migrate.log'}", flush=True)
                 return 1
             children.clear()
-            children.append(_spawn(["worker", "--loglevel", "info"], env, logs / "worker.log"))
-            children.append(_spawn(["web"], env, logs / "web.log"))
+            children.append(spawn_cli(["worker", "--loglevel", "info"], env, logs / "worker.log"))
+            children.append(spawn_cli(["web"], env, logs / "web.log"))
             url = f"http://127.0.0.1:{settings.web_port}"
             deadline = time.monotonic() + READY_TIMEOUT_S
             while not _healthy(url + "/health"):
@@ -88,7 +67,7 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
                     return 1
                 time.sleep(0.5)
             if simulate:
-                children.append(_spawn(["simulate", "--rate", str(rate)], env, logs / "simulator.log"))
+                children.append(spawn_cli(["simulate", "--rate", str(rate)], env, logs / "simulator.log"))
             print(f"control room: {url}/   health: {url}/health", flush=True)
             print(
                 f"kafka: {endpoints.kafka_bootstrap_servers}   postgres: {endpoints.database_url}", flush=True

@@ -3,7 +3,6 @@ kcat shows up as a work order and a PostgreSQL row, the control room shows it, C
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -11,29 +10,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 from playwright.sync_api import Browser
 
 from infra.local.services import ServiceEndpoints
-from shaobao.launch import create_database, free_port
+from shaobao.launch import create_database, free_port, run_coroutine
 from tests.integration.kafkatools import read_all
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
-
-
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run in a thread of its own: Playwright's sync API holds this thread's loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -54,7 +41,7 @@ def processes_with(marker: str) -> list[int]:
 def running_stack(endpoints: ServiceEndpoints, tmp_path: Path):  # type: ignore[no-untyped-def]
     run = uuid.uuid4().hex[:8]
     prefix = f"e2e{run}."
-    database_url = run_async(create_database(endpoints.database_url, f"shaobao_e2e_{run}"))
+    database_url = run_coroutine(create_database(endpoints.database_url, f"shaobao_e2e_{run}"))
     port = free_port()
     env = {
         **os.environ,
@@ -88,8 +75,12 @@ def running_stack(endpoints: ServiceEndpoints, tmp_path: Path):  # type: ignore[
     assert any("Shaobao is ready" in line for line in lines), "".join(lines)
     yield process, env, port, database_url, prefix, lines
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     process.stdout.close()
 
 
@@ -128,7 +119,7 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
 
     order = None
     while order is None and time.monotonic() - sent_at < 5:
-        order = run_async(find_order())
+        order = run_coroutine(find_order())
     assert order is not None, "no order on units.zjj.orders within 5 s"
     assert (order["unit"], order["role"], order["co"]) == ("zjj", "lead", ["baimaqiao"])
     assert order["caller"] == {"name": "李女士", "phone": "138****1234"}
@@ -142,10 +133,10 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
         finally:
             await conn.close()
 
-    row = run_async(ticket_row())
+    row = run_coroutine(ticket_row())
     while row is None and time.monotonic() - sent_at < 5:
         time.sleep(0.1)
-        row = run_async(ticket_row())
+        row = run_coroutine(ticket_row())
     assert row is not None and (row["status"], row["lead_unit"]) == ("dispatched", "zjj")
 
     page = browser.new_page(viewport={"width": 1600, "height": 900})

@@ -68,8 +68,8 @@ def appeal(**overrides: Any) -> dict[str, Any]:
         "channel": "phone",
         "source_id": f"it-{uuid.uuid4().hex[:12]}",
         "received_at": "2026-03-02T09:15:00+08:00",
-        "text": "来电人反映：玉潭中路两侧人行道上的垃圾箱破损严重，垃圾洒落一地，请相关部门更换维修。",
-        "address": "玉潭中路",
+        "text": "来电人反映：白马桥街道凤凰城小区门口下水道堵塞，污水外溢到路面，臭味很大，请相关部门疏通。",
+        "address": "凤凰城小区",
         "caller": {"name": "向先生", "phone": "18939595216"},
     }
     return {**base, **overrides}

@@ -29,25 +29,25 @@ async def test_an_appeal_becomes_exactly_one_order_and_one_ticket_row(
     ticket_id = row["ticket_id"]
     assert (row["status"], row["lead_unit"], row["town"], row["category"]) == (
         "dispatched",
-        "cgj",
-        "yutan",
-        "sanitation.garbage",
+        "zjj",
+        "baimaqiao",
+        "drainage.sewer",
     )
-    assert list(row["co_units"]) == ["yutan"]
+    assert list(row["co_units"]) == ["baimaqiao"]
     events = await db.fetch(
         "SELECT type, version FROM ticket_events WHERE ticket_id = $1 ORDER BY version", ticket_id
     )
     assert [(e["type"], e["version"]) for e in events] == [("ticket_received", 1), ("ticket_dispatched", 2)]
 
-    lead_orders = await eventually(lambda: orders_for(stack, "cgj", ticket_id))
+    lead_orders = await eventually(lambda: orders_for(stack, "zjj", ticket_id))
     await asyncio.sleep(1.5)  # give a duplicate time to show up, if there were one
-    lead_orders = await orders_for(stack, "cgj", ticket_id)
-    co_orders = await orders_for(stack, "yutan", ticket_id)
+    lead_orders = await orders_for(stack, "zjj", ticket_id)
+    co_orders = await orders_for(stack, "baimaqiao", ticket_id)
     assert len(lead_orders) == 1 and len(co_orders) == 1
     order = lead_orders[0]
-    assert order["role"] == "lead" and order["unit"] == "cgj" and order["co"] == ["yutan"]
+    assert order["role"] == "lead" and order["unit"] == "zjj" and order["co"] == ["baimaqiao"]
     assert order["caller"] == {"name": "向先生", "phone": "189****5216"}
-    assert order["order_id"] == f"{ticket_id}:2:cgj"
+    assert order["order_id"] == f"{ticket_id}:2:zjj"
 
 
 async def test_the_same_appeal_twice_makes_one_ticket_and_one_order(
@@ -72,7 +72,7 @@ async def test_the_same_appeal_twice_makes_one_ticket_and_one_order(
     types = await db.fetch("SELECT type FROM ticket_events WHERE ticket_id = $1 ORDER BY version", ticket_id)
     assert [t["type"] for t in types] == ["ticket_received", "ticket_dispatched", "duplicate_received"]
     await asyncio.sleep(1.0)
-    assert len(await orders_for(stack, "cgj", ticket_id)) == 1
+    assert len(await orders_for(stack, "zjj", ticket_id)) == 1
 
 
 async def test_a_malformed_appeal_is_rejected_with_its_reason_and_the_pipeline_goes_on(
