@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from streams.names import TopicNames
+from streams.names import TABLES, TopicNames
 
 log = logging.getLogger(__name__)
 FOREVER = "-1"
@@ -36,6 +37,11 @@ def topic_specs(
         TopicSpec(names.events, ticket_partitions, keep),
         TopicSpec(names.alerts, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": MONTH_MS}),
     ]
+    # Faust would create these itself, but a worker that starts before the broker's metadata
+    # shows a just-created changelog sees 0 partitions and its agents crash: create them first.
+    compact = {"cleanup.policy": "compact"}
+    specs += [TopicSpec(names.changelog(table), ticket_partitions, compact) for table in TABLES]
+    specs.append(TopicSpec(names.assignor_leader, 1, {}))
     for unit in units:
         specs.append(TopicSpec(names.unit_orders(unit), unit_partitions, {"retention.ms": MONTH_MS}))
         specs.append(TopicSpec(names.unit_actions(unit), unit_partitions, {"retention.ms": MONTH_MS}))
@@ -56,6 +62,16 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
             except TopicAlreadyExistsError:
                 # Another process created them between our listing and our request.
                 log.info("topics already created by another process")
+        await _wait_visible(admin, {s.name for s in specs})
         return [s.name for s in missing]
     finally:
         await admin.close()
+
+
+async def _wait_visible(admin: AIOKafkaAdminClient, names: set[str], timeout_s: float = 30.0) -> None:
+    """Return once the broker's metadata lists every topic (creation is asynchronous in KRaft)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while missing := names - set(await admin.list_topics()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics still not visible after {timeout_s}s: {sorted(missing)[:5]}")
+        await asyncio.sleep(0.2)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The Faust tables of the app; their changelog topics are created with the contract's topics.
+TABLES = ("intake_seen", "tickets", "order_views")
+
 
 @dataclass(frozen=True)
 class TopicNames:
@@ -39,3 +42,12 @@ class TopicNames:
     def app_id(self) -> str:
         """The Faust app id: consumer group and changelog topic prefix."""
         return f"{self.prefix}shaobao"
+
+    def changelog(self, table: str) -> str:
+        """Faust's name for a table's changelog topic."""
+        return f"{self.app_id}-{table}-changelog"
+
+    @property
+    def assignor_leader(self) -> str:
+        """Faust's internal topic that elects the partition assignor's leader."""
+        return f"{self.app_id}-__assignor-__leader"

@@ -118,9 +118,11 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
         return None
 
     order = None
-    while order is None and time.monotonic() - sent_at < 5:
+    while order is None and time.monotonic() - sent_at < 30:
         order = run_coroutine(find_order())
-    assert order is not None, "no order on units.zjj.orders within 5 s"
+    waited = time.monotonic() - sent_at
+    assert order is not None, "no order on units.zjj.orders within 30 s"
+    assert waited < 5, f"the order took {waited:.1f} s"
     assert (order["unit"], order["role"], order["co"]) == ("zjj", "lead", ["baimaqiao"])
     assert order["caller"] == {"name": "李女士", "phone": "138****1234"}
 

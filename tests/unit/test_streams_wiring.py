@@ -1,0 +1,29 @@
+"""The Faust app's declarations agree with the topics the project creates for it."""
+
+from __future__ import annotations
+
+from infra.topics import topic_specs
+from streams.app import create_streams
+from streams.names import TABLES, TopicNames
+from streams.settings import Settings
+
+
+def test_every_table_of_the_app_has_its_changelog_created_up_front() -> None:
+    streams = create_streams(Settings(topic_prefix="w."))
+    assert set(streams.app.tables.keys()) == set(TABLES)
+    specs = {spec.name: spec for spec in topic_specs(TopicNames("w."), ["cgj"], 6, 3)}
+    for table in TABLES:
+        spec = specs[f"w.shaobao-{table}-changelog"]
+        assert (spec.partitions, spec.config) == (6, {"cleanup.policy": "compact"})
+    assert specs["w.shaobao-__assignor-__leader"].partitions == 1
+
+
+def test_the_contract_topics_have_explicit_partitions_and_retention() -> None:
+    specs = {spec.name: spec for spec in topic_specs(TopicNames(""), ["cgj", "yutan"], 6, 3)}
+    assert specs["tickets.events"].config == {"cleanup.policy": "delete", "retention.ms": "-1"}
+    assert specs["appeals.rejected"].config["retention.ms"] == "-1"
+    assert {specs[name].partitions for name in ("appeals.intake", "tickets.commands", "tickets.events")} == {
+        6
+    }
+    assert specs["units.cgj.orders"].partitions == specs["units.yutan.actions"].partitions == 3
+    assert len(specs) == 5 + 4 + 2 * 2
