@@ -110,13 +110,14 @@ async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> 
     """Appeals/s from the first produce until every ticket row and every order exists."""
     bootstrap, db_url = pipeline.settings.kafka_bootstrap_servers, pipeline.settings.database_url
     conn = await asyncpg.connect(db_url)
+    target = await conn.fetchval("SELECT count(*) FROM tickets") + len(records)
     started = time.perf_counter()
     await produce_all(bootstrap, pipeline.names.intake, records)
     produced = time.perf_counter() - started
     last_print = 0.0
-    while (rows := await conn.fetchval("SELECT count(*) FROM tickets")) < len(records):
+    while (rows := await conn.fetchval("SELECT count(*) FROM tickets")) < target:
         if time.perf_counter() - last_print > 5:
-            print(f"  end-to-end: {rows}/{len(records)} tickets in PostgreSQL", flush=True)
+            print(f"  end-to-end: {rows}/{target} tickets in PostgreSQL", flush=True)
             last_print = time.perf_counter()
         await asyncio.sleep(0.2)
     expected = await conn.fetchval(
@@ -191,6 +192,28 @@ async def latency(pipeline: Pipeline, count: int, rate: float) -> dict[str, floa
     }
 
 
+def triage_speed(rounds: int = 20) -> dict[str, float]:
+    """Triage decisions per second on one core, over the corpus repeated `rounds` times."""
+    from shaobao.bootstrap import load_reference
+    from streams.settings import Settings
+
+    router = load_reference(Settings.from_env()).router
+    appeals = [Appeal.model_validate(json.loads(v)) for _, v in encoded_appeals(420, seed=3)]
+    timings: list[float] = []
+    for _ in range(rounds):
+        for appeal in appeals:
+            started = time.perf_counter()
+            router.decide(appeal)
+            timings.append(time.perf_counter() - started)
+    timings.sort()
+    return {
+        "decisions": float(len(timings)),
+        "per_second": len(timings) / sum(timings),
+        "p50_ms": statistics.median(timings) * 1000,
+        "p99_ms": timings[int(len(timings) * 0.99) - 1] * 1000,
+    }
+
+
 def machine() -> dict[str, str]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -221,6 +244,7 @@ def machine() -> dict[str, str]:
 def write_report(results: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     e2e, ceil, lat, m = results["end_to_end"], results["ceiling"], results["latency"], results["machine"]
+    tri = results["triage"]
     ratio = e2e["per_second"] / ceil["per_second"]
     extra = "".join(f"\n{section}\n" for section in results.get("sections", []))
     REPORT.write_text(
@@ -251,6 +275,13 @@ the ceiling does one decode and one produce.
 | intake → lead order p50 | {lat["p50_ms"]:.0f} ms |
 | intake → lead order p99 | {lat["p99_ms"]:.0f} ms |
 | max | {lat["max_ms"]:.0f} ms |
+
+## Triage (one core, in process)
+| measure | value |
+|---|---|
+| decisions | {int(tri["decisions"])} (the corpus, repeated) |
+| throughput | {tri["per_second"]:.0f} decisions/s |
+| p50 / p99 per decision | {tri["p50_ms"]:.2f} ms / {tri["p99_ms"]:.2f} ms |
 {extra}""",
         encoding="utf-8",
     )
@@ -273,18 +304,24 @@ def main() -> None:
             print(f"ceiling: bare loop over {len(records)} messages…", flush=True)
             ceil = asyncio.run(ceiling(p.settings.kafka_bootstrap_servers, p.settings.topic_prefix, records))
             print(f"  {ceil['per_second']:.0f} msg/s", flush=True)
+            print("warm-up: 500 appeals (not counted)…", flush=True)
+            asyncio.run(end_to_end(p, encoded_appeals(500, seed=1)))
             print(f"end-to-end: {len(records)} appeals…", flush=True)
             e2e = asyncio.run(end_to_end(p, records))
             print(f"  {e2e['per_second']:.0f} appeals/s", flush=True)
             print(f"latency: {args.latency_appeals} appeals at {args.rate:.0f}/s…", flush=True)
             lat = asyncio.run(latency(p, args.latency_appeals, args.rate))
             print(f"  p50 {lat['p50_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms", flush=True)
+    print("triage: one core…", flush=True)
+    tri = triage_speed()
+    print(f"  {tri['per_second']:.0f} decisions/s", flush=True)
     results = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "ceiling": ceil,
         "end_to_end": e2e,
         "latency": lat,
+        "triage": tri,
     }
     write_report(results)
     print(f"wrote {REPORT} and {RESULTS}")
