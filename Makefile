@@ -5,6 +5,7 @@ PY := .venv/bin/python
 VENV_STAMP := .venv/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 JARS_STAMP := .cache/kafka/libs/.complete
 export SHAOBAO_STATE_DIR ?= $(CURDIR)/.state
+RATE ?= 3
 
 # Debian packages each target needs, by the command that proves them present.
 RUN_DEBS := java:openjdk-17-jre-headless mvn:maven initdb:postgresql
@@ -16,8 +17,8 @@ TEST_DEBS := $(RUN_DEBS) chromium:chromium docker-compose:docker-compose kcat:kc
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: deps ## install what is missing, start Kafka, PostgreSQL, worker, control room, simulator
-	@$(PY) -m shaobao.cli run
+run: deps ## install what is missing, start Kafka, PostgreSQL, worker, control room, simulator (RATE=appeals/s)
+	@$(PY) -m shaobao.cli run --rate $(RATE)
 
 test: deps-test check ## the same set-up, then the whole suite against the real broker and database
 	$(PY) -m pytest tests -q -p no:cacheprovider
