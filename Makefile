@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 JARS_STAMP := .cache/kafka/libs/.complete
+ASYNCAPI_STAMP := tools/asyncapi/node_modules/.package-lock.json
 export SHAOBAO_STATE_DIR ?= $(CURDIR)/.state
 RATE ?= 3
 
@@ -27,6 +28,7 @@ check: $(VENV_STAMP) ## ruff and mypy --strict
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
+	$(PY) -m shaobao.contract_cli check
 
 bench: deps ## measure throughput and latency; writes BENCHMARKS.md and bench/results.json
 	$(PY) -m bench.pipeline
@@ -36,7 +38,7 @@ clean: ## stop local services and remove all local state (not the downloaded jar
 	rm -rf .state
 
 deps: $(VENV_STAMP) $(JARS_STAMP) debs-run
-deps-test: $(VENV_STAMP) $(JARS_STAMP) debs-test
+deps-test: $(VENV_STAMP) $(JARS_STAMP) $(ASYNCAPI_STAMP) debs-test
 
 $(VENV_STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
@@ -47,6 +49,12 @@ $(VENV_STAMP): pyproject.toml
 
 $(JARS_STAMP): infra/kafka/pom.xml $(VENV_STAMP)
 	$(PY) -c "from infra.local.kafka import ensure_kafka_jars; ensure_kafka_jars()"
+
+# The AsyncAPI project's own parser validates schemas/asyncapi.yaml in the test run.
+# --ignore-scripts skips a telemetry postinstall the parser does not need.
+$(ASYNCAPI_STAMP): tools/asyncapi/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are required"; exit 1; }
+	npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund
 
 .PHONY: debs-run debs-test
 debs-run:

@@ -83,6 +83,12 @@ def _triage(args: argparse.Namespace, settings: Settings) -> int:
     return triage_cli.run(_passed_through(args.rest))
 
 
+def _contract(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import contract_cli
+
+    return contract_cli.run(_passed_through(args.rest))
+
+
 def _services(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local.__main__ import main as services_main
 
@@ -132,12 +138,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "migrate": _migrate,
     "triage": _triage,
     "services": _services,
+    "contract": _contract,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["triage"], ["services"]):
+    if argv[:1] in (["triage"], ["services"], ["contract"]):
         # These pass their own options (`--eval`, `--state-dir`) straight to their own parsers.
         argv = [argv[0], "--", *argv[1:]]
     args = build_parser().parse_args(argv)
