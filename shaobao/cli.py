@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     for name, help_text in (
         ("triage", "triage appeals from a JSONL file"),
-        ("services", "local Kafka/PostgreSQL"),
+        ("services", "local Kafka/PostgreSQL: up, down, status"),
+        ("contract", "publish the wire contract: write or check schemas/json and schemas/asyncapi.yaml"),
     ):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("rest", nargs=argparse.REMAINDER)
