@@ -1,14 +1,30 @@
-"""Command handling: validate a command against the ticket's state and say what happened."""
+"""Command handling: validate a command against the ticket's state and say what happened.
+
+`decide(state, command, now)` is pure. A command that does not fit is rejected: a
+`CommandRejected` event (kept in the log, alerted) that changes nothing but the version and
+the count of rejections. A command on a ticket that does not exist has no log to be kept in:
+it comes back as a `Refusal`, which the agent alerts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
 
+from domain.lifecycle.control import close_as_merged, handle_control_command
+from domain.lifecycle.emit import Emitter, EventHeader, Rejected
+from domain.lifecycle.rules import DEFAULT_RULES, LifecycleRules
+from domain.lifecycle.units import handle_unit_command
 from domain.ticket import TicketState, fold
-from schemas.commands import ReceiveAppeal, RecordDuplicate, TicketCommand
+from schemas.commands import (
+    UNIT_COMMANDS,
+    CloseAsMerged,
+    ReceiveAppeal,
+    RecordDuplicate,
+    TicketCommand,
+)
 from schemas.events import (
+    AppealMerged,
     CommandRejected,
     DuplicateReceived,
     TicketAnsweredInstantly,
@@ -17,62 +33,66 @@ from schemas.events import (
     TicketQueuedForManualDispatch,
     TicketReceived,
     TicketTransferred,
+    Violation,
 )
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A command for a ticket this partition does not know; nothing to fold it into."""
+
+    command_id: str
+    command_type: str
+    ticket_id: str
+    reason: str
+    violation: Violation
+    actor: str | None
+
+
+@dataclass(frozen=True)
 class Decision:
-    """The events a command produced and the state after them. `events` is empty for a replay."""
+    """The events a command produced and the state after them. `events` is empty for a replay.
+
+    `follow_ups` are commands for other tickets that this one's events call for (after a
+    merge, the merged ticket closes); `refused` is set for a command on an unknown ticket.
+    """
 
     events: tuple[TicketEvent, ...]
     state: TicketState | None
+    refused: Refusal | None = None
+    follow_ups: tuple[TicketCommand, ...] = ()
 
     @property
     def rejected(self) -> tuple[CommandRejected, ...]:
         return tuple(e for e in self.events if isinstance(e, CommandRejected))
 
 
-class EventHeader(TypedDict):
-    event_id: str
-    ticket_id: str
-    version: int
-    occurred_at: datetime
-    command_id: str
-
-
-class _Emitter:
-    """Numbers events after the state's version, giving each its deterministic id."""
-
-    def __init__(self, ticket_id: str, version: int, command_id: str, now: datetime) -> None:
-        self.ticket_id, self.version, self.command_id, self.now = ticket_id, version, command_id, now
-
-    def header(self) -> EventHeader:
-        self.version += 1
-        return EventHeader(
-            event_id=f"{self.ticket_id}:{self.version}",
-            ticket_id=self.ticket_id,
-            version=self.version,
-            occurred_at=self.now,
-            command_id=self.command_id,
-        )
-
-
-def decide(state: TicketState | None, command: TicketCommand, now: datetime) -> Decision:
+def decide(
+    state: TicketState | None, command: TicketCommand, now: datetime, rules: LifecycleRules = DEFAULT_RULES
+) -> Decision:
     """Handle one command: new events and the folded state; a processed command yields nothing."""
     if state is not None and state.has_processed(command.command_id):
         return Decision(events=(), state=state)
-    emit = _Emitter(command.ticket_id, state.version if state else 0, command.command_id, now)
-    events = _events_for(state, command, emit)
+    if state is None and not isinstance(command, ReceiveAppeal | RecordDuplicate):
+        return Decision(events=(), state=None, refused=_refusal(command))
+    emit = Emitter(command.ticket_id, state.version if state else 0, command.command_id, now)
+    try:
+        events = _events_for(state, command, emit, rules)
+    except Rejected as rejected:
+        emit = Emitter(command.ticket_id, state.version if state else 0, command.command_id, now)
+        events = (_rejection(emit, command, rejected),)
     for event in events:
         state = fold(state, event)
-    return Decision(events=events, state=state)
+    return Decision(events=events, state=state, follow_ups=_follow_ups(events))
 
 
-def _events_for(state: TicketState | None, command: TicketCommand, emit: _Emitter) -> tuple[TicketEvent, ...]:
+def _events_for(
+    state: TicketState | None, command: TicketCommand, emit: Emitter, rules: LifecycleRules
+) -> tuple[TicketEvent, ...]:
     match command:
         case ReceiveAppeal():
             if state is not None:
-                return (_rejection(emit, command.type, "ticket already exists"),)
+                raise Rejected("ticket already exists")
             return _receive(command, emit)
         case RecordDuplicate():
             if state is None:
@@ -86,10 +106,15 @@ def _events_for(state: TicketState | None, command: TicketCommand, emit: _Emitte
                     received_at=appeal.received_at,
                 ),
             )
-    raise AssertionError(f"unhandled command {command!r}")
+    assert state is not None  # decide() refuses other commands on an unknown ticket
+    if isinstance(command, UNIT_COMMANDS):
+        return handle_unit_command(state, command, emit, rules)
+    if isinstance(command, CloseAsMerged):
+        return close_as_merged(state, command, emit)
+    return handle_control_command(state, command, emit, rules)
 
 
-def _receive(command: ReceiveAppeal, emit: _Emitter) -> tuple[TicketEvent, ...]:
+def _receive(command: ReceiveAppeal, emit: Emitter) -> tuple[TicketEvent, ...]:
     triage = command.triage
     received = TicketReceived(**emit.header(), appeal=command.appeal, triage=triage)
     outcome: TicketEvent
@@ -116,5 +141,50 @@ def _receive(command: ReceiveAppeal, emit: _Emitter) -> tuple[TicketEvent, ...]:
     return (received, outcome)
 
 
-def _rejection(emit: _Emitter, command_type: str, reason: str) -> CommandRejected:
-    return CommandRejected(**emit.header(), command_type=command_type, reason=reason)
+def actor_of(command: TicketCommand) -> str | None:
+    """Who sent a command, as alerts name them: the unit, or `<role>:<operator>`."""
+    unit = getattr(command, "unit", None)
+    if isinstance(unit, str):
+        return unit
+    operator, role = getattr(command, "operator", None), getattr(command, "role", None)
+    return f"{role}:{operator}" if operator else None
+
+
+def _rejection(emit: Emitter, command: TicketCommand, rejected: Rejected) -> CommandRejected:
+    return CommandRejected(
+        **emit.header(),
+        command_type=command.type,
+        reason=rejected.reason,
+        violation=rejected.violation,
+        actor=actor_of(command),
+    )
+
+
+def _refusal(command: TicketCommand) -> Refusal:
+    # A unit naming a ticket it was never sent is probing, or broken: a security matter.
+    violation: Violation = "authorization" if isinstance(command, UNIT_COMMANDS) else "state"
+    return Refusal(
+        command_id=command.command_id,
+        command_type=command.type,
+        ticket_id=command.ticket_id,
+        reason="no such ticket",
+        violation=violation,
+        actor=actor_of(command),
+    )
+
+
+def _follow_ups(events: tuple[TicketEvent, ...]) -> tuple[TicketCommand, ...]:
+    """After a merge the merged ticket closes into this one; its id derives from the event."""
+    return tuple(
+        CloseAsMerged(
+            command_id=f"merged:{event.event_id}",
+            ticket_id=event.source_ticket_id,
+            issued_at=event.occurred_at,
+            into_ticket_id=event.ticket_id,
+        )
+        for event in events
+        if isinstance(event, AppealMerged)
+    )
+
+
+__all__ = ["Decision", "EventHeader", "Refusal", "actor_of", "decide"]

@@ -65,6 +65,8 @@ class Town(_Frozen):
     kind: TownKind
     places: tuple[str, ...] = ()
     landmarks: tuple[str, ...] = ()
+    # Optional outline as (lon, lat) vertices, so an app's coordinates can name the town.
+    boundary: tuple[tuple[float, float], ...] = ()
 
 
 class AmbiguousPlace(_Frozen):

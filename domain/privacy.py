@@ -38,10 +38,23 @@ def masked_caller(caller: Caller, appeal_type: str) -> Caller | None:
     )
 
 
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
 def scrub_phone_numbers(text: str) -> str:
-    """Mask any mobile number written inside free text (citizens often type theirs)."""
-    normalized = unicodedata.normalize("NFKC", text)
-    return re.sub(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)", r"\1****\3", normalized)
+    """Mask any mobile number written inside free text (citizens often type theirs).
+
+    Full-width digits count as digits; everything else in the text is kept exactly as written.
+    """
+    # Same length as the text (one digit for one digit), so positions carry over.
+    digits_only = text.translate(_FULLWIDTH_DIGITS)
+    parts, last = [], 0
+    for match in _MOBILE.finditer(digits_only):
+        start, end = match.span()
+        parts += [text[last:start], digits_only[start : start + 3], "****", digits_only[end - 4 : end]]
+        last = end
+    return "".join([*parts, text[last:]])
 
 
 __all__ = ["mask_name", "mask_phone", "masked_caller", "scrub_phone_numbers"]

@@ -37,6 +37,10 @@ _UNAVAILABLE = (
 )
 
 
+# The failures that mean "the database is not reachable now", for other modules of infra.
+UNAVAILABLE_ERRORS = _UNAVAILABLE
+
+
 class AsyncpgTicketStore:
     """Writes events once (idempotent on event_id) and keeps `tickets` equal to their fold."""
 
@@ -54,6 +58,10 @@ class AsyncpgTicketStore:
                 raise StoreUnavailable(str(exc)) from exc
             self._pool = pool
         return self._pool
+
+    async def pool(self) -> asyncpg.Pool:
+        """The store's pool (connected and migrated on first use), shared with read-only queries."""
+        return await self._connected()
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -7,7 +7,14 @@ from typing import Literal
 from schemas.base import AwareDatetime, WireModel
 
 AlertKind = Literal[
-    "command_rejected", "undecodable_command", "at_risk", "overdue", "supervise", "security", "lag"
+    "command_rejected",
+    "undecodable_command",
+    "at_risk",
+    "overdue",
+    "supervise",
+    "security",
+    "lag",
+    "store_errors",
 ]
 Severity = Literal["info", "warning", "critical"]
 

@@ -2,6 +2,13 @@
 
 Every command carries a deterministic `command_id`, so a command processed
 again after a crash or rebalance is recognised and changes nothing.
+
+Three kinds of writer, and the command says who acted:
+- intake: `ReceiveAppeal`, `RecordDuplicate`;
+- a unit, by the unit-action agent (or the unit HTTP API): `unit` is taken from the topic
+  (or the token), never from the unit's payload; `command_id` is `unit:<unit>:<action_id>`;
+- the control room (a person, with the role of their token) or the system itself.
+Whether the actor may do it is decided by the ticket agent (`domain.decide`), not here.
 """
 
 from __future__ import annotations
@@ -10,9 +17,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from schemas.actions import DURATION_PATTERN, UNIT_TEXT_MAX, ReturnReasonCode
 from schemas.appeal import Appeal
 from schemas.base import AwareDatetime, WireModel
 from schemas.triage import TriageDecision
+
+ControlRole = Literal["control_room", "supervisor", "system"]
+CallbackOutcome = Literal["satisfied", "basically_satisfied", "no_comment", "dissatisfied", "unreachable"]
+Text = Annotated[str, Field(min_length=1, max_length=UNIT_TEXT_MAX)]
 
 
 class _Command(WireModel):
@@ -37,4 +49,153 @@ class RecordDuplicate(_Command):
     appeal: Appeal
 
 
-TicketCommand = Annotated[ReceiveAppeal | RecordDuplicate, Field(discriminator="type")]
+# --- a unit's commands (承办单位) --------------------------------------------------------------
+
+
+class _UnitCommand(_Command):
+    unit: str = Field(min_length=1, description="The acting unit, from the topic or token it used.")
+    action_id: str = Field(min_length=1)
+
+
+class SignOrder(_UnitCommand):
+    type: Literal["sign_order"] = "sign_order"
+
+
+class ReturnOrder(_UnitCommand):
+    type: Literal["return_order"] = "return_order"
+    reason_code: ReturnReasonCode
+    reason: Text
+    suggested_unit: str | None = None
+
+
+class RequestExtension(_UnitCommand):
+    type: Literal["request_extension"] = "request_extension"
+    extra: str = Field(pattern=DURATION_PATTERN)
+    reason: Text
+
+
+class NoteProgress(_UnitCommand):
+    type: Literal["note_progress"] = "note_progress"
+    note: Text
+
+
+class ReportPart(_UnitCommand):
+    type: Literal["report_part"] = "report_part"
+    report: Text
+
+
+class CompleteTicket(_UnitCommand):
+    type: Literal["complete_ticket"] = "complete_ticket"
+    reply: Text
+
+
+# --- the control room's commands (热线中心) ---------------------------------------------------
+
+
+class _ControlCommand(_Command):
+    operator: str = Field(min_length=1, description="Who decided: the token's subject, or `auto`.")
+    role: ControlRole
+
+
+class DispatchTicket(_ControlCommand):
+    """A person dispatches a ticket from the manual queue; category and town may be corrected."""
+
+    type: Literal["dispatch_ticket"] = "dispatch_ticket"
+    lead: str = Field(min_length=1)
+    co: tuple[str, ...] = ()
+    category: str | None = None
+    town: str | None = None
+
+
+class RedispatchTicket(_ControlCommand):
+    """改派: to the units named, or (`lead` None) to the router's next candidate."""
+
+    type: Literal["redispatch_ticket"] = "redispatch_ticket"
+    lead: str | None = None
+    co: tuple[str, ...] | None = None  # None: the co units stay as they are
+    reason: Text
+
+
+class DenyReturn(_ControlCommand):
+    """The return is not accepted: the order stays with the unit that returned it."""
+
+    type: Literal["deny_return"] = "deny_return"
+    reason: Text
+
+
+class GrantExtension(_ControlCommand):
+    """Grant the pending extension: as asked (`extra` None) or less; capped by `extension_max`."""
+
+    type: Literal["grant_extension"] = "grant_extension"
+    extra: str | None = Field(default=None, pattern=DURATION_PATTERN)
+
+
+class DenyExtension(_ControlCommand):
+    type: Literal["deny_extension"] = "deny_extension"
+    reason: Text
+
+
+class RecordCallback(_ControlCommand):
+    """回访 of one citizen (`citizen`: their `channel:source_id`; None: the ticket's own caller)."""
+
+    type: Literal["record_callback"] = "record_callback"
+    citizen: str | None = None
+    outcome: CallbackOutcome
+    note: str = Field(default="", max_length=UNIT_TEXT_MAX)
+
+
+class ReworkTicket(_ControlCommand):
+    """发回重办: a dissatisfied result goes back to the same units with the rework limit."""
+
+    type: Literal["rework_ticket"] = "rework_ticket"
+    reason: Text
+
+
+class JudgeUnreasonable(_ControlCommand):
+    """The supervisor judges a dissatisfied demand unreasonable: the ticket closes, with why."""
+
+    type: Literal["judge_unreasonable"] = "judge_unreasonable"
+    reason: Text
+
+
+class CloseTicket(_ControlCommand):
+    """销号 by the hotline: a ticket no unit is working on (manual, returned, completed)."""
+
+    type: Literal["close_ticket"] = "close_ticket"
+    reason: Text
+
+
+class MergeAppeal(_ControlCommand):
+    """多人反映: attach another ticket's appeal (its citizen) to this open ticket; that one closes."""
+
+    type: Literal["merge_appeal"] = "merge_appeal"
+    source_ticket_id: str = Field(min_length=1)
+    source_appeal: Appeal
+    score: float | None = Field(default=None, ge=0, le=1)
+
+
+class CloseAsMerged(_Command):
+    """Issued by the ticket agent after a merge: the merged ticket closes into the other."""
+
+    type: Literal["close_as_merged"] = "close_as_merged"
+    into_ticket_id: str = Field(min_length=1)
+
+
+UNIT_COMMANDS = (SignOrder, ReturnOrder, RequestExtension, NoteProgress, ReportPart, CompleteTicket)
+UnitCommand = SignOrder | ReturnOrder | RequestExtension | NoteProgress | ReportPart | CompleteTicket
+ControlCommand = (
+    DispatchTicket
+    | RedispatchTicket
+    | DenyReturn
+    | GrantExtension
+    | DenyExtension
+    | RecordCallback
+    | ReworkTicket
+    | JudgeUnreasonable
+    | CloseTicket
+    | MergeAppeal
+)
+TicketCommand = Annotated[
+    ReceiveAppeal | RecordDuplicate | UnitCommand | ControlCommand | CloseAsMerged,
+    Field(discriminator="type"),
+]

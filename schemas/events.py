@@ -10,9 +10,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from schemas.appeal import Appeal
+from schemas.actions import ReturnReasonCode
+from schemas.appeal import Appeal, Caller
 from schemas.base import AwareDatetime, WireModel
+from schemas.commands import CallbackOutcome
 from schemas.triage import TriageDecision, Urgency
+
+Role = Literal["lead", "co"]
+DispatchedBy = Literal["router", "person"]
+# Why a command was rejected: it does not fit the ticket's state, or the actor may not do it
+# at all (a unit acting on another unit's ticket, a co unit completing): a security matter.
+Violation = Literal["state", "authorization"]
+Resolution = Literal["callback", "unreachable", "unreasonable", "closed_by_hotline", "merged"]
 
 
 class _Event(WireModel):
@@ -31,12 +40,16 @@ class TicketReceived(_Event):
 
 
 class TicketDispatched(_Event):
+    """派单: by the router at intake, or by a person from the manual queue."""
+
     type: Literal["ticket_dispatched"] = "ticket_dispatched"
     lead: str
     co: tuple[str, ...] = ()
     category: str
     town: str | None
     urgency: Urgency
+    by: DispatchedBy = "router"
+    operator: str | None = None
 
 
 class TicketAnsweredInstantly(_Event):
@@ -67,6 +80,150 @@ class CommandRejected(_Event):
     type: Literal["command_rejected"] = "command_rejected"
     command_type: str
     reason: str
+    violation: Violation = "state"
+    actor: str | None = None  # the unit, or the control-room operator, who sent it
+
+
+class OrderSigned(_Event):
+    """签收 by the lead or a co unit, each for its own part."""
+
+    type: Literal["order_signed"] = "order_signed"
+    unit: str
+    role: Role
+
+
+class OrderReturned(_Event):
+    """退单: a lead's return waits for the control room; a co unit's releases it at once."""
+
+    type: Literal["order_returned"] = "order_returned"
+    unit: str
+    role: Role
+    reason_code: ReturnReasonCode
+    reason: str
+    suggested_unit: str | None = None
+
+
+class ReturnDenied(_Event):
+    type: Literal["return_denied"] = "return_denied"
+    unit: str
+    reason: str
+    operator: str
+
+
+class TicketRedispatched(_Event):
+    """改派: the units holding the order now; those no longer named get a cancellation."""
+
+    type: Literal["ticket_redispatched"] = "ticket_redispatched"
+    lead: str
+    co: tuple[str, ...] = ()
+    by: DispatchedBy
+    operator: str
+    reason: str
+
+
+class ExtensionRequested(_Event):
+    type: Literal["extension_requested"] = "extension_requested"
+    unit: str
+    extra: str
+    reason: str
+
+
+class ExtensionGranted(_Event):
+    """延期 granted: `granted` is what the limit grows by; `capped` when `extension_max` cut it."""
+
+    type: Literal["extension_granted"] = "extension_granted"
+    unit: str
+    requested: str
+    granted: str
+    capped: bool
+    operator: str
+
+
+class ExtensionDenied(_Event):
+    type: Literal["extension_denied"] = "extension_denied"
+    unit: str
+    requested: str
+    reason: str
+    operator: str
+
+
+class ProgressNoted(_Event):
+    type: Literal["progress_noted"] = "progress_noted"
+    unit: str
+    role: Role
+    note: str
+
+
+class PartReported(_Event):
+    """协办反馈: a co unit's report of its part."""
+
+    type: Literal["part_reported"] = "part_reported"
+    unit: str
+    report: str
+
+
+class TicketCompleted(_Event):
+    """办结: the lead's reply to the citizen; `co_outstanding` are co units yet to report."""
+
+    type: Literal["ticket_completed"] = "ticket_completed"
+    unit: str
+    reply: str
+    co_outstanding: tuple[str, ...] = ()
+
+
+class CallbackRecorded(_Event):
+    """回访 of one citizen; `final` once answered, or unreachable after the last try."""
+
+    type: Literal["callback_recorded"] = "callback_recorded"
+    citizen: str
+    outcome: CallbackOutcome
+    attempt: int = Field(ge=1)
+    final: bool
+    operator: str
+    note: str = ""
+
+
+class TicketReworked(_Event):
+    """发回重办: dispatched again to the same units, with the rework limit; `rework_count` counts."""
+
+    type: Literal["ticket_reworked"] = "ticket_reworked"
+    lead: str
+    co: tuple[str, ...] = ()
+    rework_count: int = Field(ge=1)
+    reason: str
+    operator: str
+
+
+class DemandJudgedUnreasonable(_Event):
+    type: Literal["demand_judged_unreasonable"] = "demand_judged_unreasonable"
+    reason: str
+    operator: str
+
+
+class Citizen(WireModel):
+    """One citizen of a merged ticket (多人反映), called back like the ticket's own caller."""
+
+    intake_key: str
+    ticket_id: str
+    caller: Caller
+    received_at: AwareDatetime
+
+
+class AppealMerged(_Event):
+    type: Literal["appeal_merged"] = "appeal_merged"
+    source_ticket_id: str
+    citizen: Citizen
+    operator: str
+    score: float | None = None
+
+
+class TicketClosed(_Event):
+    """销号."""
+
+    type: Literal["ticket_closed"] = "ticket_closed"
+    resolution: Resolution
+    reason: str
+    merged_into: str | None = None
 
 
 TicketEvent = Annotated[
@@ -76,7 +233,22 @@ TicketEvent = Annotated[
     | TicketTransferred
     | TicketQueuedForManualDispatch
     | DuplicateReceived
-    | CommandRejected,
+    | CommandRejected
+    | OrderSigned
+    | OrderReturned
+    | ReturnDenied
+    | TicketRedispatched
+    | ExtensionRequested
+    | ExtensionGranted
+    | ExtensionDenied
+    | ProgressNoted
+    | PartReported
+    | TicketCompleted
+    | CallbackRecorded
+    | TicketReworked
+    | DemandJudgedUnreasonable
+    | AppealMerged
+    | TicketClosed,
     Field(discriminator="type"),
 ]
 TICKET_EVENT: TypeAdapter[TicketEvent] = TypeAdapter(TicketEvent)

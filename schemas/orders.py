@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from schemas.appeal import Caller
 from schemas.base import AwareDatetime, WireModel
 from schemas.triage import AppealTypeCode, Urgency
 
+OrderKind = Literal["order", "update", "cancel"]
+
 
 class WorkOrder(WireModel):
-    """One unit's copy of a dispatched ticket. The caller is masked; reports carry no caller."""
+    """One unit's copy of a dispatched ticket. The caller is masked; reports carry no caller.
+
+    `kind`: `order` hands the unit a ticket (dispatch, redispatch to it, rework); `update`
+    changes what it holds (the lead changed, a return or extension decided); `cancel` takes it
+    away (redispatched elsewhere, merged, closed). `note` says why, for people.
+    `dispatched_at` is when the event behind this record happened. `order_id` stays the
+    idempotency key: one record per unit per ticket event.
+    """
 
     schema_version: Literal[1] = 1
     order_id: str
-    kind: Literal["order"] = "order"
+    kind: OrderKind = "order"
     ticket_id: str
     unit: str
     role: Literal["lead", "co"]
@@ -31,3 +42,5 @@ class WorkOrder(WireModel):
     caller: Caller | None
     received_at: AwareDatetime
     dispatched_at: AwareDatetime
+    note: str | None = None
+    rework_count: int = Field(default=0, ge=0)

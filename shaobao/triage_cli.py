@@ -5,6 +5,9 @@
 
 Input lines are in the labelled-corpus format (channel, received_at, text,
 address, caller, optional location, optional expect); `id` becomes source_id.
+The learned model trains on the shipped labelled appeals (`--examples`, or
+`--no-model` for the lexicon alone); lines of the evaluated file are always
+left out of its training, so `--eval` never grades it on what it learned.
 This is the shell: it reads files and the clock, the domain does neither.
 """
 
@@ -25,6 +28,8 @@ from pydantic import ValidationError
 
 from domain.jurisdiction import parse_jurisdiction
 from domain.triage import Triager, parse_lexicon
+from domain.triage.learned import LabelledText
+from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from schemas.appeal import Appeal
 from schemas.triage import TriageDecision
 
@@ -39,13 +44,15 @@ def lexicon_path_for(jurisdiction: Path) -> Path:
     return jurisdiction.with_name(jurisdiction.stem + ".lexicon.yaml")
 
 
-def build_triager(jurisdiction_path: Path, lexicon_path: Path) -> Triager:
-    """Load both reference files and build the triager (indices are built once, here)."""
+def build_triager(
+    jurisdiction_path: Path, lexicon_path: Path, examples: Sequence[LabelledText] = ()
+) -> Triager:
+    """Load both reference files and build the triager (indices and model are built once, here)."""
     jurisdiction = parse_jurisdiction(
         yaml.safe_load(jurisdiction_path.read_text(encoding="utf-8")), version=jurisdiction_path.stem
     )
     lexicon = parse_lexicon(yaml.safe_load(lexicon_path.read_text(encoding="utf-8")))
-    return Triager(jurisdiction, lexicon)
+    return Triager(jurisdiction, lexicon, examples=examples)
 
 
 def appeal_from_line(row: dict[str, object]) -> Appeal:
@@ -214,6 +221,12 @@ def _evaluate(triager: Triager, path: Path, out: TextIO, show_errors: bool) -> i
     return 0
 
 
+def _examples(paths: Sequence[Path], evaluated: Path) -> list[LabelledText]:
+    """The training examples, without any line of the file about to be triaged or scored."""
+    seen = {str(row.get("text")) for _, row in _read_rows(evaluated)} if evaluated.is_file() else set()
+    return read_examples(paths, leave_out=seen)
+
+
 def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     """Entry point for `shaobao triage ...`; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="shaobao triage", description=__doc__.splitlines()[0])
@@ -222,10 +235,19 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="with --eval: list every wrong field")
     parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION)
     parser.add_argument("--lexicon", type=Path, default=None, help="default: <jurisdiction>.lexicon.yaml")
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        action="append",
+        help="labelled appeals to train the model on (repeatable; default: the shipped ones)",
+    )
+    parser.add_argument("--no-model", action="store_true", help="decide with the lexicon alone")
     args = parser.parse_args(list(argv))
     stream = out or sys.stdout
     try:
-        triager = build_triager(args.jurisdiction, args.lexicon or lexicon_path_for(args.jurisdiction))
+        examples = [] if args.no_model else _examples(args.examples or DEFAULT_EXAMPLE_FILES, args.file)
+        lexicon = args.lexicon or lexicon_path_for(args.jurisdiction)
+        triager = build_triager(args.jurisdiction, lexicon, examples)
     except (OSError, yaml.YAMLError, ValueError) as error:
         # A missing or invalid reference file is the operator's to fix: say which, not a traceback.
         print(f"shaobao triage: cannot load reference data: {error}", file=sys.stderr)

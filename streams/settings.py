@@ -19,6 +19,9 @@ class Settings:
     ticket_partitions: int = 6
     unit_partitions: int = 3
     worker_web_port: int = 6066
+    # The worker's ops endpoint (/metrics, /health, /ready); 0.0.0.0 where Prometheus scrapes
+    # it from another host or container.
+    worker_web_bind: str = "127.0.0.1"
     web_port: int = 8080
     datadir: Path = field(default=REPO_ROOT / ".state" / "worker")
 
@@ -34,6 +37,7 @@ class Settings:
             ticket_partitions=int(env.get("SHAOBAO_TICKET_PARTITIONS", defaults.ticket_partitions)),
             unit_partitions=int(env.get("SHAOBAO_UNIT_PARTITIONS", defaults.unit_partitions)),
             worker_web_port=int(env.get("SHAOBAO_WORKER_WEB_PORT", defaults.worker_web_port)),
+            worker_web_bind=env.get("SHAOBAO_WORKER_WEB_BIND", defaults.worker_web_bind),
             web_port=int(env.get("SHAOBAO_WEB_PORT", defaults.web_port)),
             datadir=Path(env.get("SHAOBAO_WORKER_DATADIR", str(defaults.datadir))),
         )

@@ -13,19 +13,28 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from infra.intake_producer import AiokafkaAppealProducer
 from infra.readiness import group_has_members
 from infra.reference import load_jurisdiction
 from infra.store import AsyncpgTicketStore
+from infra.ticket_queries import AsyncpgTicketQueries
 from streams.names import TopicNames
 from streams.settings import Settings
+from web.intake import intake_routes
+from web.open311 import open311_routes
+from web.ports import AppealPublisher
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_web_app(settings: Settings) -> Starlette:
+def create_web_app(settings: Settings, publisher: AppealPublisher | None = None) -> Starlette:
+    """The control room, health, HTTP intake and Open311; `publisher` defaults to real Kafka."""
     store = AsyncpgTicketStore(settings.database_url)
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
-    group_id = TopicNames(settings.topic_prefix).app_id
+    names = TopicNames(settings.topic_prefix)
+    group_id = names.app_id
+    intake = publisher or AiokafkaAppealProducer(settings.kafka_bootstrap_servers, names.intake)
+    tickets = AsyncpgTicketQueries(store)
 
     async def health(request: Request) -> Response:
         database = await store.ping()
@@ -54,14 +63,20 @@ def create_web_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await store.close()
+        await intake.start()
+        try:
+            yield
+        finally:
+            await intake.stop()
+            await store.close()
 
     return Starlette(
         routes=[
             Route("/", index),
             Route("/health", health),
             Route("/api/queues", queues),
+            *intake_routes(intake, tickets, jurisdiction),
+            Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,

@@ -8,6 +8,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.triage.matching import Score
 from domain.triage.places import TownFinding
 from domain.triage.urgency import UrgencyFinding
+from domain.triage.verdict import Verdict
 
 _TYPE_NAMES = {
     "consult": "咨询",
@@ -32,16 +33,23 @@ def _words(hits: Sequence[str], limit: int = 6) -> str:
     return "、".join(f"“{hit}”" for hit in hits[:limit])
 
 
-def category_line(jurisdiction: Jurisdiction, best: Score, runner_up: Score | None) -> str:
-    """Why this category: its words, and the closest other category when it was close."""
+def category_line(
+    jurisdiction: Jurisdiction, best: Score, runner_up: Score | None, verdict: Verdict | None = None
+) -> str:
+    """Why this category: its words, the closest other category, and what the model said."""
+    note = f"；{verdict.note}" if verdict is not None and verdict.note else ""
+    if verdict is not None and best.value > 0 and verdict.category != best.label:
+        name = jurisdiction.category_by_code[verdict.category].name
+        lexicon = f"词表首选{jurisdiction.category_by_code[best.label].name}" if best.value > 0 else "词表未命中"
+        return f"分类：{name}（{verdict.category}），{lexicon}{note}"
     if best.value <= 0:
-        return "分类：未命中任何分类词语，须人工判断"
+        return "分类：未命中任何分类词语，须人工判断" + note
     name = jurisdiction.category_by_code[best.label].name
     line = f"分类：{name}（{best.label}），命中{_words(best.hits) or '无关键词'}，得分{best.value:g}"
     if runner_up is not None and runner_up.value > 0:
         other = jurisdiction.category_by_code[runner_up.label].name
         line += f"；其次为{other}（{runner_up.value:g}分）"
-    return line
+    return line + note
 
 
 def type_line(appeal_type: Score) -> str:

@@ -100,6 +100,14 @@ class Thresholds(_Frozen):
     transfer_min_score: float = 3.5
     type_min_score: float = 1.0
     action_min_score: float = 1.0
+    # The learned model's say (see `verdict.py`): it stops an auto-dispatch when it is
+    # this sure of a category routed elsewhere, corroborates a close lexicon call whose
+    # confidence is at least `model_agree_floor`, and decides alone when it is this sure
+    # and the lexicon found at least `model_rescue_min_score` of evidence for its category.
+    model_veto: float = 0.95
+    model_agree_floor: float = 0.3
+    model_rescue: float = 0.95
+    model_rescue_min_score: float = 1.0
 
 
 class Lexicon(_Frozen):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from domain.jurisdiction import Category, Jurisdiction, Route
 from domain.triage import explain
 from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess
 from domain.triage.geometry import Polygon
+from domain.triage.learned import LabelledText, NaiveBayes, Opinion
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
+from domain.triage.verdict import Verdict, settle
 from schemas.appeal import Appeal
 from schemas.triage import AppealTypeCode, Disposition, TriageDecision
 
@@ -36,13 +38,19 @@ class _Reading:
     appeal_type: Score
     town: TownFinding
     urgency: UrgencyFinding
-    confidence: float
+    verdict: Verdict
+
+    @property
+    def confidence(self) -> float:
+        return self.verdict.confidence
 
 
 class Triager:
     """Decides appeals for one jurisdiction; build once, then call `decide` per appeal.
 
     Indices (place names, cue matchers) are built here so that `decide` only scans text.
+    `examples` (labelled appeal texts) train the learned second opinion; without them
+    the lexicon decides alone. `boundaries` default to the towns' own polygons.
     """
 
     def __init__(
@@ -50,6 +58,7 @@ class Triager:
         jurisdiction: Jurisdiction,
         lexicon: Lexicon,
         boundaries: Mapping[str, Sequence[Polygon]] | None = None,
+        examples: Iterable[LabelledText] = (),
     ) -> None:
         lexicon.check_against(jurisdiction)
         self._jurisdiction = jurisdiction
@@ -59,7 +68,9 @@ class Triager:
         self._places = PlaceFinder(
             index, lexicon.place_noise, lexicon.place_stem_followers, lexicon.place_kept_suffixes
         )
-        self._boundaries = dict(boundaries or {})
+        if boundaries is None:
+            boundaries = {town.code: [town.boundary] for town in jurisdiction.towns if town.boundary}
+        self._boundaries = dict(boundaries)
         self._category = CategoryClassifier(lexicon)
         self._type = AppealTypeClassifier(lexicon)
         self._urgency = UrgencyAssessor(lexicon)
@@ -74,6 +85,16 @@ class Triager:
         )
         self._vocabulary = Vocabulary(words, HedgeDetector(lexicon.hedges, lexicon.hedge_suffixes))
         self._fallback = next(iter(lexicon.categories))
+        known = self._categories.keys()
+        # Examples of categories this jurisdiction lacks are dropped, not guessed at.
+        self._model = NaiveBayes.train(
+            LabelledText(self.topic_text(e.text), e.category) for e in examples if e.category in known
+        )
+
+    def topic_text(self, text: str) -> str:
+        """The text as classified: place names and framing ("110转来") blanked out."""
+        masked = self._places.mask(text, self._places.mentions(text, in_address=False))
+        return blank(masked, self._lexicon.text_noise)
 
     def decide(self, appeal: Appeal) -> TriageDecision:
         """Classify, locate and route one appeal; low confidence goes to a person (manual)."""
@@ -92,7 +113,7 @@ class Triager:
             lead=route.lead if route else None,
             co=route.co if route else (),
             transfer_to=reading.category.transfer if disposition == "transfer" else None,
-            confidence=round(reading.confidence, 3),
+            confidence=round(reading.verdict.confidence, 3),
             explanation=self._explain(reading, why),
             suggestion=self._suggest(reading, guess) if manual else (),
             jurisdiction_version=self._jurisdiction.version,
@@ -103,7 +124,9 @@ class Triager:
 
     def _explain(self, reading: _Reading, why: str) -> tuple[str, ...]:
         return (
-            explain.category_line(self._jurisdiction, reading.guess.best, reading.guess.runner_up),
+            explain.category_line(
+                self._jurisdiction, reading.guess.best, reading.guess.runner_up, reading.verdict
+            ),
             explain.type_line(reading.appeal_type),
             explain.town_line(self._jurisdiction, reading.town),
             explain.urgency_line(reading.urgency),
@@ -111,22 +134,22 @@ class Triager:
         )
 
     def _read(self, appeal: Appeal) -> _Reading:
-        in_text = self._places.mentions(appeal.text, in_address=False)
-        # Place names and framing ("110转来") say nothing about the topic.
-        scan = self._vocabulary.scan(blank(self._places.mask(appeal.text, in_text), self._lexicon.text_noise))
+        text = self.topic_text(appeal.text)
+        scan = self._vocabulary.scan(text)
         guess = self._category.classify(scan)
-        code = guess.best.label if guess.best.value > 0 else self._fallback
-        appeal_type = self._type.classify(scan, code)
+        opinion = self._model.opinion(text)
+        verdict = self._settle(guess, opinion)
+        appeal_type = self._type.classify(scan, verdict.category)
         # Praise tells of what went well: its danger words are past, not present,
         # so it is filed under the service praised, never under an emergency line.
         calm = self._lexicon.instant.always_types
-        if appeal_type.label in calm and self._categories[code].transfer is not None:
-            guess = CategoryGuess(
-                tuple(s for s in guess.ranked if self._categories[s.label].transfer is None)
-            )
-            code = guess.best.label if guess.best.value > 0 else self._fallback
-        category = self._categories[code]
-        mentions = self._places.mentions(appeal.address, in_address=True) + in_text
+        if appeal_type.label in calm and self._categories[verdict.category].transfer is not None:
+            guess = CategoryGuess(tuple(s for s in guess.ranked if not self._is_transfer(s.label)))
+            opinion = Opinion(tuple(p for p in opinion.ranked if not self._is_transfer(p[0])))
+            verdict = self._settle(guess, opinion)
+        category = self._categories[verdict.category]
+        mentions = self._places.mentions(appeal.address, in_address=True)
+        mentions += self._places.mentions(appeal.text, in_address=False)
         town = resolve_town(mentions, appeal.location, self._boundaries)
         return _Reading(
             scan=scan,
@@ -135,8 +158,21 @@ class Triager:
             appeal_type=appeal_type,
             town=town,
             urgency=self._urgency.assess(scan, category, raise_on_signs=appeal_type.label not in calm),
-            confidence=self._confidence(guess),
+            verdict=verdict,
         )
+
+    def _settle(self, guess: CategoryGuess, opinion: Opinion) -> Verdict:
+        return settle(
+            guess,
+            self._confidence(guess),
+            opinion,
+            self._lexicon.thresholds,
+            self._same_routing,
+            self._fallback,
+        )
+
+    def _is_transfer(self, code: str) -> bool:
+        return self._categories[code].transfer is not None
 
     def _confidence(self, guess: CategoryGuess) -> float:
         """How sure the category is: enough evidence, and clear of the next category.
@@ -172,11 +208,12 @@ class Triager:
         # A transfer needs the category and either a sign of danger now or strong
         # evidence: one word like 大口子 (a crack in a road) must not send an ambulance.
         # An emergency category without such a sign goes to a person, still as an emergency.
-        strong = reading.guess.best.value >= self._lexicon.thresholds.transfer_min_score
+        evidence = next((s.value for s in reading.guess.ranked if s.label == category.code), 0.0)
+        strong = evidence >= self._lexicon.thresholds.transfer_min_score
         if (
             not praise
             and category.transfer is not None
-            and (reading.urgency.danger_now or (strong and self._confident(reading)))
+            and (reading.urgency.danger_now or (strong and reading.verdict.confident))
         ):
             return "transfer", None, f"处置：转{category.transfer}（{category.name}，紧急警情不派单）"
         if category.transfer is not None and not praise:
@@ -185,18 +222,15 @@ class Triager:
             return "instant", None, "处置：热线即办（无需承办单位办理）"
         if not self._confident(reading):
             floor = self._lexicon.thresholds.confidence_floor
-            return "manual", None, f"处置：转人工（分类置信度{reading.confidence:.2f}低于{floor:g}）"
+            why = reading.verdict.note or f"分类置信度{reading.confidence:.2f}低于{floor:g}"
+            return "manual", None, f"处置：转人工（{why}）"
         route = self._jurisdiction.route(category.code, reading.town.town)
         if route is None:
             return "manual", None, "处置：转人工（该分类须派属地，但属地未能确定）"
         return "dispatch", route, explain.route_line(self._jurisdiction, route.lead, route.co)
 
     def _confident(self, reading: _Reading) -> bool:
-        threshold = self._lexicon.thresholds
-        return (
-            reading.guess.best.value >= threshold.category_min_score
-            and reading.confidence >= threshold.confidence_floor
-        )
+        return reading.verdict.confident
 
     def _is_instant(self, reading: _Reading) -> bool:
         rules = self._lexicon.instant

@@ -50,8 +50,19 @@ def test_a_reporter_stays_anonymous_to_units() -> None:
     assert masked_caller(caller, "complaint") == Caller(name="王先生", phone="139****1111")
 
 
-def test_phone_numbers_written_in_the_text_are_masked() -> None:
-    assert scrub_phone_numbers("请回电13807311234谢谢") == "请回电138****1234谢谢"
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("请回电13807311234谢谢", "请回电138****1234谢谢"),
+        ("电话：１３８０７３１１２３４，谢谢！", "电话：138****1234，谢谢！"),
+        ("工单号20260302000123不是手机", "工单号20260302000123不是手机"),
+        ("两个号码13807311234和13907319999", "两个号码138****1234和139****9999"),
+    ],
+)
+def test_phone_numbers_written_in_the_text_are_masked_and_nothing_else_changes(
+    text: str, scrubbed: str
+) -> None:
+    assert scrub_phone_numbers(text) == scrubbed
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,42 @@
+"""The web app in-process on the session's real pipeline: lifespan run, httpx over ASGI, every
+response body kept so a test can check what left the hotline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+from streams.settings import Settings
+from web.app import create_web_app
+
+
+@dataclass
+class Web:
+    client: httpx.AsyncClient
+    bodies: list[str] = field(default_factory=list)
+
+    def assert_never_shown(self, secret: str) -> None:
+        assert self.bodies, "no responses recorded"
+        assert [body for body in self.bodies if secret in body] == []
+
+
+@asynccontextmanager
+async def running_web(settings: Settings) -> AsyncIterator[Web]:
+    app = create_web_app(settings)
+    bodies: list[str] = []
+
+    async def keep(response: httpx.Response) -> None:
+        await response.aread()
+        bodies.append(response.text)
+
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=transport, base_url="http://shaobao.test", event_hooks={"response": [keep]}
+        ) as client,
+    ):
+        yield Web(client=client, bodies=bodies)

@@ -1,0 +1,172 @@
+"""Open311 GeoReport v2 under `/open311/v2/`: services, and service requests as tickets.
+
+A POSTed request becomes an appeal on `appeals.intake`; its ticket id only exists
+once the pipeline has taken it in, so the answer is a token (the intake key) that
+`GET requests/{token}` and `GET tokens/{token}` accept until and after then.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from agents.ports import StoreUnavailable
+from domain.jurisdiction import Jurisdiction
+from domain.open311 import (
+    FieldValue,
+    Open311Error,
+    appeal_from_request,
+    check_jurisdiction_id,
+    service_definition,
+    services,
+    split_token,
+)
+from domain.open311_query import parse_request_query
+from domain.service_requests import service_request
+from domain.ticket import TicketState
+from web.intake import MAX_BODY_BYTES, BodyTooLarge, read_body
+from web.open311_render import Format, render, render_error
+from web.ports import AppealPublisher, IntakeUnavailable, TicketReader
+
+_FORMATS: dict[str, Format] = {"json": "json", "xml": "xml"}
+# Safe in a URL path segment as it is, since the token built from it is one.
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+_MAX_FIELDS = 100
+NOTICE = "诉求已受理，工单编号在分派后生成，可凭 token 查询办理进度"
+
+Handler = Callable[[Request, Format], Awaitable[Response]]
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Picks the format from the path's extension and answers every failure in the spec's form."""
+
+    async def endpoint(request: Request) -> Response:
+        fmt = _FORMATS.get(request.path_params["format"])
+        if fmt is None:
+            return render_error("json", 404, "format not supported: use .json or .xml")
+        try:
+            return await handler(request, fmt)
+        except Open311Error as exc:
+            return render_error(fmt, exc.code, exc.description)
+        except (StoreUnavailable, IntakeUnavailable):
+            return render_error(fmt, 503, "temporarily unavailable; retry (with the same Idempotency-Key)")
+
+    return endpoint
+
+
+async def submitted_fields(request: Request) -> dict[str, str]:
+    """The POST's fields: form-encoded as the spec says, or a flat JSON object."""
+    try:
+        body = await read_body(request)
+    except BodyTooLarge as exc:
+        raise Open311Error(413, f"the body exceeds {MAX_BODY_BYTES} bytes") from exc
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media == "application/json":
+            return _flat_json(json.loads(body))
+        if media in ("", "application/x-www-form-urlencoded"):
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS))
+    except ValueError as exc:  # bad JSON, bad UTF-8, too many fields
+        raise Open311Error(400, f"the body cannot be read: {exc}") from exc
+    raise Open311Error(415, "send application/x-www-form-urlencoded or application/json")
+
+
+def _flat_json(data: object) -> dict[str, str]:
+    if not isinstance(data, dict):
+        raise Open311Error(400, "the JSON body must be an object of fields")
+    flat: dict[str, str] = {}
+    for name, value in data.items():
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            flat[str(name)] = str(value)
+        elif value is not None:
+            raise Open311Error(400, f"{name} must be a string or a number")
+    return flat
+
+
+def source_id_for(request: Request) -> str:
+    """A client's Idempotency-Key makes its retries one appeal; without one, each POST is new."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return f"open311-{uuid.uuid4()}"
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise Open311Error(400, "Idempotency-Key must be 1-128 characters of A-Z a-z 0-9 . _ ~ -")
+    return f"open311-{key}"
+
+
+def open311_routes(
+    publisher: AppealPublisher,
+    tickets: TicketReader,
+    jurisdiction: Jurisdiction,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[Route]:
+    def check(request: Request) -> None:
+        check_jurisdiction_id(request.query_params.get("jurisdiction_id"), jurisdiction)
+
+    async def list_services(request: Request, fmt: Format) -> Response:
+        check(request)
+        return render(fmt, "services", "service", [s.as_fields() for s in services(jurisdiction)])
+
+    async def define_service(request: Request, fmt: Format) -> Response:
+        check(request)
+        definition = service_definition(request.path_params["service_code"], jurisdiction)
+        return render(fmt, "service_definition", None, [definition])
+
+    async def create_request(request: Request, fmt: Format) -> Response:
+        appeal = appeal_from_request(
+            await submitted_fields(request), jurisdiction, source_id_for(request), now()
+        )
+        await publisher.publish(appeal)
+        # 200, not 201/202: stock GeoReport clients expect the spec's plain success.
+        return render(
+            fmt, "service_requests", "request", [{"token": appeal.intake_key, "service_notice": NOTICE}]
+        )
+
+    async def list_requests(request: Request, fmt: Format) -> Response:
+        check(request)
+        query = parse_request_query(request.query_params, now(), jurisdiction.timezone)
+        found = await tickets.find(query)
+        return render(fmt, "service_requests", "request", [_shown(state) for state in found])
+
+    async def get_request(request: Request, fmt: Format) -> Response:
+        check(request)
+        state = await _lookup(request.path_params["request_id"])
+        return render(fmt, "service_requests", "request", [_shown(state)])
+
+    async def get_token(request: Request, fmt: Format) -> Response:
+        check(request)
+        token = request.path_params["token"]
+        state = await _lookup(token)
+        return render(
+            fmt, "service_requests", "request", [{"service_request_id": state.ticket_id, "token": token}]
+        )
+
+    def _shown(state: TicketState) -> dict[str, FieldValue]:
+        return service_request(state, jurisdiction).as_fields()
+
+    async def _lookup(request_id: str) -> TicketState:
+        """A ticket id, or a token (intake key) once the pipeline has opened its ticket."""
+        token = split_token(request_id)
+        if token is None:
+            state = await tickets.by_ticket_id(request_id)
+        else:
+            state = await tickets.by_intake_key(*token)
+        if state is None:
+            raise Open311Error(404, f"service_request_id or token {request_id} not found (yet)")
+        return state
+
+    return [
+        Route("/services.{format}", _endpoint(list_services), methods=["GET"]),
+        Route("/services/{service_code}.{format}", _endpoint(define_service), methods=["GET"]),
+        Route("/requests.{format}", _endpoint(list_requests), methods=["GET"]),
+        Route("/requests.{format}", _endpoint(create_request), methods=["POST"]),
+        Route("/requests/{request_id}.{format}", _endpoint(get_request), methods=["GET"]),
+        Route("/tokens/{token}.{format}", _endpoint(get_token), methods=["GET"]),
+    ]

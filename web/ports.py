@@ -1,0 +1,35 @@
+"""The roles the HTTP front doors depend on; `create_web_app` wires the real ones."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.open311_query import RequestQuery
+from domain.ticket import TicketState
+from schemas.appeal import Appeal
+
+
+class IntakeUnavailable(Exception):
+    """The appeal could not be handed to `appeals.intake` now; the client retries (same source_id)."""
+
+
+class AppealPublisher(Protocol):
+    """Hands an appeal to `appeals.intake` and returns once the broker has acknowledged it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, appeal: Appeal) -> None:
+        """Raises `IntakeUnavailable` when the broker does not take it."""
+        ...
+
+
+class TicketReader(Protocol):
+    """Tickets as the pipeline recorded them. Raises `agents.ports.StoreUnavailable`."""
+
+    async def by_ticket_id(self, ticket_id: str) -> TicketState | None: ...
+
+    async def by_intake_key(self, channel: str, source_id: str) -> TicketState | None: ...
+
+    async def find(self, query: RequestQuery) -> list[TicketState]: ...
