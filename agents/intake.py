@@ -22,7 +22,7 @@ def install(streams: Streams, reference: ReferenceData, clock: Clock) -> Any:
             message = event.message
             source = SourcePosition(topic=message.topic, partition=message.partition, offset=message.offset)
             try:
-                appeal = decode_appeal(event.value, event.key)
+                appeal = decode_appeal(event.value, event.key, clock.now())
             except IntakeRejection as error:
                 value = encode(rejection(event.value, event.key, error, source, clock.now()))
                 await streams.rejected.send(key=event.key, value=value, force=True)

@@ -1,13 +1,13 @@
-"""Orders agent: fan dispatched tickets out to `units.<unit>.orders`, once per event."""
+"""Orders agent: tell units of the tickets they get, keep and lose on `units.<unit>.orders`,
+once per event."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from agents.ports import ReferenceData
-from domain.orders import work_orders
+from domain.orders import order_messages
 from domain.ticket import TicketState, fold
-from schemas.events import TicketDispatched
 from streams.app import Streams
 from streams.codecs import decode_event, encode
 
@@ -20,14 +20,13 @@ def install(streams: Streams, reference: ReferenceData) -> Any:
         async for raw in stream:
             event = decode_event(raw)
             stored = views.get(event.ticket_id)
-            view = TicketState.model_validate_json(stored) if stored is not None else None
-            if view is not None and event.version <= view.version:
+            before = TicketState.model_validate_json(stored) if stored is not None else None
+            if before is not None and event.version <= before.version:
                 continue  # already fanned out before a restart or rebalance
-            view = fold(view, event)
-            if isinstance(event, TicketDispatched):
-                for order in work_orders(view, event, reference.jurisdiction):
-                    topic = streams.unit_orders(order.unit)
-                    await topic.send(key=order.ticket_id.encode(), value=encode(order), force=True)
-            views[event.ticket_id] = encode(view)
+            after = fold(before, event)
+            for order in order_messages(before, after, event, reference.jurisdiction):
+                topic = streams.unit_orders(order.unit)
+                await topic.send(key=order.ticket_id.encode(), value=encode(order), force=True)
+            views[event.ticket_id] = encode(after)
 
     return fan_out_work_orders

@@ -22,12 +22,16 @@ RETURNING event_id
 _LOCK_TICKETS = "SELECT ticket_id, state FROM tickets WHERE ticket_id = ANY($1::text[]) FOR UPDATE"
 _UPSERT_TICKET = """
 INSERT INTO tickets (ticket_id, version, status, channel, appeal_type, category, urgency, town,
-                     lead_unit, co_units, received_at, updated_at, state)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+                     lead_unit, co_units, received_at, updated_at, state,
+                     signed_at, completed_at, closed_at, resolution, satisfaction, rework_count, merged_into)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20)
 ON CONFLICT (ticket_id) DO UPDATE SET
     version = EXCLUDED.version, status = EXCLUDED.status, category = EXCLUDED.category,
     urgency = EXCLUDED.urgency, town = EXCLUDED.town, lead_unit = EXCLUDED.lead_unit,
-    co_units = EXCLUDED.co_units, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state
+    co_units = EXCLUDED.co_units, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state,
+    signed_at = EXCLUDED.signed_at, completed_at = EXCLUDED.completed_at, closed_at = EXCLUDED.closed_at,
+    resolution = EXCLUDED.resolution, satisfaction = EXCLUDED.satisfaction,
+    rework_count = EXCLUDED.rework_count, merged_into = EXCLUDED.merged_into
 """
 _UNAVAILABLE = (
     OSError,
@@ -145,18 +149,26 @@ class AsyncpgTicketStore:
 
 def _ticket_row(state: TicketState) -> tuple[Any, ...]:
     triage = state.triage
+    own = state.callback(state.appeal.intake_key)
     return (
         state.ticket_id,
         state.version,
         state.status.value,
         state.appeal.channel,
         triage.appeal_type,
-        triage.category,
+        state.category or triage.category,
         triage.urgency,
-        triage.town,
+        state.town if state.category is not None else triage.town,
         state.lead,
         list(state.co),
         state.received_at,
         state.updated_at,
         state.model_dump_json(),
+        state.signed_at,
+        state.completed_at,
+        state.closed_at,
+        state.resolution,
+        own.outcome if own is not None and own.final else None,
+        state.rework_count,
+        state.merged_into,
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from schemas.base import AwareDatetime, WireModel
 
@@ -20,13 +22,36 @@ CHANNELS: tuple[Channel, ...] = (
     "hotline_12369",
 )
 MAX_TEXT_CHARS = 20_000
+# Appeal times outside this window are typos or broken clocks; they would also overflow the
+# local-time arithmetic (ticket ids, limits) near datetime's year 1 and 9999.
+EARLIEST_RECEIVED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_RECEIVED_AT = datetime(2100, 1, 1, tzinfo=UTC)
+# With a `now` in the validation context (the intake agent, the importers), an appeal may be
+# ahead of it by clock skew, or by a local time written as UTC (+8 h), but not by more.
+MAX_AHEAD = timedelta(days=1)
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store U+0000 in jsonb: one NUL would stop the sink for every ticket after it.
+    if "\x00" in value:
+        raise ValueError("contains NUL characters")
+    return value
+
+
+def _printable_id(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("an identifier may not contain control characters")
+    return value
+
+
+WireStr = Annotated[str, AfterValidator(_no_nul)]
 
 
 class Caller(WireModel):
     """Who called. Both fields optional: reports (举报) are often anonymous."""
 
-    name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=40)
+    name: WireStr | None = Field(default=None, max_length=100)
+    phone: WireStr | None = Field(default=None, max_length=40)
 
 
 class Location(WireModel):
@@ -39,20 +64,30 @@ class Appeal(WireModel):
 
     schema_version: Literal[1] = 1
     channel: Channel
-    source_id: str = Field(min_length=1, max_length=200)
+    source_id: Annotated[str, AfterValidator(_printable_id)] = Field(min_length=1, max_length=200)
     received_at: AwareDatetime
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    address: str = Field(default="", max_length=500)
+    text: WireStr = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    address: WireStr = Field(default="", max_length=500)
     caller: Caller = Field(default_factory=Caller)
     location: Location | None = None
 
     @field_validator("text")
     @classmethod
     def _text_has_content(cls, value: str) -> str:
-        if not value.strip():
+        # Zero-width and other format characters (Cf) show nothing: a text of only those is blank.
+        if all(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
             raise ValueError("text is blank")
-        if "\x00" in value:
-            raise ValueError("text contains NUL characters")
+        return value
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_at_is_plausible(cls, value: datetime, info: ValidationInfo) -> datetime:
+        if not EARLIEST_RECEIVED_AT <= value < LATEST_RECEIVED_AT:
+            raise ValueError("received_at must lie between 2000-01-01 and 2100-01-01")
+        now = info.context.get("now") if isinstance(info.context, dict) else None
+        if isinstance(now, datetime) and value - now > MAX_AHEAD:
+            hours = (value - now).total_seconds() / 3600
+            raise ValueError(f"received_at is {hours:.0f} h in the future (at most 24 h is accepted)")
         return value
 
     @property

@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
 from pydantic_core import core_schema
 
+from schemas.actions import UnitAction
 from schemas.alerts import Alert
 from schemas.appeal import CHANNELS as APPEAL_CHANNELS
 from schemas.appeal import Appeal
@@ -69,8 +70,12 @@ PAYLOADS: tuple[Payload, ...] = (
     Payload(
         "Alert", Alert, "An alert (告警) for the control room and ops: at risk (预警), overdue (超期), …"
     ),
-    # A unit's actions (签收, 退单, 延期, 办结, 报到): add `Payload("UnitAction", UnitAction, "…")`
-    # here when the model exists; the `units.{unit}.actions` channel below already names it.
+    Payload(
+        "UnitAction",
+        UnitAction,
+        "A unit's (承办单位) action on its order: sign (签收), return (退单), extension (延期), progress, "
+        "its part as a co unit (协办反馈), complete (办结).",
+    ),
 )
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import yaml
 
-from agents import intake, orders, sink, tickets
+from agents import actions, intake, orders, sink, tickets
 from domain.jurisdiction import Jurisdiction
+from domain.lifecycle.rules import rules_for
 from domain.triage import Triager, parse_lexicon
 from infra.reference import lexicon_path_for, load_jurisdiction
 from infra.store import AsyncpgTicketStore
@@ -50,11 +51,12 @@ def all_topic_specs(settings: Settings, jurisdiction: Jurisdiction) -> list[Topi
 def build_worker(settings: Settings) -> tuple[Streams, AsyncpgTicketStore, LoadedReference]:
     """The Faust app with every agent installed, and the store it writes to."""
     reference = load_reference(settings)
-    streams = create_streams(settings)
+    streams = create_streams(settings, reference.jurisdiction.unit_codes)
     clock = SystemClock()
     store = AsyncpgTicketStore(settings.database_url)
     intake.install(streams, reference, clock)
-    tickets.install(streams, clock)
+    tickets.install(streams, clock, rules_for(reference.jurisdiction))
+    actions.install(streams, clock)
     orders.install(streams, reference)
     sink.install(streams, store)
     return streams, store, reference

@@ -10,6 +10,7 @@ from agents import ops_monitor, ops_sensor
 from agents.ops_monitor import OpsMonitor
 from agents.ops_ports import StoreErrorCount
 from agents.ports import Clock
+from domain.ops_alerts import LagThresholds
 from infra.lag import KafkaLagProbe
 from streams.app import Streams
 from streams.readiness import worker_readiness
@@ -23,12 +24,14 @@ def install_ops(
     clock: Clock,
     store: StoreErrorCount | None = None,
     poll_interval_s: float = ops_monitor.POLL_INTERVAL_S,
+    lag_thresholds: LagThresholds | None = None,
 ) -> None:
     """Meter every agent, poll lag into gauges and alerts, serve /metrics, /health, /ready on
     the worker web port. `store` is the sink's `MeteredTicketEventStore`, for store alerts."""
     ops_sensor.install(streams.app, streams.names)
     probe = KafkaLagProbe(settings.kafka_bootstrap_servers)
-    ops_monitor.install(streams, OpsMonitor(streams, probe, clock, store), poll_interval_s)
+    monitor = OpsMonitor(streams, probe, clock, store, lag_thresholds=lag_thresholds)
+    ops_monitor.install(streams, monitor, poll_interval_s)
 
     class CloseLagProbe(Service):
         async def on_stop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import faust
@@ -26,12 +27,27 @@ class Streams:
     order_views: faust.types.TableT[
         str, bytes
     ]  # ticket_id → TicketState JSON as last fanned out (orders idempotency)
+    unit_codes: tuple[str, ...] = ()  # the jurisdiction's units: whose actions topics are read
+    unit_partitions: int = 3
 
     def unit_orders(self, unit: str) -> faust.TopicT:
         return self.app.topic(self.names.unit_orders(unit), key_serializer="raw", value_serializer="raw")
 
+    def unit_actions(self) -> faust.TopicT:
+        """Every unit's `units.<unit>.actions`, as one subscription.
 
-def create_streams(settings: Settings) -> Streams:
+        An explicit list of the jurisdiction's units, not a pattern: a unit's identity is the
+        topic's name, so only topics the deployment created for its units may confer one (a
+        stray `units.x.actions` created by anyone would, with a pattern); it also needs no
+        metadata refresh to see a topic, and they all exist before the worker starts.
+        """
+        names = [self.names.unit_actions(unit) for unit in self.unit_codes]
+        return self.app.topic(
+            *names, key_serializer="raw", value_serializer="raw", partitions=self.unit_partitions
+        )
+
+
+def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
     names = TopicNames(settings.topic_prefix)
     app = faust.App(
         names.app_id,
@@ -77,4 +93,6 @@ def create_streams(settings: Settings) -> Streams:
         intake_seen=table("intake_seen", "channel:source_id → ticket id"),
         tickets=table("tickets", "ticket id → ticket state"),
         order_views=table("order_views", "ticket id → state as last sent to units"),
+        unit_codes=tuple(units),
+        unit_partitions=settings.unit_partitions,
     )

@@ -40,8 +40,20 @@ class IntakeRejection(Exception):
         self.reason, self.message = reason, message
 
 
-def decode_appeal(raw: bytes | None, key: bytes | None) -> Appeal:
-    """Parse one intake record; raises `IntakeRejection` with a reason code and a human message."""
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    # Parsers disagree on which of two equal names wins (first, last, error): refuse the ambiguity.
+    data: dict[str, object] = {}
+    for name, value in pairs:
+        if name in data:
+            raise ValueError(f"duplicate name {name!r} in an object")
+        data[name] = value
+    return data
+
+
+def decode_appeal(raw: bytes | None, key: bytes | None, now: datetime | None = None) -> Appeal:
+    """Parse one intake record; raises `IntakeRejection` with a reason code and a human message.
+
+    With `now`, an appeal dated more than a day ahead of it is refused (see `schemas.appeal`)."""
     if raw is None:
         raise IntakeRejection("invalid_json", "empty record (no value)")
     if len(raw) > MAX_INTAKE_BYTES:
@@ -51,13 +63,17 @@ def decode_appeal(raw: bytes | None, key: bytes | None) -> Appeal:
     except UnicodeDecodeError as exc:
         raise IntakeRejection("invalid_utf8", f"not UTF-8 at byte {exc.start}") from exc
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise IntakeRejection(
             "invalid_json", f"invalid JSON: {exc.msg} at line {exc.lineno} col {exc.colno}"
         ) from exc
+    except (ValueError, RecursionError) as exc:
+        # Not a syntax error but still unusable: a duplicate name, an integer of more than 4300
+        # digits, nesting deeper than the parser's stack. Uncaught, these stopped the intake agent.
+        raise IntakeRejection("invalid_json", f"invalid JSON: {str(exc)[:200]}") from exc
     try:
-        appeal = Appeal.model_validate(data)
+        appeal = Appeal.model_validate(data, context={"now": now} if now is not None else None)
     except ValidationError as exc:
         raise IntakeRejection("schema_violation", _summarise(exc)) from exc
     if key is not None and key.decode("utf-8", "replace") != appeal.intake_key:

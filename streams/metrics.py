@@ -23,7 +23,9 @@ from prometheus_client import (
 
 from domain.ops import PartitionLag
 
-CONTENT_TYPE = prometheus_client.CONTENT_TYPE_LATEST
+# The classic text format, which every Prometheus 2.x and 3.x scrapes: our names are plain
+# [a-z_] so the body is the same as the client's newer "version=1.0.0" label would announce.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # `_created` series double every counter and histogram for a timestamp nobody graphs.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 

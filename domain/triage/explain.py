@@ -40,7 +40,9 @@ def category_line(
     note = f"；{verdict.note}" if verdict is not None and verdict.note else ""
     if verdict is not None and best.value > 0 and verdict.category != best.label:
         name = jurisdiction.category_by_code[verdict.category].name
-        lexicon = f"词表首选{jurisdiction.category_by_code[best.label].name}" if best.value > 0 else "词表未命中"
+        lexicon = (
+            f"词表首选{jurisdiction.category_by_code[best.label].name}" if best.value > 0 else "词表未命中"
+        )
         return f"分类：{name}（{verdict.category}），{lexicon}{note}"
     if best.value <= 0:
         return "分类：未命中任何分类词语，须人工判断" + note

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # Punctuation and the filler that masks place names never belong to an n-gram.
-_BREAKS = frozenset("，。；！？、：,.;!?:\"“”‘’（）()【】 \n\t＿")
+_BREAKS = frozenset('，。；！？、：,.;!?:"“”‘’（）()【】 \n\t＿')
 
 
 @dataclass(frozen=True)

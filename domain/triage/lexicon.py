@@ -100,14 +100,16 @@ class Thresholds(_Frozen):
     transfer_min_score: float = 3.5
     type_min_score: float = 1.0
     action_min_score: float = 1.0
-    # The learned model's say (see `verdict.py`): it stops an auto-dispatch when it is
-    # this sure of a category routed elsewhere, corroborates a close lexicon call whose
-    # confidence is at least `model_agree_floor`, and decides alone when it is this sure
-    # and the lexicon found at least `model_rescue_min_score` of evidence for its category.
+    # The learned model's say (see `verdict.py`). It only ever argues for a category the
+    # lexicon found `model_evidence_min_score` of evidence for. It stops an auto-dispatch
+    # when it is `model_veto` sure of a category routed elsewhere and the lexicon's
+    # confidence is below `model_veto_below`; it corroborates a close lexicon call of at
+    # least `model_agree_floor`; and it decides when it is `model_rescue` sure.
+    model_evidence_min_score: float = 1.0
     model_veto: float = 0.95
+    model_veto_below: float = 0.7
     model_agree_floor: float = 0.3
     model_rescue: float = 0.95
-    model_rescue_min_score: float = 1.0
 
 
 class Lexicon(_Frozen):

@@ -13,6 +13,7 @@ from domain.triage.learned import LabelledText, NaiveBayes, Opinion
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
+from domain.triage.safety import emergency_verdict
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
 from domain.triage.verdict import Verdict, settle
 from schemas.appeal import Appeal
@@ -138,7 +139,8 @@ class Triager:
         scan = self._vocabulary.scan(text)
         guess = self._category.classify(scan)
         opinion = self._model.opinion(text)
-        verdict = self._settle(guess, opinion)
+        danger, _ = self._urgency.danger_now(scan)
+        verdict = self._settle(guess, opinion, danger)
         appeal_type = self._type.classify(scan, verdict.category)
         # Praise tells of what went well: its danger words are past, not present,
         # so it is filed under the service praised, never under an emergency line.
@@ -146,7 +148,7 @@ class Triager:
         if appeal_type.label in calm and self._categories[verdict.category].transfer is not None:
             guess = CategoryGuess(tuple(s for s in guess.ranked if not self._is_transfer(s.label)))
             opinion = Opinion(tuple(p for p in opinion.ranked if not self._is_transfer(p[0])))
-            verdict = self._settle(guess, opinion)
+            verdict = self._settle(guess, opinion, danger=False)
         category = self._categories[verdict.category]
         mentions = self._places.mentions(appeal.address, in_address=True)
         mentions += self._places.mentions(appeal.text, in_address=False)
@@ -161,15 +163,11 @@ class Triager:
             verdict=verdict,
         )
 
-    def _settle(self, guess: CategoryGuess, opinion: Opinion) -> Verdict:
-        return settle(
-            guess,
-            self._confidence(guess),
-            opinion,
-            self._lexicon.thresholds,
-            self._same_routing,
-            self._fallback,
-        )
+    def _settle(self, guess: CategoryGuess, opinion: Opinion, danger: bool) -> Verdict:
+        thresholds = self._lexicon.thresholds
+        confidence = self._confidence(guess)
+        verdict = settle(guess, confidence, opinion, thresholds, self._same_routing, self._fallback)
+        return emergency_verdict(verdict, guess, opinion, danger, thresholds.model_rescue, self._is_transfer)
 
     def _is_transfer(self, code: str) -> bool:
         return self._categories[code].transfer is not None

@@ -4,8 +4,9 @@ A wrong auto-dispatch costs more than a manual one, so the two opinions
 settle the category like this:
 
 - the lexicon is sure and the model does not contradict it: dispatch;
-- the lexicon is sure but the model is very sure of a category that routes
-  elsewhere: a person decides, with both guesses in the suggestion;
+- the lexicon is only just sure, and the model is very sure of a category that
+  routes elsewhere and that the lexicon found evidence for too: a person
+  decides, with both guesses in the suggestion;
 - the lexicon is unsure but the model agrees with its best guess: the close
   call is corroborated, dispatch;
 - the lexicon is unsure and the model is very sure of a category the lexicon
@@ -54,14 +55,23 @@ def settle(
         return Verdict(code, lexicon_sure, lexicon_confidence)
     agrees = best.value > 0 and (model == code or same_routing(model, code))
     share = f"{opinion.probability:.2f}"
+    evidence = next((s.value for s in guess.ranked if s.label == model), 0.0)
+    # The model's own category must have some lexicon evidence before it may overrule:
+    # on its own it is too sure of itself on wording it has never seen.
+    backed = evidence >= thresholds.model_evidence_min_score
     if lexicon_sure:
-        if agrees or opinion.probability < thresholds.model_veto:
+        vetoed = (
+            not agrees
+            and backed
+            and opinion.probability >= thresholds.model_veto
+            and lexicon_confidence < thresholds.model_veto_below
+        )
+        if not vetoed:
             return Verdict(code, True, lexicon_confidence, "统计模型同意" if agrees else "")
         return Verdict(code, False, lexicon_confidence, f"统计模型判为{model}（{share}），与词表不一致")
     if agrees and enough and lexicon_confidence >= thresholds.model_agree_floor:
         return Verdict(code, True, lexicon_confidence, f"词表把握不足，统计模型同意（{share}）")
-    evidence = next((s.value for s in guess.ranked if s.label == model), 0.0)
-    if opinion.probability >= thresholds.model_rescue and evidence >= thresholds.model_rescue_min_score:
+    if opinion.probability >= thresholds.model_rescue and backed:
         return Verdict(model, True, opinion.probability, f"词表把握不足，采用统计模型的判断（{share}）")
     note = f"统计模型判为{model}（{share}）" if not agrees else ""
     return Verdict(code, False, lexicon_confidence, note)

@@ -116,7 +116,12 @@ class Desk:
 
     def control(self, kind: str, role: str = "control_room", **fields: Any) -> TicketCommand:
         return CONTROL_TYPES[kind](  # type: ignore[no-any-return]
-            command_id=f"control:{next(self.ids)}", ticket_id="T1", issued_at=NOW, operator="王坐席", role=role, **fields
+            command_id=f"control:{next(self.ids)}",
+            ticket_id="T1",
+            issued_at=NOW,
+            operator="王坐席",
+            role=role,
+            **fields,
         )
 
     def run(self, command: TicketCommand) -> Decision:
@@ -230,7 +235,11 @@ def test_an_action_out_of_turn_is_a_state_rejection_that_changes_nothing(
 def test_a_lead_return_waits_for_the_control_room_and_the_router_promotes_the_next_candidate() -> None:
     desk = signed_desk()
     assert desk.act("return", "zjj") == ["order_returned"]
-    assert (desk.state.status, desk.state.lead, desk.state.returned_by) == (TicketStatus.RETURNED, None, ("zjj",))
+    assert (desk.state.status, desk.state.lead, desk.state.returned_by) == (
+        TicketStatus.RETURNED,
+        None,
+        ("zjj",),
+    )
     # The returned lead cannot work on it meanwhile; the co unit can.
     assert desk.act("complete", "zjj") == ["command_rejected"]
     assert desk.state.rejected_commands == 1
@@ -255,7 +264,11 @@ def test_a_return_naming_the_responsible_unit_makes_it_the_routers_first_candida
 def test_a_person_redispatches_to_the_units_they_name() -> None:
     desk = signed_desk()
     event = desk.run(desk.control("redispatch", lead="cgj", co=("yutan",), reason="改派城管")).events[0]
-    assert event.type == "ticket_redispatched" and (event.by, event.lead, event.co) == ("person", "cgj", ("yutan",))
+    assert event.type == "ticket_redispatched" and (event.by, event.lead, event.co) == (
+        "person",
+        "cgj",
+        ("yutan",),
+    )
     assert desk.state.signed_at is None and desk.state.status == TicketStatus.DISPATCHED
 
 
@@ -286,7 +299,9 @@ def test_a_co_unit_return_releases_only_that_unit() -> None:
 @pytest.mark.parametrize(
     ("asked", "granted", "capped"), [("2wd", "2wd", False), ("10wd", "5wd", True), ("36wh", "5wd", True)]
 )
-def test_an_extension_is_granted_as_asked_or_capped_by_extension_max(asked: str, granted: str, capped: bool) -> None:
+def test_an_extension_is_granted_as_asked_or_capped_by_extension_max(
+    asked: str, granted: str, capped: bool
+) -> None:
     desk = signed_desk()
     assert desk.act("request_extension", "zjj", extra=asked) == ["extension_requested"]
     assert desk.act("request_extension", "zjj") == ["command_rejected"]  # one pending at a time
@@ -365,7 +380,9 @@ def test_the_hotline_closes_only_tickets_no_unit_is_working_on() -> None:
 
 def test_a_merged_citizen_is_called_back_too_and_the_merged_ticket_closes_into_this_one() -> None:
     desk = signed_desk()
-    other = APPEAL.model_copy(update={"source_id": "v2", "caller": Caller(name="李女士", phone="13800001111")})
+    other = APPEAL.model_copy(
+        update={"source_id": "v2", "caller": Caller(name="李女士", phone="13800001111")}
+    )
     merged = desk.run(desk.control("merge", source_ticket_id="T2", source_appeal=other, score=0.91))
     assert types(merged) == ["appeal_merged"]
     assert [c.model_dump() for c in merged.follow_ups] == [
@@ -377,12 +394,18 @@ def test_a_merged_citizen_is_called_back_too_and_the_merged_ticket_closes_into_t
     desk.act("complete", "zjj")
     assert desk.decide_("callback", outcome="satisfied") == ["callback_recorded"]
     assert desk.state.status == TicketStatus.COMPLETED  # the merged citizen is still to be called
-    assert desk.decide_("callback", citizen="phone:v2", outcome="no_comment") == ["callback_recorded", "ticket_closed"]
+    assert desk.decide_("callback", citizen="phone:v2", outcome="no_comment") == [
+        "callback_recorded",
+        "ticket_closed",
+    ]
 
     source = decide(None, receive_command(other, "T2", triage(), NOW), NOW).state
     closed = decide(source, merged.follow_ups[0], NOW)
     assert types(closed) == ["ticket_closed"]
-    assert closed.state is not None and (closed.state.resolution, closed.state.merged_into) == ("merged", "T1")
+    assert closed.state is not None and (closed.state.resolution, closed.state.merged_into) == (
+        "merged",
+        "T1",
+    )
 
 
 def test_the_same_command_twice_changes_nothing_and_a_rejected_one_is_remembered_too() -> None:

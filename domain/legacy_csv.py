@@ -1,0 +1,178 @@
+"""Legacy tickets from a CSV export: the column set, and one row → an appeal or a row error.
+
+Columns (a header row is required; Chinese or English names, any order, other columns ignored):
+
+| 中文 | English | appeal field | required |
+|---|---|---|---|
+| 工单编号 | ticket_no | source_id | yes |
+| 来电时间 | received_at | received_at | yes |
+| 诉求内容 | text | text | yes |
+| 来电号码 | phone | caller.phone | no |
+| 来电人 | caller_name | caller.name | no |
+| 地址 | address | address | no |
+| 渠道 | channel | channel (see `CHANNEL_NAMES`; empty: phone) | no |
+
+来电时间 is `2026-03-02 09:15[:00]`, `2026/3/2 9:15[:00]`, `2026年3月2日 9:15[:00]` or ISO 8601;
+without a zone it is local time of the jurisdiction (old hotline systems stored local time).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from schemas.appeal import Appeal, Channel
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "source_id": ("工单编号", "ticket_no"),
+    "received_at": ("来电时间", "received_at"),
+    "text": ("诉求内容", "text"),
+    "phone": ("来电号码", "phone"),
+    "name": ("来电人", "caller_name"),
+    "address": ("地址", "address"),
+    "channel": ("渠道", "channel"),
+}
+REQUIRED = ("source_id", "received_at", "text")
+LABELS = {field: names[0] for field, names in COLUMNS.items()}
+CHANNEL_NAMES: dict[str, Channel] = {
+    **{name: "phone" for name in ("", "phone", "电话", "热线", "12345", "12345热线", "来电")},
+    **{name: "web" for name in ("web", "网站", "网页", "网络", "门户网站", "网上信访")},
+    **{name: "wechat" for name in ("wechat", "微信", "微信公众号", "微信小程序")},
+    **{name: "app" for name in ("app", "手机app", "客户端", "移动端")},
+    **{name: "sms" for name in ("sms", "短信")},
+    **{name: "mailbox" for name in ("mailbox", "email", "市长信箱", "信箱", "邮件", "电子邮件", "来信")},
+    **{name: "transfer_110" for name in ("transfer_110", "110", "110转办", "110联动", "非警务警情")},
+    **{name: "hotline_12369" for name in ("hotline_12369", "12369", "环保热线", "12369环保热线")},
+}
+TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M",
+)
+
+
+@dataclass(frozen=True)
+class Header:
+    """Which column holds which field, and the columns no field claims."""
+
+    columns: dict[str, int]
+    ignored: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A row that cannot become an appeal: its line in the file and every problem found."""
+
+    line: int
+    message: str
+
+
+def _normal(value: str) -> str:
+    """Full-width digits and letters (１２３, ＡＰＰ) as ASCII; surrounding blanks dropped."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def read_header(names: Sequence[str]) -> Header:
+    """Map a header row to fields; raises ValueError naming the missing or repeated columns."""
+    wanted = {_normal(alias).lower(): field for field, aliases in COLUMNS.items() for alias in aliases}
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    for index, name in enumerate(names):
+        field = wanted.get(_normal(name).lstrip("\ufeff").lower())
+        if field is None:
+            ignored.append(name)
+        elif field in columns:
+            raise ValueError(f"column {LABELS[field]} appears twice")
+        else:
+            columns[field] = index
+    missing = [LABELS[field] for field in REQUIRED if field not in columns]
+    if missing:
+        raise ValueError(f"missing required columns: {', '.join(missing)} (see `shaobao import --help`)")
+    return Header(columns=columns, ignored=tuple(ignored))
+
+
+def parse_received_at(value: str, timezone: str) -> datetime | None:
+    """A legacy timestamp as an aware datetime; naive ones are local time. None if unreadable."""
+    text = _normal(value)
+    if ":" not in text:
+        return None  # a date alone says nothing about when in the day, and limits count hours
+    parsed = _parse(text)
+    if parsed is None or parsed.tzinfo is not None:
+        return parsed
+    return parsed.replace(tzinfo=ZoneInfo(timezone))
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for layout in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, layout)  # noqa: DTZ007 - the caller adds the zone
+        except ValueError:
+            continue
+    return None
+
+
+def appeal_from_row(
+    row: Sequence[str], header: Header, line: int, timezone: str, now: datetime
+) -> Appeal | RowError:
+    """One CSV row as an appeal, or every reason it cannot be one."""
+    cell = {field: row[index] if index < len(row) else "" for field, index in header.columns.items()}
+    problems: list[str] = []
+    channel = CHANNEL_NAMES.get(_normal(cell.get("channel", "")).lower())
+    if channel is None:
+        problems.append(f"渠道 {cell['channel']!r} is not a known channel")
+    received_at = parse_received_at(cell["received_at"], timezone)
+    if received_at is None:
+        problems.append(f"来电时间 {cell['received_at']!r} is not a date and time")
+    if problems or channel is None or received_at is None:
+        return RowError(line, "; ".join(problems))
+    phone, name = _normal(cell.get("phone", "")), cell.get("name", "").strip()
+    fields = {
+        "channel": channel,
+        "source_id": _normal(cell["source_id"]),
+        "received_at": received_at,
+        "text": cell["text"].strip(),
+        "address": cell.get("address", "").strip(),
+        "caller": {"name": name or None, "phone": phone or None},
+    }
+    try:
+        return Appeal.model_validate(fields, context={"now": now})
+    except ValidationError as exc:
+        return RowError(line, _describe(exc))
+
+
+def row_key(row: Sequence[str], header: Header) -> str | None:
+    """The intake key a row would have had (`channel:source_id`), for filing its rejection."""
+    ticket_no = _cell(row, header, "source_id")
+    if not ticket_no:
+        return None
+    written = _cell(row, header, "channel")
+    return f"{CHANNEL_NAMES.get(written.lower(), written)}:{ticket_no}"
+
+
+def _cell(row: Sequence[str], header: Header, field: str) -> str:
+    index = header.columns.get(field)
+    return _normal(row[index]) if index is not None and index < len(row) else ""
+
+
+def _describe(exc: ValidationError) -> str:
+    """Validation errors in the file's own words: the column, not the wire field."""
+    column = {"source_id": "工单编号", "received_at": "来电时间", "text": "诉求内容", "address": "地址"}
+    column |= {"caller.phone": "来电号码", "caller.name": "来电人"}
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        parts.append(f"{column.get(where, where)}: {error['msg']}")
+    return "; ".join(parts)

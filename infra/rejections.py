@@ -1,0 +1,113 @@
+"""`appeals.rejected` with aiokafka: read it all from the beginning (no consumer group, so
+reading moves no one's offsets), and put originals back on `appeals.intake`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from schemas.rejections import AppealRejected
+
+READ_TIMEOUT_S = 60.0
+IMPORT_SOURCE_PREFIX = "import:"
+
+
+@dataclass(frozen=True)
+class StoredRejection:
+    """One record of `appeals.rejected`; `rejection` is None if it is not an `AppealRejected`."""
+
+    partition: int
+    offset: int
+    raw: bytes
+    rejection: AppealRejected | None
+
+
+class KeyNotFixable(ValueError):
+    """The original payload does not say its channel and source id."""
+
+
+def original_bytes(rejection: AppealRejected) -> bytes:
+    """The record as it was produced: base64 is how non-UTF-8 bytes were kept."""
+    if rejection.original_encoding == "base64":
+        return base64.b64decode(rejection.original)
+    return rejection.original.encode("utf-8")
+
+
+def is_from_import(rejection: AppealRejected) -> bool:
+    """Refused by `shaobao import` (a CSV row, an e-mail file), not by the intake agent."""
+    return rejection.source.topic.startswith(IMPORT_SOURCE_PREFIX)
+
+
+def corrected_key(original: bytes) -> str:
+    """`channel:source_id` as the payload itself says; `KeyNotFixable` when it cannot."""
+    try:
+        data = json.loads(original)
+    except (ValueError, RecursionError) as exc:
+        raise KeyNotFixable(f"the original is not JSON ({str(exc)[:80]})") from exc
+    if not isinstance(data, dict):
+        raise KeyNotFixable("the original is not a JSON object")
+    channel, source_id = data.get("channel"), data.get("source_id")
+    if not isinstance(channel, str) or not isinstance(source_id, str) or not source_id:
+        raise KeyNotFixable("the original has no string channel and source_id")
+    return f"{channel}:{source_id}"
+
+
+async def read_rejections(bootstrap: str, topic: str) -> list[StoredRejection]:
+    """Every record on the topic now, oldest first within each partition."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        if topic not in await consumer.topics():
+            raise LookupError(f"no topic {topic} on {bootstrap}")
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        return await _read_until(consumer, ends)
+    finally:
+        await consumer.stop()
+
+
+async def _read_until(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[StoredRejection]:
+    found: list[StoredRejection] = []
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"could not read to the end of the topic in {READ_TIMEOUT_S:.0f}s")
+        batch = await consumer.getmany(timeout_ms=500)
+        for messages in batch.values():
+            found.extend(_stored(m.partition, m.offset, m.value or b"") for m in messages)
+    return found
+
+
+def _stored(partition: int, offset: int, raw: bytes) -> StoredRejection:
+    try:
+        rejection: AppealRejected | None = AppealRejected.model_validate_json(raw)
+    except ValidationError:
+        rejection = None  # not ours, or a future schema version: shown as unreadable, not hidden
+    return StoredRejection(partition=partition, offset=offset, raw=raw, rejection=rejection)
+
+
+async def resubmit(
+    bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]
+) -> list[tuple[int, int]]:
+    """Produce each (key, value) and wait for the broker's acknowledgement (acks=all);
+    returns each record's (partition, offset)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        placed = []
+        for key, value in records:
+            metadata = await producer.send_and_wait(topic, key=key, value=value)
+            placed.append((metadata.partition, metadata.offset))
+        return placed
+    finally:
+        await producer.stop()

@@ -1,0 +1,104 @@
+"""`shaobao import`: the messy channels onto `appeals.intake`, with nothing dropped.
+
+    shaobao import mailbox DIR|FILE...   the mayor's mailbox (市长信箱), one `.eml` file per letter
+    shaobao import csv FILE              legacy tickets exported from an old hotline system
+
+Each appeal is produced to `appeals.intake` keyed `channel:source_id` (acks=all), so running
+an import twice makes no second ticket: the intake agent records a duplicate. A row or file
+that cannot become an appeal is reported here with its line or name AND produced to
+`appeals.rejected` (reason schema_violation, the row or file as read), where
+`shaobao rejected list` shows it. Exit status: 0 all sent, 1 some rejected (reported),
+2 nothing sent (unreadable file, missing columns, no files), 3 Kafka failed midway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from domain import legacy_csv
+from infra.reference import load_jurisdiction
+from shaobao.importers.kafka_sink import ImportAborted, ImportItem, ImportSummary, send_items
+from shaobao.importers.progress import Progress
+from shaobao.importers.sources import csv_items, mailbox_items
+from streams.names import TopicNames
+from streams.settings import Settings
+
+__all__ = ["run_import"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shaobao import",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="source", required=True)
+    mailbox = sub.add_parser("mailbox", help="import .eml files (a directory is searched recursively)")
+    mailbox.add_argument("paths", nargs="+", type=Path, metavar="DIR|FILE")
+    table = sub.add_parser(
+        "csv",
+        help="import a legacy CSV export (UTF-8, UTF-8 with BOM, or GBK)",
+        description=legacy_csv.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    table.add_argument("file", type=Path)
+    return parser
+
+
+def _items(args: argparse.Namespace, timezone: str, now: datetime, out: TextIO) -> list[ImportItem]:
+    if args.source == "mailbox":
+        return mailbox_items(args.paths, timezone, now)
+    table, header, items = csv_items(args.file, timezone, now)
+    ignored = f"; columns ignored: {', '.join(header.ignored)}" if header.ignored else ""
+    blank = f"; {table.blank_lines} blank lines skipped" if table.blank_lines else ""
+    print(f"{args.file}: {table.encoding}, {len(table.rows)} rows{ignored}{blank}", file=out)
+    return items
+
+
+def run_import(argv: list[str], out: TextIO | None = None) -> int:
+    """Entry point for `shaobao import ...`; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    out = out or sys.stdout
+    settings = Settings.from_env()
+    names = TopicNames(settings.topic_prefix)
+    now = datetime.now(UTC)
+    try:
+        timezone = load_jurisdiction(settings.jurisdiction_file).timezone
+        items = _items(args, timezone, now, out)
+    except (OSError, ValueError) as exc:
+        # The file as a whole is unusable: say why and send nothing, the operator fixes it.
+        print(f"shaobao import {args.source}: {exc}", file=sys.stderr)
+        return 2
+    if not items:
+        print(f"shaobao import {args.source}: nothing to import", file=sys.stderr)
+        return 2
+    progress = Progress(f"import {args.source}", len(items))
+    try:
+        summary = asyncio.run(send_items(settings.kafka_bootstrap_servers, names, items, progress, now))
+    except ImportAborted as exc:
+        progress.close()
+        print_summary(args.source, exc.summary, names, out)
+        print(f"shaobao import {args.source}: {exc}; running it again is safe", file=sys.stderr)
+        return 3
+    progress.close()
+    print_summary(args.source, summary, names, out)
+    return 1 if summary.rejected else 0
+
+
+def print_summary(source: str, summary: ImportSummary, names: TopicNames, out: TextIO) -> None:
+    print(
+        f"{source}: read {summary.read}, sent {summary.sent} to {names.intake}, "
+        f"rejected locally {len(summary.rejected)}",
+        file=out,
+    )
+    for where, problem in summary.rejected:
+        print(f"  rejected {where}: {problem}", file=out)
+    if summary.rejected:
+        print(f"  (kept on {names.rejected}: shaobao rejected list --reason schema_violation)", file=out)
+    for where, note in summary.notes:
+        print(f"  note {where}: {note}", file=out)
