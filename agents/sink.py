@@ -1,35 +1,169 @@
-"""Sink agent: every ticket event into PostgreSQL, in batches, idempotently."""
+"""Sink agents: every ticket event, and every intake rejection, into PostgreSQL, in batches,
+idempotently.
+
+While PostgreSQL is down a batch is held and retried with backoff inside the agent's body:
+Faust's `take()` acks a batch's events only once the body is done with it, so no offset is
+committed past an unwritten event and the agent reads nothing more meanwhile. The first
+failure raises an alert on `alerts`, the write that succeeds raises another; then the sink
+catches up from the held batch. A worker stopped while it holds a batch exits without
+committing (`EXIT_STORE_DOWN`); the next one reads the batch again. Idempotent writes (event
+ids, rejection ids) make a replay after a crash write nothing twice.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn, Protocol, TypeVar
 
-from agents.ports import StoreUnavailable, TicketEventStore
+from agents.ports import Clock, StoreUnavailable, TicketEventStore
+from domain.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
+from schemas.alerts import Alert
+from schemas.rejections import AppealRejected
 from streams.app import Streams
-from streams.codecs import decode_event
+from streams.codecs import decode_event, encode
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 BATCH_WITHIN_S = 0.2
-MAX_BACKOFF_S = 30.0
+FIRST_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 10.0
+STOP_CHECK_S = 0.5
+EXIT_STORE_DOWN = 75  # EX_TEMPFAIL: stopped with a batch unwritten; start again once PostgreSQL is up
+T = TypeVar("T")
 
 
-def install(streams: Streams, store: TicketEventStore) -> Any:
+class RejectionStore(Protocol):
+    async def record_rejections(self, rejections: Sequence[AppealRejected]) -> int:
+        """Write rejections idempotently; returns how many were new. Raises `StoreUnavailable`."""
+        ...
+
+
+class _UtcClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class HeldBatchWriter:
+    """Writes one batch, retrying until the store takes it; alerts when it goes and comes back."""
+
+    def __init__(
+        self,
+        send_alert: Callable[[Alert], Awaitable[None]],
+        clock: Clock,
+        first_backoff_s: float = FIRST_BACKOFF_S,
+        max_backoff_s: float = MAX_BACKOFF_S,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._send_alert, self._clock, self._stopping = send_alert, clock, stopping
+        self._first_backoff_s, self._max_backoff_s = first_backoff_s, max_backoff_s
+        self.unwritten = False  # a batch is being written, or held while the store is down
+
+    async def write(
+        self, batch: Sequence[T], write: Callable[[Sequence[T]], Awaitable[int]], first: str
+    ) -> int:
+        """`first` names the batch (its first record's id) in the alerts."""
+        backoff, attempts = self._first_backoff_s, 0
+        down_since: datetime | None = None
+        self.unwritten = True
+        while True:
+            try:
+                written = await write(batch)
+            except StoreUnavailable as exc:
+                # PostgreSQL is down: hold this batch (nothing acked past it) and retry with backoff.
+                attempts += 1
+                if down_since is None:
+                    down_since = self._clock.now()
+                    await self._send_alert(store_down_alert(first, str(exc), down_since))
+                log.warning("store unavailable (attempt %d), retrying in %.1fs: %s", attempts, backoff, exc)
+                await self._wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+                continue
+            self.unwritten = False
+            if down_since is not None:
+                await self._send_alert(store_back_alert(first, attempts, down_since, self._clock.now()))
+            return written
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep before the next attempt; a worker told to stop meanwhile exits at once."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            if self._stopping():
+                _exit_holding()
+            await asyncio.sleep(min(left, STOP_CHECK_S))
+
+    async def write_or_exit(
+        self, batch: Sequence[T], write: Callable[[Sequence[T]], Awaitable[int]], first: str
+    ) -> int:
+        """`write`, but a worker stopped before its batch is written exits at once, committing nothing.
+
+        Stopping, Faust waits for unacked events (`stream_wait_empty`): for ever while PostgreSQL
+        is down. Cancelled, `take()` acks the batch anyway and the consumer commits it as it
+        stops. Exiting leaves the offsets where they were; the next worker reads the batch again.
+        """
+        try:
+            return await self.write(batch, write, first)
+        except asyncio.CancelledError:
+            if self.unwritten:
+                _exit_holding()
+            raise
+
+
+def _exit_holding() -> NoReturn:
+    # Faust would wait for the held batch forever (stream_wait_empty), or ack it as the agent
+    # is cancelled and commit it unwritten: neither. The offsets stay where they were.
+    log.critical("stopped while the ticket store is down: exiting without committing offsets")
+    logging.shutdown()
+    os._exit(EXIT_STORE_DOWN)
+
+
+def _writer(streams: Streams, clock: Clock | None) -> HeldBatchWriter:
+    return HeldBatchWriter(
+        _alert_sender(streams), clock or _UtcClock(), stopping=lambda: bool(streams.app.should_stop)
+    )
+
+
+def install(streams: Streams, store: TicketEventStore, clock: Clock | None = None) -> Any:
+    writer = _writer(streams, clock)
+
     @streams.app.agent(streams.events, name="record_ticket_events", concurrency=1)
     async def record_ticket_events(stream: Any) -> None:
         async for batch in stream.take(BATCH_SIZE, within=BATCH_WITHIN_S):
             events = [decode_event(raw) for raw in batch]
-            backoff = 0.5
-            while True:
-                try:
-                    await store.record(events)
-                    break
-                except StoreUnavailable as exc:
-                    # PostgreSQL is down: hold this batch (no offsets are acked past it) and retry.
-                    log.warning("ticket store unavailable, retrying in %.1fs: %s", backoff, exc)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+            await writer.write_or_exit(events, store.record, events[0].event_id)
 
     return record_ticket_events
+
+
+def install_rejections(streams: Streams, store: RejectionStore, clock: Clock | None = None) -> Any:
+    """`appeals.rejected` into `appeal_rejections`, so reports and ops can query them."""
+    writer = _writer(streams, clock)
+
+    @streams.app.agent(streams.rejected, name="record_rejections", concurrency=1)
+    async def record_rejections(stream: Any) -> None:
+        async for batch in stream.take(BATCH_SIZE, within=BATCH_WITHIN_S):
+            rejections = [r for raw in batch if (r := _rejection(raw)) is not None]
+            if rejections:
+                await writer.write_or_exit(rejections, store.record_rejections, rejections[0].rejection_id)
+
+    return record_rejections
+
+
+def _rejection(raw: bytes) -> AppealRejected | None:
+    try:
+        return AppealRejected.model_validate_json(raw)
+    except ValueError:
+        # Not ours, or a future schema version: left on the topic (kept forever), not in the table.
+        log.warning("skipping an unreadable record on appeals.rejected (%d bytes)", len(raw))
+        return None
+
+
+def _alert_sender(streams: Streams) -> Callable[[Alert], Awaitable[None]]:
+    async def send(alert: Alert) -> None:
+        await streams.alerts.send(key=ALERT_KEY.encode(), value=encode(alert), force=True)
+        log.warning("%s", alert.message, extra={"alert_id": alert.alert_id})
+
+    return send

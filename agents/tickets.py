@@ -10,6 +10,7 @@ from agents.ports import Clock
 from domain.alerts import command_alert, refusal_alert, undecodable_alert
 from domain.decide import Decision, decide
 from domain.lifecycle.rules import DEFAULT_RULES, LifecycleRules
+from domain.limit_alerts import timing_alerts
 from domain.ticket import TicketState
 from streams.app import Streams
 from streams.codecs import decode_command, encode, encode_event
@@ -24,6 +25,8 @@ def install(streams: Streams, clock: Clock, rules: LifecycleRules = DEFAULT_RULE
             await streams.events.send(key=key, value=encode_event(event), force=True)
         for rejected in decision.rejected:
             await streams.alerts.send(key=key, value=encode(command_alert(rejected)), force=True)
+        for alert in timing_alerts(decision.events):
+            await streams.alerts.send(key=key, value=encode(alert), force=True)
         if decision.refused is not None:
             alert = refusal_alert(decision.refused, clock.now())
             await streams.alerts.send(key=key, value=encode(alert), force=True)

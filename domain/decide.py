@@ -16,6 +16,7 @@ from domain.lifecycle.emit import Emitter, EventHeader, Rejected
 from domain.lifecycle.rules import DEFAULT_RULES, LifecycleRules
 from domain.lifecycle.units import handle_unit_command
 from domain.ticket import TicketState, fold
+from domain.timing import TIMING_COMMANDS, handle_timing_command, with_timing
 from schemas.commands import (
     UNIT_COMMANDS,
     CloseAsMerged,
@@ -27,6 +28,7 @@ from schemas.events import (
     AppealMerged,
     CommandRejected,
     DuplicateReceived,
+    RepeatCallRecorded,
     TicketAnsweredInstantly,
     TicketDispatched,
     TicketEvent,
@@ -78,6 +80,8 @@ def decide(
     emit = Emitter(command.ticket_id, state.version if state else 0, command.command_id, now)
     try:
         events = _events_for(state, command, emit, rules)
+        if rules.limits is not None:
+            events = with_timing(state, events, emit, rules.limits)
     except Rejected as rejected:
         emit = Emitter(command.ticket_id, state.version if state else 0, command.command_id, now)
         events = (_rejection(emit, command, rejected),)
@@ -107,6 +111,8 @@ def _events_for(
                 ),
             )
     assert state is not None  # decide() refuses other commands on an unknown ticket
+    if isinstance(command, TIMING_COMMANDS):
+        return handle_timing_command(state, command, emit, rules.limits)
     if isinstance(command, UNIT_COMMANDS):
         return handle_unit_command(state, command, emit, rules)
     if isinstance(command, CloseAsMerged):
@@ -174,7 +180,8 @@ def _refusal(command: TicketCommand) -> Refusal:
 
 
 def _follow_ups(events: tuple[TicketEvent, ...]) -> tuple[TicketCommand, ...]:
-    """After a merge the merged ticket closes into this one; its id derives from the event."""
+    """After a merge (or a repeat call) the other ticket closes into this one; its id derives
+    from the event."""
     return tuple(
         CloseAsMerged(
             command_id=f"merged:{event.event_id}",
@@ -183,7 +190,7 @@ def _follow_ups(events: tuple[TicketEvent, ...]) -> tuple[TicketCommand, ...]:
             into_ticket_id=event.ticket_id,
         )
         for event in events
-        if isinstance(event, AppealMerged)
+        if isinstance(event, AppealMerged | RepeatCallRecorded)
     )
 
 

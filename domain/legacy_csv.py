@@ -4,24 +4,37 @@ Columns (a header row is required; Chinese or English names, any order, other co
 
 | 中文 | English | appeal field | required |
 |---|---|---|---|
-| 工单编号 | ticket_no | source_id | yes |
+| 工单编号 | ticket_no | source_id (`legacy:<工单编号>`) | yes (the cell may be empty) |
 | 来电时间 | received_at | received_at | yes |
 | 诉求内容 | text | text | yes |
 | 来电号码 | phone | caller.phone | no |
 | 来电人 | caller_name | caller.name | no |
 | 地址 | address | address | no |
-| 渠道 | channel | channel (see `CHANNEL_NAMES`; empty: phone) | no |
+| 渠道 | channel | channel (below; empty: phone) | no |
+
+渠道 is a contract channel name or an old system's word for it: 电话/热线/12345 (phone), 网站/网络
+(web), 微信 (wechat), 客户端/APP (app), 短信 (sms), 市长信箱/邮件/来信 (mailbox), 110转办 (transfer_110),
+12369/环保热线 (hotline_12369); `CHANNEL_NAMES` has them all. The file is UTF-8 (with or without
+a BOM) or GBK (Excel's "CSV" on Chinese Windows).
 
 来电时间 is `2026-03-02 09:15[:00]`, `2026/3/2 9:15[:00]`, `2026年3月2日 9:15[:00]` or ISO 8601;
 without a zone it is local time of the jurisdiction (old hotline systems stored local time).
+
+The source id is deterministic, so importing the same file twice makes no second ticket:
+`legacy:<工单编号>`, or, for a row without a ticket number, `legacy:row-<digest>` of the row's
+mapped cells (the same appeal exported again gets the same id; its line number plays no part).
+A row that cannot be an appeal is a `RowError` with a reason code (`RowReason`) and a message
+naming the columns as the file names them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -38,6 +51,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "channel": ("渠道", "channel"),
 }
 REQUIRED = ("source_id", "received_at", "text")
+SOURCE_PREFIX = "legacy:"
+RowReason = Literal["unknown_channel", "bad_time", "invalid_field"]
 LABELS = {field: names[0] for field, names in COLUMNS.items()}
 CHANNEL_NAMES: dict[str, Channel] = {
     **{name: "phone" for name in ("", "phone", "电话", "热线", "12345", "12345热线", "来电")},
@@ -70,9 +85,10 @@ class Header:
 
 @dataclass(frozen=True)
 class RowError:
-    """A row that cannot become an appeal: its line in the file and every problem found."""
+    """A row that cannot become an appeal: its line, the first problem's code, every problem."""
 
     line: int
+    reason: RowReason
     message: str
 
 
@@ -129,20 +145,20 @@ def appeal_from_row(
 ) -> Appeal | RowError:
     """One CSV row as an appeal, or every reason it cannot be one."""
     cell = {field: row[index] if index < len(row) else "" for field, index in header.columns.items()}
-    problems: list[str] = []
+    problems: list[tuple[RowReason, str]] = []
     channel = CHANNEL_NAMES.get(_normal(cell.get("channel", "")).lower())
     if channel is None:
-        problems.append(f"渠道 {cell['channel']!r} is not a known channel")
+        problems.append(("unknown_channel", f"渠道 {cell['channel']!r} is not a known channel"))
     received_at = parse_received_at(cell["received_at"], timezone)
     if received_at is None:
-        problems.append(f"来电时间 {cell['received_at']!r} is not a date and time")
+        problems.append(("bad_time", f"来电时间 {cell['received_at']!r} is not a date and time"))
     if problems or channel is None or received_at is None:
-        return RowError(line, "; ".join(problems))
+        return RowError(line, problems[0][0], "; ".join(message for _, message in problems))
     phone, name = _normal(cell.get("phone", "")), cell.get("name", "").strip()
     fields = {
         "channel": channel,
-        "source_id": _normal(cell["source_id"]),
-        "received_at": received_at,
+        "source_id": source_id_for(row, header),
+        "received_at": received_at.astimezone(UTC),  # UTC on the wire, like every channel
         "text": cell["text"].strip(),
         "address": cell.get("address", "").strip(),
         "caller": {"name": name or None, "phone": phone or None},
@@ -150,16 +166,27 @@ def appeal_from_row(
     try:
         return Appeal.model_validate(fields, context={"now": now})
     except ValidationError as exc:
-        return RowError(line, _describe(exc))
+        reason: RowReason = "bad_time" if _about_time(exc) else "invalid_field"
+        return RowError(line, reason, _describe(exc))
 
 
-def row_key(row: Sequence[str], header: Header) -> str | None:
-    """The intake key a row would have had (`channel:source_id`), for filing its rejection."""
+def source_id_for(row: Sequence[str], header: Header) -> str:
+    """`legacy:<工单编号>`; without a number, `legacy:row-<digest>` of the mapped cells."""
     ticket_no = _cell(row, header, "source_id")
-    if not ticket_no:
-        return None
+    if ticket_no:
+        return f"{SOURCE_PREFIX}{ticket_no}"
+    mapped = "\x1f".join(_cell(row, header, field) for field in COLUMNS if field != "source_id")
+    return f"{SOURCE_PREFIX}row-{hashlib.sha256(mapped.encode()).hexdigest()[:24]}"
+
+
+def _about_time(exc: ValidationError) -> bool:
+    return all(error["loc"][:1] == ("received_at",) for error in exc.errors())
+
+
+def row_key(row: Sequence[str], header: Header) -> str:
+    """The intake key a row would have had (`channel:source_id`), for filing its rejection."""
     written = _cell(row, header, "channel")
-    return f"{CHANNEL_NAMES.get(written.lower(), written)}:{ticket_no}"
+    return f"{CHANNEL_NAMES.get(written.lower(), written)}:{source_id_for(row, header)}"
 
 
 def _cell(row: Sequence[str], header: Header, field: str) -> str:

@@ -16,67 +16,31 @@ Pure functions: `now` and the calendar are arguments, nothing reads a clock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from domain.jurisdiction import Duration, DurationUnit, Jurisdiction, TownKind, Urgency
 from domain.workdays import WorkingCalendar
+from schemas.limits import Clock, ClockKind, Mark
 
-
-class ClockKind(StrEnum):
-    """Which limit a clock runs: sign (签收), on-scene, complete (办结), callback (回访), report-in (报到)."""
-
-    SIGN = "sign"
-    ON_SCENE = "on_scene"
-    COMPLETE = "complete"
-    CALLBACK = "callback"
-    REPORT_IN = "report_in"
-
-
-class Mark(StrEnum):
-    """What a clock raises as time passes: at risk (预警), overdue (超期), supervise (督办)."""
-
-    AT_RISK = "at_risk"
-    OVERDUE = "overdue"
-    SUPERVISE = "supervise"
+__all__ = [
+    "Clock",
+    "ClockKind",
+    "Extension",
+    "Mark",
+    "callback_clock",
+    "dispatch_clocks",
+    "due_marks",
+    "extend",
+    "next_mark_at",
+    "report_in_clock",
+    "rework_clock",
+    "start_clock",
+]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Clock(_Frozen):
-    """One running time limit of a ticket, all instants in UTC.
-
-    `unit` is the unit the clock runs against (the lead unit for sign, on-scene and
-    complete, the whistled unit for report-in), None for the hotline's own callback.
-    `limit` is the limit as written (`5wd`); `extensions` the extra time granted.
-    """
-
-    kind: ClockKind
-    unit: str | None
-    started_at: AwareDatetime
-    due_at: AwareDatetime
-    warn_at: AwareDatetime
-    escalate_at: AwareDatetime
-    limit: str
-    extensions: tuple[str, ...] = ()
-
-    @field_validator("limit")
-    @classmethod
-    def _limit_is_a_duration(cls, value: str) -> str:
-        return str(Duration.parse(value))
-
-    @model_validator(mode="after")
-    def _marks_in_order(self) -> Clock:
-        if not self.started_at <= self.warn_at <= self.due_at <= self.escalate_at:
-            raise ValueError("a clock needs started_at <= warn_at <= due_at <= escalate_at")
-        return self
-
-    def mark_at(self, mark: Mark) -> datetime:
-        """The instant a mark of this clock falls due."""
-        return {Mark.AT_RISK: self.warn_at, Mark.OVERDUE: self.due_at, Mark.SUPERVISE: self.escalate_at}[mark]
 
 
 class Extension(_Frozen):

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from schemas.appeal import EARLIEST_RECEIVED_AT, MAX_AHEAD, MAX_TEXT_CHARS, Appeal
 
 MAX_SOURCE_ID_CHARS = 200
+MailReason = Literal["empty_mail", "invalid_field"]
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ \-]?(\d{4})[ \-]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?:电话|联系方式|座机|tel)[:：\s]*((?:0\d{2,3}[ \-]?)?\d{7,8})(?!\d)", re.I)
 _SIGNED_NAME = re.compile(r"(?:姓名|署名|来信人)[:：\s]*([^\s:：,，;；]{1,20})")
@@ -56,8 +58,10 @@ class MailAppeal:
 
 @dataclass(frozen=True)
 class MailError:
-    """A mail that cannot become an appeal, why, and the source id it would have had."""
+    """A mail that cannot become an appeal, why (a code and a message), and the source id it
+    would have had."""
 
+    reason: MailReason
     message: str
     source_id: str
 
@@ -66,13 +70,13 @@ def appeal_from_mail(mail: MailFields, timezone: str, now: datetime) -> MailAppe
     """One e-mail as a `mailbox` appeal, with notes on every guess made, or why it cannot be."""
     notes: list[str] = []
     source_id = _source_id(mail, notes)
-    body = mail.plain_body if mail.plain_body and mail.plain_body.strip() else None
+    body = _lines(mail.plain_body) if mail.plain_body and mail.plain_body.strip() else None
     if body is None and mail.html_body:
         body = html_to_text(mail.html_body)
         notes.append("no plain-text part: the text comes from the HTML part")
-    text = "\n".join(part for part in (mail.subject.strip(), (body or "").strip()) if part)
+    text = "\n".join(part for part in (_lines(mail.subject).strip(), (body or "").strip()) if part)
     if not text:
-        return MailError("the mail has neither a subject nor a body", source_id)
+        return MailError("empty_mail", "the mail has neither a subject nor a body", source_id)
     if len(text) > MAX_TEXT_CHARS:
         notes.append(f"text of {len(text)} characters cut to {MAX_TEXT_CHARS}; the file keeps the rest")
         text = text[:MAX_TEXT_CHARS]
@@ -90,7 +94,12 @@ def appeal_from_mail(mail: MailFields, timezone: str, now: datetime) -> MailAppe
         return MailAppeal(Appeal.model_validate(fields, context={"now": now}), tuple(notes))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return MailError(problems, source_id)
+        return MailError("invalid_field", problems, source_id)
+
+
+def _lines(text: str) -> str:
+    """Mail lines end in CRLF on the wire (and sometimes CR alone): one LF each in the appeal."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _source_id(mail: MailFields, notes: list[str]) -> str:

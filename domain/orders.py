@@ -19,6 +19,7 @@ from schemas.events import (
     TicketQueuedForManualDispatch,
     TicketRedispatched,
     TicketReworked,
+    WhistleBlown,
 )
 from schemas.orders import OrderKind, WorkOrder
 
@@ -48,6 +49,9 @@ def order_messages(
             return (out.to(after, event.unit, "lead", "update", f"延期已批准：延长 {event.granted}{capped}"),)
         case ExtensionDenied():
             return (out.to(after, event.unit, "lead", "update", f"延期未获批准：{event.reason}"),)
+        case WhistleBlown():
+            note = f"吹哨报到：{event.town} 请求到场（{event.reason}），请按时报到"
+            return tuple(out.to(after, unit, "co", "whistle", note, event.whistle_id) for unit in event.units)
         case TicketQueuedForManualDispatch() | TicketClosed():
             if before is None or before.status not in WORKING_STATUSES:
                 return ()  # no unit was at work on it: nothing to take back
@@ -83,8 +87,18 @@ class _Orders:
     at: datetime
     jurisdiction: Jurisdiction
 
-    def to(self, view: TicketState, unit: str, role: Role, kind: OrderKind, note: str | None) -> WorkOrder:
-        return work_order(view, unit, role, kind, note, f"{self.event_id}:{unit}", self.at, self.jurisdiction)
+    def to(
+        self,
+        view: TicketState,
+        unit: str,
+        role: Role,
+        kind: OrderKind,
+        note: str | None,
+        whistle_id: str | None = None,
+    ) -> WorkOrder:
+        order_id = f"{self.event_id}:{unit}"
+        order = work_order(view, unit, role, kind, note, order_id, self.at, self.jurisdiction)
+        return order.model_copy(update={"whistle_id": whistle_id}) if whistle_id else order
 
 
 def work_order(
@@ -124,6 +138,7 @@ def work_order(
         dispatched_at=at,
         note=note,
         rework_count=state.rework_count,
+        deadlines=tuple(c for c in state.clocks if c.unit == unit),
     )
 
 

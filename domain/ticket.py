@@ -23,6 +23,7 @@ from domain.lifecycle.state import (
     TicketState,
     TicketStatus,
 )
+from domain.whistles import whistle_changes
 from schemas.events import (
     AppealMerged,
     CallbackRecorded,
@@ -32,10 +33,13 @@ from schemas.events import (
     ExtensionDenied,
     ExtensionGranted,
     ExtensionRequested,
+    LimitAtRisk,
+    LimitOverdue,
     OrderReturned,
     OrderSigned,
     PartReported,
     ProgressNoted,
+    RepeatCallRecorded,
     ReturnDenied,
     TicketAnsweredInstantly,
     TicketClosed,
@@ -46,7 +50,10 @@ from schemas.events import (
     TicketReceived,
     TicketRedispatched,
     TicketReworked,
+    TicketSupervised,
     TicketTransferred,
+    UnitReportedIn,
+    WhistleBlown,
 )
 
 
@@ -76,6 +83,7 @@ def fold(state: TicketState | None, event: TicketEvent) -> TicketState:
         commands = (*commands, event.command_id)[-REMEMBERED_COMMANDS:]
     base = state.model_copy(
         update={"version": event.version, "updated_at": event.occurred_at, "recent_command_ids": commands}
+        | ({"clocks": event.clocks} if event.clocks is not None else {})
     )
     return base.model_copy(update=_changes(base, event))
 
@@ -186,6 +194,10 @@ def _after_completion_changes(state: TicketState, event: TicketEvent) -> dict[st
             return {}
         case AppealMerged():
             return {"citizens": (*state.citizens, event.citizen)}
+        case RepeatCallRecorded():
+            return {"repeat_calls": (*state.repeat_calls, event.source_ticket_id)}
+        case LimitAtRisk() | LimitOverdue() | TicketSupervised() | WhistleBlown() | UnitReportedIn():
+            return whistle_changes(state.whistles, event)
         case TicketClosed():
             return {
                 "status": TicketStatus.CLOSED,

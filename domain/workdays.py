@@ -119,6 +119,11 @@ class WorkingCalendar:
         return self._timezone
 
     @property
+    def holiday_source(self) -> str:
+        """Where the national holiday data came from (e.g. `chinese-calendar 1.11.0`)."""
+        return self._holidays.source or "no holiday data"
+
+    @property
     def working_day_length(self) -> timedelta:
         """How much working time one `wd` is: the sum of the working periods of a day."""
         return self._day_length

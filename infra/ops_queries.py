@@ -1,5 +1,6 @@
-"""What ops read from the PostgreSQL projection: open tickets by status and unit, recent
-command rejections. For the web process's `/metrics` and for `shaobao top`."""
+"""What ops read from the PostgreSQL projection: open tickets by status and unit, overdue
+tickets by unit, recent command rejections. For the web process's `/metrics` and for
+`shaobao top`."""
 
 from __future__ import annotations
 
@@ -12,10 +13,18 @@ import asyncpg
 from domain.ticket import OPEN_STATUSES
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
+HOTLINE = "hotline"  # the unit label of limits the hotline itself runs (the callback)
 _BY_STATUS = "SELECT status, count(*) AS n FROM tickets WHERE status = ANY($1::text[]) GROUP BY status"
 _BY_UNIT = (
     "SELECT coalesce(lead_unit, '') AS unit, status, count(*) AS n FROM tickets"
     " WHERE status = ANY($1::text[]) GROUP BY 1, 2 ORDER BY 1, 2"
+)
+# A ticket counts once per unit with at least one of its running clocks past the limit
+# (`fired` holds the marks reached; supervise comes after overdue); '' is the hotline's own.
+_OVERDUE_BY_UNIT = (
+    "SELECT coalesce(clock->>'unit', '') AS unit, count(DISTINCT t.ticket_id) AS n"
+    " FROM tickets t CROSS JOIN LATERAL jsonb_array_elements(coalesce(t.state->'clocks', '[]')) AS clock"
+    " WHERE t.status = ANY($1::text[]) AND clock->'fired' ? 'overdue' GROUP BY 1 ORDER BY 1"
 )
 _REJECTIONS = (
     "SELECT payload->>'command_type' AS command_type, count(*) AS n FROM ticket_events"
@@ -69,6 +78,11 @@ class AsyncpgOpsQueries:
     async def open_tickets_by_unit(self) -> list[UnitQueue]:
         rows = await self._fetch(_BY_UNIT, _OPEN)
         return [UnitQueue(row["unit"], row["status"], int(row["n"])) for row in rows]
+
+    async def overdue_tickets_by_unit(self) -> dict[str, int]:
+        """Open tickets with an overdue running limit, by the unit it runs against."""
+        rows = await self._fetch(_OVERDUE_BY_UNIT, _OPEN)
+        return {row["unit"] or HOTLINE: int(row["n"]) for row in rows}
 
     async def command_rejections(self, within_s: float = 3600.0) -> dict[str, int]:
         """Rejected commands by command type over the last `within_s` seconds."""

@@ -1,13 +1,38 @@
-"""Reading the jurisdiction (and its lexicon) from files: the only place that touches them."""
+"""Reading the jurisdiction (and its lexicon) from files and from `config.reference` records.
+
+The only place that touches the files. A published reference is rebuilt here
+into a jurisdiction and a triager; anything wrong with it raises
+`ReferenceInvalid` with a message a person can act on.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
+from domain.triage import Triager, parse_lexicon
+from domain.triage.learned import LabelledText
+from schemas.reference import ReferencePublished
+
+
+class ReferenceInvalid(ValueError):
+    """A jurisdiction or lexicon that cannot be put in force; the message says why."""
+
+
+@dataclass(frozen=True)
+class BuiltReference:
+    """The jurisdiction in force, the router built from it, and the version both carry."""
+
+    jurisdiction: Jurisdiction
+    router: Triager
+    version: str
 
 
 def load_jurisdiction(path: Path) -> Jurisdiction:
@@ -20,3 +45,64 @@ def load_jurisdiction(path: Path) -> Jurisdiction:
 def lexicon_path_for(jurisdiction_file: Path) -> Path:
     """`sample-county.yaml` → `sample-county.lexicon.yaml` beside it."""
     return jurisdiction_file.with_name(jurisdiction_file.stem + ".lexicon.yaml")
+
+
+def reference_version(jurisdiction_yaml: str, lexicon_yaml: str) -> str:
+    """A digest of both files: a change to either is a new version."""
+    digest = hashlib.sha256(jurisdiction_yaml.encode())
+    digest.update(b"\0")
+    digest.update(lexicon_yaml.encode())
+    return digest.hexdigest()[:12]
+
+
+def read_reference(jurisdiction_file: Path, lexicon_file: Path | None, now: datetime) -> ReferencePublished:
+    """Both files as a publishable record (not yet validated beyond their jurisdiction code)."""
+    jurisdiction_yaml = jurisdiction_file.read_text(encoding="utf-8")
+    lexicon_yaml = (lexicon_file or lexicon_path_for(jurisdiction_file)).read_text(encoding="utf-8")
+    data = _yaml(jurisdiction_yaml, "jurisdiction")
+    info = data.get("jurisdiction") if isinstance(data, dict) else None
+    code = info.get("code") if isinstance(info, dict) else None
+    if not isinstance(code, str) or not code:
+        raise ReferenceInvalid("the jurisdiction file has no `jurisdiction.code`")
+    return ReferencePublished(
+        version=reference_version(jurisdiction_yaml, lexicon_yaml),
+        jurisdiction_code=code,
+        jurisdiction_yaml=jurisdiction_yaml,
+        lexicon_yaml=lexicon_yaml,
+        published_at=now,
+    )
+
+
+def build_reference(published: ReferencePublished, examples: Sequence[LabelledText] = ()) -> BuiltReference:
+    """Validate both files against each other and build the triager; raises `ReferenceInvalid`."""
+    try:
+        jurisdiction = parse_jurisdiction(
+            _yaml(published.jurisdiction_yaml, "jurisdiction"), version=published.version
+        )
+        lexicon = parse_lexicon(_yaml(published.lexicon_yaml, "lexicon"))
+        router = Triager(jurisdiction, lexicon, examples=examples)
+    except ValidationError as error:
+        raise ReferenceInvalid(f"invalid jurisdiction: {error}") from error
+    except ValueError as error:  # LexiconError, a lexicon naming what the jurisdiction lacks
+        raise ReferenceInvalid(str(error)) from error
+    if jurisdiction.code != published.jurisdiction_code:
+        raise ReferenceInvalid(
+            f"published as {published.jurisdiction_code!r} but the file says {jurisdiction.code!r}"
+        )
+    return BuiltReference(jurisdiction=jurisdiction, router=router, version=published.version)
+
+
+def decode_reference(value: bytes, examples: Sequence[LabelledText] = ()) -> BuiltReference:
+    """A `config.reference` record's value, built; raises `ReferenceInvalid`."""
+    try:
+        published = ReferencePublished.model_validate_json(value)
+    except ValidationError as error:
+        raise ReferenceInvalid(f"not a ReferencePublished record: {error}") from error
+    return build_reference(published, examples)
+
+
+def _yaml(text: str, what: str) -> object:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ReferenceInvalid(f"the {what} file is not valid YAML: {error}") from error

@@ -3,6 +3,7 @@ reading moves no one's offsets), and put originals back on `appeals.intake`."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -61,19 +62,35 @@ def corrected_key(original: bytes) -> str:
 async def read_rejections(bootstrap: str, topic: str) -> list[StoredRejection]:
     """Every record on the topic now, oldest first within each partition."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        # A rejection keeps an original of up to ~1 MB: fetch sizes must allow that.
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_bytes=16 * 1024 * 1024,
     )
     await consumer.start()
     try:
         if topic not in await consumer.topics():
             raise LookupError(f"no topic {topic} on {bootstrap}")
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
+        partitions = await _all_partitions(consumer, topic)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         return await _read_until(consumer, ends)
     finally:
         await consumer.stop()
+
+
+async def _all_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Subscribed without a group, a consumer is given every partition (and commits nothing)."""
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    while not consumer.assignment():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no partitions of {topic} assigned in {READ_TIMEOUT_S:.0f}s")
+        await asyncio.sleep(0.05)
+    return sorted(consumer.assignment())
 
 
 async def _read_until(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[StoredRejection]:

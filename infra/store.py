@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -9,9 +11,12 @@ from typing import Any
 import asyncpg
 
 from agents.ports import StoreUnavailable
+from domain.jurisdiction import Jurisdiction
 from domain.ticket import TicketState, fold
 from infra.migrate import migrate
+from infra.store_records import record_rejections, record_side_tables, store_jurisdiction
 from schemas.events import TicketEvent
+from schemas.rejections import AppealRejected
 
 _INSERT_EVENTS = """
 INSERT INTO ticket_events (event_id, ticket_id, version, type, occurred_at, payload)
@@ -23,21 +28,26 @@ _LOCK_TICKETS = "SELECT ticket_id, state FROM tickets WHERE ticket_id = ANY($1::
 _UPSERT_TICKET = """
 INSERT INTO tickets (ticket_id, version, status, channel, appeal_type, category, urgency, town,
                      lead_unit, co_units, received_at, updated_at, state,
-                     signed_at, completed_at, closed_at, resolution, satisfaction, rework_count, merged_into)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20)
+                     signed_at, completed_at, closed_at, resolution, satisfaction, rework_count, merged_into,
+                     returns, extensions, limits, flags, dispatched_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, $20,
+        $21, $22, $23::jsonb, $24, $25)
 ON CONFLICT (ticket_id) DO UPDATE SET
     version = EXCLUDED.version, status = EXCLUDED.status, category = EXCLUDED.category,
     urgency = EXCLUDED.urgency, town = EXCLUDED.town, lead_unit = EXCLUDED.lead_unit,
     co_units = EXCLUDED.co_units, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state,
     signed_at = EXCLUDED.signed_at, completed_at = EXCLUDED.completed_at, closed_at = EXCLUDED.closed_at,
     resolution = EXCLUDED.resolution, satisfaction = EXCLUDED.satisfaction,
-    rework_count = EXCLUDED.rework_count, merged_into = EXCLUDED.merged_into
+    rework_count = EXCLUDED.rework_count, merged_into = EXCLUDED.merged_into,
+    returns = EXCLUDED.returns, extensions = EXCLUDED.extensions, limits = EXCLUDED.limits,
+    flags = EXCLUDED.flags, dispatched_at = COALESCE(tickets.dispatched_at, EXCLUDED.dispatched_at)
 """
 _UNAVAILABLE = (
-    OSError,
+    OSError,  # refused, reset, timed out (TimeoutError is one)
     asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
+    # The server shutting down or starting up (admin/crash shutdown, cannot connect now).
+    asyncpg.exceptions.OperatorInterventionError,
 )
 
 
@@ -48,16 +58,28 @@ UNAVAILABLE_ERRORS = _UNAVAILABLE
 class AsyncpgTicketStore:
     """Writes events once (idempotent on event_id) and keeps `tickets` equal to their fold."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, jurisdiction: Jurisdiction | None = None) -> None:
         self._dsn = dsn
+        self._jurisdiction = jurisdiction  # its units and towns are loaded on connecting
         self._pool: asyncpg.Pool | None = None
+        # Two first callers at once (the control room's snapshot and a request) must not each
+        # create a pool: the one overwritten would never be closed.
+        self._connecting = asyncio.Lock()
 
     async def _connected(self) -> asyncpg.Pool:
+        if self._pool is not None:
+            return self._pool
+        async with self._connecting:
+            return await self._connect()
+
+    async def _connect(self) -> asyncpg.Pool:
         if self._pool is None:
             try:
                 pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4, command_timeout=30)
                 async with pool.acquire() as conn:
                     await migrate(conn)
+                    if self._jurisdiction is not None:
+                        await store_jurisdiction(conn, self._jurisdiction)
             except _UNAVAILABLE as exc:
                 raise StoreUnavailable(str(exc)) from exc
             self._pool = pool
@@ -79,6 +101,17 @@ class AsyncpgTicketStore:
         try:
             async with pool.acquire() as conn, conn.transaction():
                 return await self._record(conn, events)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def record_rejections(self, rejections: Sequence[AppealRejected]) -> int:
+        """Rejected intake records, idempotent on `rejection_id`. Raises `StoreUnavailable`."""
+        if not rejections:
+            return 0
+        pool = await self._connected()
+        try:
+            async with pool.acquire() as conn:
+                return await record_rejections(conn, rejections)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -105,18 +138,25 @@ class AsyncpgTicketStore:
                 new_by_ticket[event.ticket_id].append(event)
         if new_by_ticket:
             await self._project(conn, new_by_ticket)
+            await record_side_tables(conn, [e for e in events if e.event_id in inserted])
         return len(inserted)
 
     async def _project(self, conn: asyncpg.Connection, new_by_ticket: dict[str, list[TicketEvent]]) -> None:
         rows = await conn.fetch(_LOCK_TICKETS, list(new_by_ticket))
         states = {row["ticket_id"]: TicketState.model_validate_json(row["state"]) for row in rows}
+        upserts = []
         for ticket_id, events in new_by_ticket.items():
             state = states.get(ticket_id)
             for event in sorted(events, key=lambda e: e.version):
                 if state is None or event.version > state.version:
                     state = fold(state, event)
             if state is not None:
-                await conn.execute(_UPSERT_TICKET, *_ticket_row(state))
+                dispatched = min(
+                    (e.occurred_at for e in events if e.type == "ticket_dispatched"), default=None
+                )
+                upserts.append((*ticket_row(state), dispatched))
+        # One prepared statement for the whole batch: asyncpg pipelines executemany.
+        await conn.executemany(_UPSERT_TICKET, upserts)
 
     # --- queries for the control room -------------------------------------------------
 
@@ -147,7 +187,7 @@ class AsyncpgTicketStore:
             return False
 
 
-def _ticket_row(state: TicketState) -> tuple[Any, ...]:
+def ticket_row(state: TicketState) -> tuple[Any, ...]:
     triage = state.triage
     own = state.callback(state.appeal.intake_key)
     return (
@@ -171,4 +211,8 @@ def _ticket_row(state: TicketState) -> tuple[Any, ...]:
         own.outcome if own is not None and own.final else None,
         state.rework_count,
         state.merged_into,
+        len(state.returned_by),
+        len(state.extensions),
+        json.dumps([c.model_dump(mode="json") for c in state.clocks]),
+        sorted({mark.value for clock in state.clocks for mark in clock.fired}),
     )

@@ -36,6 +36,9 @@ def topic_specs(
         TopicSpec(names.commands, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": WEEK_MS}),
         TopicSpec(names.events, ticket_partitions, keep),
         TopicSpec(names.alerts, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": MONTH_MS}),
+        TopicSpec(names.clusters, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": WEEK_MS}),
+        # One partition keeps publications in order; compaction keeps the latest per jurisdiction.
+        TopicSpec(names.reference, 1, {"cleanup.policy": "compact"}),
     ]
     # Faust would create these itself, but a worker that starts before the broker's metadata
     # shows a just-created changelog sees 0 partitions and its agents crash: create them first.
@@ -64,6 +67,29 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
                 log.info("topics already created by another process")
         await _wait_visible(admin, {s.name for s in specs})
         return [s.name for s in missing]
+    finally:
+        await admin.close()
+
+
+async def list_topic_names(bootstrap_servers: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap_servers: str, names: Iterable[str]) -> None:
+    """Delete topics (a test session's own): a broker that keeps every run's partitions runs
+    out of heap."""
+    doomed = sorted(names)
+    if not doomed:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+    await admin.start()
+    try:
+        await admin.delete_topics(doomed, timeout_ms=30000)
     finally:
         await admin.close()
 

@@ -78,17 +78,37 @@ class CompleteAction(_Action):
     reply: str = Field(min_length=1, max_length=UNIT_TEXT_MAX)
 
 
+class WhistleAction(_Action):
+    """街乡吹哨: a town holding the ticket calls departments in (`units`), with why."""
+
+    type: Literal["whistle"] = "whistle"
+    units: tuple[str, ...] = Field(min_length=1, max_length=20)
+    reason: str = Field(min_length=1, max_length=UNIT_TEXT_MAX)
+
+
+class ReportInAction(_Action):
+    """部门报到: a whistled unit reports in to the town (to `whistle_id`, or its oldest open one)."""
+
+    type: Literal["report_in"] = "report_in"
+    whistle_id: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", max_length=UNIT_TEXT_MAX)
+
+
 UnitAction = Annotated[
     SignAction
     | ReturnAction
     | RequestExtensionAction
     | NoteProgressAction
     | ReportPartAction
-    | CompleteAction,
+    | CompleteAction
+    | WhistleAction
+    | ReportInAction,
     Field(discriminator="type"),
 ]
 UNIT_ACTION: TypeAdapter[UnitAction] = TypeAdapter(UnitAction)
-UnitActionType = Literal["sign", "return", "request_extension", "note_progress", "report_part", "complete"]
+UnitActionType = Literal[
+    "sign", "return", "request_extension", "note_progress", "report_part", "complete", "whistle", "report_in"
+]
 UNIT_ACTION_TYPES: tuple[UnitActionType, ...] = (
     "sign",
     "return",
@@ -96,4 +116,6 @@ UNIT_ACTION_TYPES: tuple[UnitActionType, ...] = (
     "note_progress",
     "report_part",
     "complete",
+    "whistle",
+    "report_in",
 )

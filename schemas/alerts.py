@@ -15,6 +15,10 @@ AlertKind = Literal[
     "security",
     "lag",
     "store_errors",
+    "whistle",
+    "leadership_list",
+    "reference_applied",
+    "reference_rejected",
 ]
 Severity = Literal["info", "warning", "critical"]
 

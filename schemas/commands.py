@@ -20,6 +20,7 @@ from pydantic import Field
 from schemas.actions import DURATION_PATTERN, UNIT_TEXT_MAX, ReturnReasonCode
 from schemas.appeal import Appeal
 from schemas.base import AwareDatetime, WireModel
+from schemas.limits import Mark
 from schemas.triage import TriageDecision
 
 ControlRole = Literal["control_room", "supervisor", "system"]
@@ -142,6 +143,7 @@ class RecordCallback(_ControlCommand):
     citizen: str | None = None
     outcome: CallbackOutcome
     note: str = Field(default="", max_length=UNIT_TEXT_MAX)
+    solved: bool | None = Field(default=None, description="是否解决: asked apart from satisfaction.")
 
 
 class ReworkTicket(_ControlCommand):
@@ -174,6 +176,16 @@ class MergeAppeal(_ControlCommand):
     score: float | None = Field(default=None, ge=0, le=1)
 
 
+class RecordRepeatCall(_ControlCommand):
+    """重复来电: the caller of another ticket called before about this matter; that one closes."""
+
+    type: Literal["record_repeat_call"] = "record_repeat_call"
+    source_ticket_id: str = Field(min_length=1)
+    source_intake_key: str = Field(min_length=1)
+    source_received_at: AwareDatetime
+    score: float | None = Field(default=None, ge=0, le=1)
+
+
 class CloseAsMerged(_Command):
     """Issued by the ticket agent after a merge: the merged ticket closes into the other."""
 
@@ -181,8 +193,55 @@ class CloseAsMerged(_Command):
     into_ticket_id: str = Field(min_length=1)
 
 
-UNIT_COMMANDS = (SignOrder, ReturnOrder, RequestExtension, NoteProgress, ReportPart, CompleteTicket)
-UnitCommand = SignOrder | ReturnOrder | RequestExtension | NoteProgress | ReportPart | CompleteTicket
+class BlowWhistle(_UnitCommand):
+    """街乡吹哨: a town holding the ticket calls `units` in, with why."""
+
+    type: Literal["blow_whistle"] = "blow_whistle"
+    units: tuple[str, ...] = Field(min_length=1, max_length=20)
+    reason: Text
+
+
+class ReportIn(_UnitCommand):
+    """部门报到: a whistled unit reports in (to `whistle_id`, or its oldest open whistle)."""
+
+    type: Literal["report_in"] = "report_in"
+    whistle_id: str | None = None
+    note: str = Field(default="", max_length=UNIT_TEXT_MAX)
+
+
+class FlagLimit(_Command):
+    """From the timers: clock `clock` (its key) of version `limit_version` reached `mark`.
+
+    `command_id` is `<ticket>:<clock>:<mark>:<limit_version>`, so a mark fires once however
+    often a restarted timer sends it; one for an older version of the clock changes nothing.
+    """
+
+    type: Literal["flag_limit"] = "flag_limit"
+    clock: str = Field(min_length=1)
+    mark: Mark
+    limit_version: int = Field(ge=0)
+
+
+TIMING_UNIT_COMMANDS = (BlowWhistle, ReportIn)
+UNIT_COMMANDS = (
+    SignOrder,
+    ReturnOrder,
+    RequestExtension,
+    NoteProgress,
+    ReportPart,
+    CompleteTicket,
+    *TIMING_UNIT_COMMANDS,
+)
+UnitCommand = (
+    SignOrder
+    | ReturnOrder
+    | RequestExtension
+    | NoteProgress
+    | ReportPart
+    | CompleteTicket
+    | BlowWhistle
+    | ReportIn
+)
 ControlCommand = (
     DispatchTicket
     | RedispatchTicket
@@ -194,8 +253,9 @@ ControlCommand = (
     | JudgeUnreasonable
     | CloseTicket
     | MergeAppeal
+    | RecordRepeatCall
 )
 TicketCommand = Annotated[
-    ReceiveAppeal | RecordDuplicate | UnitCommand | ControlCommand | CloseAsMerged,
+    ReceiveAppeal | RecordDuplicate | UnitCommand | ControlCommand | CloseAsMerged | FlagLimit,
     Field(discriminator="type"),
 ]

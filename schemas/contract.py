@@ -31,6 +31,7 @@ from schemas.appeal import Appeal
 from schemas.commands import TicketCommand
 from schemas.events import TicketEvent
 from schemas.orders import WorkOrder
+from schemas.reference import ReferencePublished
 from schemas.rejections import AppealRejected
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -75,6 +76,11 @@ PAYLOADS: tuple[Payload, ...] = (
         UnitAction,
         "A unit's (承办单位) action on its order: sign (签收), return (退单), extension (延期), progress, "
         "its part as a co unit (协办反馈), complete (办结).",
+    ),
+    Payload(
+        "ReferencePublished",
+        ReferencePublished,
+        "A jurisdiction and its lexicon (辖区配置) published to the running workers: hot reload.",
     ),
 )
 
@@ -131,7 +137,9 @@ CHANNELS: tuple[Channel, ...] = (
         KafkaKey("The original record's key as received (normally `channel:source_id`).", "phone:broken-1"),
         "Intake records that are not valid appeals, with the original bytes, the reason and the source "
         "position. `rejection_id` (`<topic>:<partition>:<offset>`) is the idempotency key.\n\nWritten by "
-        "the intake agent; read by ops, who can fix a record and send it to `appeals.intake` again.",
+        "the intake agent, and by `shaobao import` for a CSV row or an e-mail it cannot read (id "
+        "`import:<csv|mailbox>:<file>:…`, source topic `import:<kind>:<path>`, offset the CSV line); read "
+        "by ops, who can fix a record and send it to `appeals.intake` again (`shaobao rejected replay`).",
         send="rejectAppeal",
     ),
     Channel(
@@ -172,6 +180,16 @@ CHANNELS: tuple[Channel, ...] = (
         "`alert_id` derives from the cause: a replay raises nothing new.\n\nWritten by the timer and "
         "ticket agents and the ops monitor; read by the control room and ops.",
         send="raiseAlert",
+    ),
+    Channel(
+        "configReference", "config.reference", "ReferencePublished",
+        KafkaKey("The jurisdiction code: compaction keeps the latest published per jurisdiction.",
+                 "sample-county"),
+        "Jurisdictions (routes, places, lexicon) put in force without a restart. Every worker reads the "
+        "whole topic itself, takes up each valid one and records its `version` on each triage decision; "
+        "an invalid one is refused with a `reference_rejected` alert and the one in force stays.\n\n"
+        "Written by `shaobao reference publish`; read by every worker.",
+        send="publishReference", receive="followReference",
     ),
 )  # fmt: skip
 

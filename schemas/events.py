@@ -14,6 +14,7 @@ from schemas.actions import ReturnReasonCode
 from schemas.appeal import Appeal, Caller
 from schemas.base import AwareDatetime, WireModel
 from schemas.commands import CallbackOutcome
+from schemas.limits import Clock, ClockKind
 from schemas.triage import TriageDecision, Urgency
 
 Role = Literal["lead", "co"]
@@ -31,6 +32,9 @@ class _Event(WireModel):
     version: int = Field(ge=1)
     occurred_at: AwareDatetime
     command_id: str
+    # The ticket's running clocks after this event, on the events that changed them; None:
+    # unchanged. Set by the ticket agent from the jurisdiction's time limits (domain.clocks).
+    clocks: tuple[Clock, ...] | None = None
 
 
 class TicketReceived(_Event):
@@ -181,6 +185,7 @@ class CallbackRecorded(_Event):
     final: bool
     operator: str
     note: str = ""
+    solved: bool | None = None  # 是否解决, when the citizen was asked it apart from satisfaction
 
 
 class TicketReworked(_Event):
@@ -217,6 +222,71 @@ class AppealMerged(_Event):
     score: float | None = None
 
 
+class _LimitMarked(_Event):
+    """A clock reached one of its marks; `clock` is its key, `limit_version` the clock's version."""
+
+    clock: str
+    kind: ClockKind
+    unit: str | None
+    limit_version: int = Field(ge=0)
+    due_at: AwareDatetime
+    mark_at: AwareDatetime
+
+
+class LimitAtRisk(_LimitMarked):
+    """预警: the clock passed its `warn_at`."""
+
+    type: Literal["limit_at_risk"] = "limit_at_risk"
+
+
+class LimitOverdue(_LimitMarked):
+    """超期: the clock passed its limit."""
+
+    type: Literal["limit_overdue"] = "limit_overdue"
+
+
+class TicketSupervised(_LimitMarked):
+    """督办: overdue for `escalate_after_overdue`; escalated to the supervision office."""
+
+    type: Literal["ticket_supervised"] = "ticket_supervised"
+
+
+# Why a whistle was blown: by the town itself, or automatically (a category with several co
+# units, a town's return saying it lacks the power to act, a town-led ticket overdue, a cluster).
+WhistleTrigger = Literal["town", "co_units", "lacks_power", "overdue", "cluster"]
+
+
+class WhistleBlown(_Event):
+    """街乡吹哨: the town calls `units` in; each must report in within `whistle_report`."""
+
+    type: Literal["whistle_blown"] = "whistle_blown"
+    whistle_id: str
+    town: str
+    units: tuple[str, ...]
+    reason: str
+    trigger: WhistleTrigger
+
+
+class UnitReportedIn(_Event):
+    """部门报到: a whistled unit acknowledges the town's whistle."""
+
+    type: Literal["unit_reported_in"] = "unit_reported_in"
+    whistle_id: str
+    unit: str
+    note: str = ""
+
+
+class RepeatCallRecorded(_Event):
+    """重复来电: the same caller about the same matter again; `source_ticket_id` closes into this."""
+
+    type: Literal["repeat_call_recorded"] = "repeat_call_recorded"
+    source_ticket_id: str
+    intake_key: str
+    received_at: AwareDatetime
+    operator: str
+    score: float | None = None
+
+
 class TicketClosed(_Event):
     """销号."""
 
@@ -248,7 +318,13 @@ TicketEvent = Annotated[
     | TicketReworked
     | DemandJudgedUnreasonable
     | AppealMerged
-    | TicketClosed,
+    | RepeatCallRecorded
+    | TicketClosed
+    | LimitAtRisk
+    | LimitOverdue
+    | TicketSupervised
+    | WhistleBlown
+    | UnitReportedIn,
     Field(discriminator="type"),
 ]
 TICKET_EVENT: TypeAdapter[TicketEvent] = TypeAdapter(TicketEvent)

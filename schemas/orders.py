@@ -8,9 +8,10 @@ from pydantic import Field
 
 from schemas.appeal import Caller
 from schemas.base import AwareDatetime, WireModel
+from schemas.limits import Clock
 from schemas.triage import AppealTypeCode, Urgency
 
-OrderKind = Literal["order", "update", "cancel"]
+OrderKind = Literal["order", "update", "cancel", "whistle"]
 
 
 class WorkOrder(WireModel):
@@ -18,7 +19,8 @@ class WorkOrder(WireModel):
 
     `kind`: `order` hands the unit a ticket (dispatch, redispatch to it, rework); `update`
     changes what it holds (the lead changed, a return or extension decided); `cancel` takes it
-    away (redispatched elsewhere, merged, closed). `note` says why, for people.
+    away (redispatched elsewhere, merged, closed); `whistle` calls a unit in to report in (报到)
+    to a town's whistle. `note` says why, for people.
     `dispatched_at` is when the event behind this record happened. `order_id` stays the
     idempotency key: one record per unit per ticket event.
     """
@@ -44,3 +46,7 @@ class WorkOrder(WireModel):
     dispatched_at: AwareDatetime
     note: str | None = None
     rework_count: int = Field(default=0, ge=0)
+    # The unit's own running limits on this ticket (sign, on-scene, complete, report-in).
+    deadlines: tuple[Clock, ...] = ()
+    # `whistle` records: the town's whistle this unit must report in to (报到).
+    whistle_id: str | None = None

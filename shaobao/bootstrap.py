@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-import yaml
-
-from agents import actions, intake, orders, sink, tickets
+from agents import actions, clusters, intake, leadership, orders, sink, tickets, timers
+from agents import reference as hot_reload
+from agents.ops_monitor import POLL_INTERVAL_S
+from domain.clocks import LimitPolicy
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import rules_for
-from domain.triage import Triager, parse_lexicon
-from infra.reference import lexicon_path_for, load_jurisdiction
+from domain.lifecycle.rules import LifecycleRules, rules_for
+from domain.ops_alerts import LagThresholds
+from domain.triage.learned import LabelledText
+from domain.workdays import WorkingCalendar
+from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
+from infra.holidays import national_holidays
+from infra.leadership import AsyncpgLeadershipLists
+from infra.metered_store import MeteredTicketEventStore
+from infra.reference import BuiltReference, build_reference, decode_reference, read_reference
+from infra.reference_feed import KafkaReferenceFeed
 from infra.store import AsyncpgTicketStore
 from infra.topics import TopicSpec, topic_specs
+from shaobao.observability import install_ops
 from streams.app import Streams, create_streams
 from streams.names import TopicNames
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class SystemClock:
@@ -24,19 +37,14 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class LoadedReference:
-    """The jurisdiction in force and the router built from it."""
-
-    jurisdiction: Jurisdiction
-    router: Triager
+# The jurisdiction in force, the router built from it and their version (a digest of both files).
+LoadedReference = BuiltReference
 
 
-def load_reference(settings: Settings) -> LoadedReference:
-    jurisdiction = load_jurisdiction(settings.jurisdiction_file)
-    lexicon_file = lexicon_path_for(settings.jurisdiction_file)
-    lexicon = parse_lexicon(yaml.safe_load(lexicon_file.read_text(encoding="utf-8")))
-    return LoadedReference(jurisdiction=jurisdiction, router=Triager(jurisdiction, lexicon))
+def load_reference(settings: Settings, examples: Sequence[LabelledText] | None = None) -> LoadedReference:
+    """The jurisdiction file and its lexicon; the router's model learns from the shipped labelled appeals."""
+    published = read_reference(settings.jurisdiction_file, None, SystemClock().now())
+    return build_reference(published, read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples)
 
 
 def all_topic_specs(settings: Settings, jurisdiction: Jurisdiction) -> list[TopicSpec]:
@@ -48,15 +56,53 @@ def all_topic_specs(settings: Settings, jurisdiction: Jurisdiction) -> list[Topi
     )
 
 
-def build_worker(settings: Settings) -> tuple[Streams, AsyncpgTicketStore, LoadedReference]:
-    """The Faust app with every agent installed, and the store it writes to."""
-    reference = load_reference(settings)
+def build_worker(
+    settings: Settings,
+    lag_poll_interval_s: float = POLL_INTERVAL_S,
+    lag_thresholds: LagThresholds | None = None,
+) -> tuple[Streams, AsyncpgTicketStore, LoadedReference]:
+    """The Faust app with every agent installed, metered, serving /metrics, /health and /ready
+    on its web port, and the store it writes to."""
+    examples = read_examples(DEFAULT_EXAMPLE_FILES)
+    reference = load_reference(settings, examples)
     streams = create_streams(settings, reference.jurisdiction.unit_codes)
     clock = SystemClock()
-    store = AsyncpgTicketStore(settings.database_url)
-    intake.install(streams, reference, clock)
-    tickets.install(streams, clock, rules_for(reference.jurisdiction))
+    store = AsyncpgTicketStore(settings.database_url, reference.jurisdiction)  # loads its units and towns
+    # Hot reload: routing, lexicon and places follow `config.reference`; time limits stay as started.
+    holder = hot_reload.ReferenceHolder(reference)
+    feed = KafkaReferenceFeed(settings.kafka_bootstrap_servers, streams.names.reference)
+    hot_reload.install(streams, holder, feed, lambda value: decode_reference(value, examples), clock)
+    intake.install(streams, holder, clock)
+    tickets.install(streams, clock, timing_rules(reference.jurisdiction, clock))
     actions.install(streams, clock)
-    orders.install(streams, reference)
-    sink.install(streams, store)
+    orders.install(streams, holder)
+    if settings.auto_merge:
+        clusters.install(streams, holder, clock)  # 多人反映 merged, 重复来电 marked
+    metered_store = MeteredTicketEventStore(store)  # batch sizes, write time, PostgreSQL errors
+    sink.install(streams, metered_store, clock)
+    sink.install_rejections(streams, store, clock)
+    timers.install(streams, clock)
+    leadership.install(
+        streams, AsyncpgLeadershipLists(store.pool, reference.jurisdiction), reference.jurisdiction, clock
+    )
+    install_ops(streams, settings, clock, metered_store, lag_poll_interval_s, lag_thresholds)
     return streams, store, reference
+
+
+def timing_rules(jurisdiction: Jurisdiction, clock: SystemClock) -> LifecycleRules:
+    """The lifecycle's rules with the time limits on the working calendar.
+
+    A year the national holiday data does not cover falls back to weekends only: said
+    here, loudly, at start-up, for this year and the next (limits run up to weeks ahead).
+    """
+    calendar = WorkingCalendar.for_jurisdiction(jurisdiction, national_holidays())
+    now = clock.now()
+    uncovered = calendar.uncovered_years(now, now + timedelta(days=366))
+    if uncovered:
+        log.warning(
+            "the holiday data (%s) does not cover %s: time limits there count weekends only; "
+            "upgrade chinese-calendar once the State Council's notice is out",
+            calendar.holiday_source,
+            ", ".join(map(str, uncovered)),
+        )
+    return replace(rules_for(jurisdiction), limits=LimitPolicy(jurisdiction, calendar))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Callable
 
@@ -26,7 +26,14 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     if created:
         print(f"created {len(created)} topics", flush=True)
     settings.datadir.mkdir(parents=True, exist_ok=True)
-    worker = faust.Worker(streams.app, loglevel=args.loglevel, workdir=str(settings.datadir))
+    from infra.json_logs import logging_config
+
+    worker = faust.Worker(
+        streams.app,
+        loglevel=args.loglevel,
+        workdir=str(settings.datadir),
+        logging_config=logging_config(args.loglevel),  # Faust's own lines as JSON too
+    )
     worker.execute_from_commandline()
     return 0
 
@@ -37,7 +44,12 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
     from web.app import create_web_app
 
     uvicorn.run(
-        create_web_app(settings), host=args.host, port=args.port or settings.web_port, log_level="warning"
+        create_web_app(settings),
+        host=args.host,
+        port=args.port or settings.web_port,
+        log_level="warning",
+        log_config=None,  # uvicorn's lines go to the root logger: JSON like the rest
+        timeout_graceful_shutdown=2,  # open control-room streams (SSE) never end by themselves
     )
     return 0
 
@@ -46,6 +58,18 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao.simulator import simulate
 
     return asyncio.run(simulate(settings, rate=args.rate, count=args.count, burst_every_s=args.burst_every))
+
+
+def _units(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao.unit_simulator import simulate_units
+
+    return asyncio.run(simulate_units(settings, speed=args.speed, seed=args.seed))
+
+
+def _callbacks(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao.callback_simulator import simulate_callbacks
+
+    return asyncio.run(simulate_callbacks(settings, speed=args.speed, seed=args.seed))
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,9 +91,12 @@ def _topics(args: argparse.Namespace, settings: Settings) -> int:
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from infra.migrate import migrate_url
+    from infra.reference import load_jurisdiction
+    from infra.store_records import store_jurisdiction_at
 
     applied = asyncio.run(migrate_url(settings.database_url))
     print(f"applied {len(applied)} migrations: {', '.join(applied) or 'none needed'}")
+    asyncio.run(store_jurisdiction_at(settings.database_url, load_jurisdiction(settings.jurisdiction_file)))
     return 0
 
 
@@ -89,10 +116,58 @@ def _contract(args: argparse.Namespace, settings: Settings) -> int:
     return contract_cli.run(_passed_through(args.rest))
 
 
+def _reference(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import reference_cli
+
+    return reference_cli.run(_passed_through(args.rest), settings)
+
+
+def _tokens(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import tokens_cli
+
+    return tokens_cli.run(_passed_through(args.rest), settings)
+
+
+def _top(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import top
+
+    return top.run(_passed_through(args.rest))
+
+
 def _services(args: argparse.Namespace, settings: Settings) -> int:
     from infra.local.__main__ import main as services_main
 
     return int(services_main(_passed_through(args.rest)) or 0)
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao.importers import run_import
+
+    return run_import(_passed_through(args.rest))
+
+
+def _rejected(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao.rejections_cli import run_rejected
+
+    return run_rejected(_passed_through(args.rest))
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import report_cli
+
+    return report_cli.run_report(_passed_through(args.rest), settings)
+
+
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import report_cli
+
+    return report_cli.run_verify(_passed_through(args.rest), settings)
+
+
+def _leadership(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import leadership_cli
+
+    return leadership_cli.run(_passed_through(args.rest), settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,9 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("topics", help="create the project's topics")
     sub.add_parser("migrate", help="apply database migrations")
     for name, help_text in (
+        ("units", "simulate: departments and towns working their orders (sign, return, extend, complete)"),
+        ("callbacks", "simulate: the hotline calling citizens back, rework, decisions on returns"),
+    ):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("action", choices=["simulate"])
+        cmd.add_argument("--speed", type=float, default=1.0, help="how much faster than the demo pace")
+        cmd.add_argument("--seed", type=int, default=0, help="the behaviour's random seed")
+    for name, help_text in (
         ("triage", "triage appeals from a JSONL file"),
+        ("reference", "publish a jurisdiction (and lexicon) to the running workers: reference publish FILE"),
         ("services", "local Kafka/PostgreSQL: up, down, status"),
         ("contract", "publish the wire contract: write or check schemas/json and schemas/asyncapi.yaml"),
+        ("import", "import the mayor's mailbox (.eml) or a legacy ticket CSV onto appeals.intake"),
+        ("rejected", "list what intake rejected, or replay it after a fix"),
+        ("tokens", "HTTP API tokens: issue (--unit CODE | --role ROLE --name NAME), list, revoke PREFIX"),
+        ("top", "ops in the terminal: consumer lag, rates, open tickets and queues, live (--once)"),
+        ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
+        ("verify", "compare the store with tickets.events; exit 1 on any difference"),
+        ("leadership", "the leadership dispatch list (逢6调度): leadership list [--date] [--format]"),
     ):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("rest", nargs=argparse.REMAINDER)
@@ -137,19 +228,37 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "run": _run,
     "topics": _topics,
     "migrate": _migrate,
+    "units": _units,
+    "callbacks": _callbacks,
     "triage": _triage,
+    "reference": _reference,
     "services": _services,
     "contract": _contract,
+    "import": _import,
+    "rejected": _rejected,
+    "tokens": _tokens,
+    "top": _top,
+    "leadership": _leadership,
+    "report": _report,
+    "verify": _verify,
+}
+
+
+PASSED_THROUGH = {
+    *("triage", "services", "contract", "reference", "tokens", "import", "rejected", "top"),
+    *("report", "verify"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["triage"], ["services"], ["contract"]):
+    if argv[:1] and argv[0] in PASSED_THROUGH:
         # These pass their own options (`--eval`, `--state-dir`) straight to their own parsers.
         argv = [argv[0], "--", *argv[1:]]
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from shaobao.process_setup import setup_process
+
+    setup_process(args.command, os.environ)  # JSON logs; /metrics for the simulators
     return COMMANDS[args.command](args, Settings.from_env())
 
 

@@ -1,6 +1,7 @@
 """`shaobao contract`: publish the wire contract generated from the pydantic models.
 
-    shaobao contract write   regenerate schemas/json/*.schema.json and schemas/asyncapi.yaml
+    shaobao contract write   regenerate schemas/json/*.schema.json, schemas/asyncapi.yaml and
+                             schemas/openapi.json (the HTTP API for units and the control room)
     shaobao contract check   exit 1 naming every stale file (what `write` would change)
 
 The generator (`schemas.contract`) is pure; this shell reads the jurisdiction for the unit
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.reference import load_jurisdiction
-from schemas import contract
+from schemas import contract, openapi
 from streams.settings import DEFAULT_JURISDICTION
 
 SCHEMAS_DIR = Path(contract.__file__).resolve().parent
@@ -30,7 +31,8 @@ def expected_files(jurisdiction_file: Path = DEFAULT_JURISDICTION) -> dict[str, 
         jurisdiction=f"{jurisdiction.code} ({jurisdiction.jurisdiction.name})",
         names=tuple((code, jurisdiction.unit_name(code)) for code in jurisdiction.unit_codes),
     )
-    return contract.published_files(units)
+    # The HTTP API's OpenAPI document is published beside the Kafka contract, checked the same way.
+    return contract.published_files(units) | {openapi.OPENAPI_FILE: openapi.openapi_json()}
 
 
 def stale_files(expected: dict[str, str], root: Path = SCHEMAS_DIR) -> list[str]:

@@ -64,8 +64,14 @@ async def create_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+# Topic prefixes this process handed out: a test session deletes their topics at its end, and
+# only theirs (other sessions may share the broker).
+ISSUED_TOPIC_PREFIXES: set[str] = set()
+
+
 def isolated_env(kafka: str, database_url: str, workdir: Path, label: str) -> dict[str, str]:
     run = f"{label}{uuid.uuid4().hex[:8]}"
+    ISSUED_TOPIC_PREFIXES.add(f"{run}.")
     db_url = run_coroutine(create_database(database_url, f"shaobao_{run}"))
     return {
         **os.environ,

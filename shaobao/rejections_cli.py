@@ -1,23 +1,35 @@
 """`shaobao rejected`: what intake refused, and putting it back once fixed.
 
     shaobao rejected list [--reason R] [--limit N] [--json]
-    shaobao rejected replay ID... [--fix-key]
+    shaobao rejected replay ID... [--fix-key] [--wait S]
+    shaobao rejected replay ID --corrected FILE
 
 `list` reads `appeals.rejected` from the beginning without a consumer group and shows the
 newest N (oldest first): id, time, reason, message, where it came from, a preview of the
-original. `replay` puts each original back on `appeals.intake` as it was produced (base64
-originals decoded), with its old key or, with --fix-key, `channel:source_id` from the
-payload. A replayed record goes through intake again: if it is still bad it is rejected
-again, under a new id (the intake topic, partition and offset it was replayed to).
-Rows and mails refused by `shaobao import` are listed too, but are fixed at the source
-and imported again, not replayed.
+original. A rejection's ID is stable: `<intake topic>:<partition>:<offset>` of the record
+the intake agent refused (the same record refused again after a crash keeps it, and is
+shown once), or `import:<csv|mailbox>:<file>:…` for what `shaobao import` refused.
+
+`replay` puts each original back on `appeals.intake` as it was produced (base64 originals
+decoded), with its old key or, with --fix-key, `channel:source_id` from the payload; with
+--corrected FILE, the JSON in FILE replaces the original of the one ID given (keyed by its
+own channel:source_id). Then it waits (--wait, default 15 s; 0: do not) and says what became
+of each: a new ticket, a duplicate of a ticket, or rejected again under a new id (the intake
+partition and offset it was replayed to). Rows and mails refused by `shaobao import` are
+replayed only with --corrected (else: fix the file and import it again).
+Exit status: 0 every record became a ticket or duplicate (or was sent, without --wait);
+1 something was not replayed, rejected again or not seen; 2 the topic cannot be read;
+3 Kafka failed while sending.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO, get_args
 from zoneinfo import ZoneInfo
 
@@ -33,6 +45,7 @@ from infra.rejections import (
     read_rejections,
     resubmit,
 )
+from infra.replay_watch import Outcome, ReplayWatch
 from schemas.rejections import AppealRejected, RejectionReason
 from streams.names import TopicNames
 from streams.settings import Settings
@@ -52,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-submit originals to appeals.intake")
     replay.add_argument("ids", nargs="+", metavar="ID")
     replay.add_argument("--fix-key", action="store_true", help="key = channel:source_id of the payload")
+    replay.add_argument("--corrected", type=Path, metavar="FILE", help="send this JSON instead (one ID only)")
+    replay.add_argument("--wait", type=float, default=15.0, metavar="S", help="seconds to wait for outcomes")
     return parser
 
 
@@ -59,17 +74,23 @@ def run_rejected(argv: list[str], out: TextIO | None = None) -> int:
     """Entry point for `shaobao rejected ...`; returns the process exit code."""
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
+    # The operator reads a summary; aiokafka's subscription chatter would bury it.
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     settings = Settings.from_env()
     names = TopicNames(settings.topic_prefix)
     try:
         stored = asyncio.run(read_rejections(settings.kafka_bootstrap_servers, names.rejected))
-    except (LookupError, TimeoutError, OSError) as exc:
+    except (LookupError, TimeoutError, OSError, KafkaError) as exc:
         print(f"shaobao rejected: {exc}", file=sys.stderr)
         return 2
     if args.action == "list":
         zone = ZoneInfo(load_jurisdiction(settings.jurisdiction_file).timezone)
         return list_rejections(stored, args.reason, args.limit, args.json, zone, out)
-    return replay(settings, stored, args.ids, args.fix_key, out)
+    if args.corrected is not None and len(args.ids) != 1:
+        print("shaobao rejected replay: --corrected takes exactly one ID", file=sys.stderr)
+        return 2
+    corrected = args.corrected.read_bytes() if args.corrected is not None else None
+    return replay(settings, stored, args.ids, Replay(args.fix_key, corrected, args.wait), out)
 
 
 def list_rejections(
@@ -77,7 +98,7 @@ def list_rejections(
 ) -> int:
     unreadable = [s for s in stored if s.rejection is None]
     chosen = sorted(
-        (s.rejection for s in stored if s.rejection and reason in (None, s.rejection.reason)),
+        (r for r in unique(stored).values() if reason in (None, r.reason)),
         key=lambda r: (r.rejected_at, r.rejection_id),
     )
     shown = chosen[-limit:] if limit > 0 else chosen
@@ -116,44 +137,98 @@ def preview(data: bytes) -> str:
     return shown[:PREVIEW_CHARS] + ("…" if len(shown) > PREVIEW_CHARS else "")
 
 
-def replay(settings: Settings, stored: list[StoredRejection], ids: list[str], fix: bool, out: TextIO) -> int:
-    intake = TopicNames(settings.topic_prefix).intake
+def unique(stored: list[StoredRejection]) -> dict[str, AppealRejected]:
+    """Rejections by id, the first of each: a record refused again after a crash repeats its id."""
     by_id: dict[str, AppealRejected] = {}
     for s in stored:
         if s.rejection is not None:
-            by_id.setdefault(s.rejection.rejection_id, s.rejection)  # a re-processed record repeats its id
-    planned: list[tuple[str, bytes | None, bytes, str]] = []
+            by_id.setdefault(s.rejection.rejection_id, s.rejection)
+    return by_id
+
+
+@dataclass(frozen=True)
+class Replay:
+    fix_key: bool
+    corrected: bytes | None
+    wait_s: float
+
+
+Planned = tuple[str, bytes | None, bytes, str]  # (rejection id, key, value, what changed)
+
+
+def replay(
+    settings: Settings, stored: list[StoredRejection], ids: list[str], how: Replay, out: TextIO
+) -> int:
+    by_id = unique(stored)
+    planned: list[Planned] = []
     for rejection_id in ids:
         try:
-            planned.append(_plan(rejection_id, by_id.get(rejection_id), fix))
+            planned.append(_plan(rejection_id, by_id.get(rejection_id), how))
         except ValueError as exc:
             print(f"{rejection_id}: not replayed: {exc}", file=out)
-    records = [(key, value) for _, key, value, _ in planned]
     try:
-        placed = asyncio.run(resubmit(settings.kafka_bootstrap_servers, intake, records)) if records else []
-    except KafkaError as exc:
+        placed, outcomes = asyncio.run(_send_and_watch(settings, planned, how.wait_s))
+    except (KafkaError, TimeoutError) as exc:
         # Some may have landed: replaying them again is safe, intake keeps one ticket per key.
         print(f"shaobao rejected replay: Kafka failed: {exc!r}", file=sys.stderr)
         return 3
+    intake = TopicNames(settings.topic_prefix).intake
+    settled = 0
     for (rejection_id, key, _, change), (partition, offset) in zip(planned, placed, strict=True):
         shown_key = key.decode("utf-8", "replace") if key is not None else None
-        print(
-            f"{rejection_id}: replayed to {intake} partition {partition} offset {offset}, "
-            f"key {shown_key!r}{change}; if still bad it is rejected again as {intake}:{partition}:{offset}",
-            file=out,
-        )
-    return 0 if len(planned) == len(ids) else 1
+        sent = f"{rejection_id}: replayed to {intake} {partition}:{offset}, key {shown_key!r}{change}"
+        outcome = outcomes.get((partition, offset))
+        settled += outcome is not None and outcome.kind != "rejected"
+        print(f"{sent} → {_said(outcome, how.wait_s)}", file=out)
+    if how.wait_s <= 0:
+        return 0 if len(placed) == len(ids) else 1
+    return 0 if settled == len(ids) else 1
 
 
-def _plan(rejection_id: str, found: AppealRejected | None, fix: bool) -> tuple[str, bytes | None, bytes, str]:
-    """What to send for one id: (id, key, value, what changed); ValueError if nothing can be."""
+def _said(outcome: Outcome | None, wait_s: float) -> str:
+    if outcome is None:
+        return "sent" if wait_s <= 0 else f"no outcome seen in {wait_s:.0f} s (is the worker running?)"
+    return {
+        "ticket": f"ticket {outcome.detail} opened",
+        "duplicate": f"a duplicate, recorded on ticket {outcome.detail}",
+        "rejected": f"rejected again as {outcome.detail}",
+    }[outcome.kind]
+
+
+async def _send_and_watch(
+    settings: Settings, planned: list[Planned], wait_s: float
+) -> tuple[list[tuple[int, int]], dict[tuple[int, int], Outcome]]:
+    if not planned:
+        return [], {}
+    names = TopicNames(settings.topic_prefix)
+    bootstrap = settings.kafka_bootstrap_servers
+    watch = ReplayWatch(bootstrap, names.commands, names.rejected, names.intake) if wait_s > 0 else None
+    try:
+        if watch is not None:
+            await watch.start()
+        placed = await resubmit(bootstrap, names.intake, [(key, value) for _, key, value, _ in planned])
+        outcomes = await watch.wait(set(placed), wait_s) if watch is not None else {}
+    finally:
+        if watch is not None:
+            await watch.stop()
+    return placed, outcomes
+
+
+def _plan(rejection_id: str, found: AppealRejected | None, how: Replay) -> Planned:
+    """What to send for one id; ValueError if nothing can be."""
     if found is None:
         raise ValueError("no rejection with this id (see `shaobao rejected list`)")
+    if how.corrected is not None:
+        try:
+            key = corrected_key(how.corrected)
+        except KeyNotFixable as exc:
+            raise ValueError(f"the corrected JSON: {exc}") from exc
+        return rejection_id, key.encode(), how.corrected, " (corrected JSON)"
     if is_from_import(found):
         raise ValueError(f"refused by an import ({found.message}); fix the file and import it again")
     value = original_bytes(found)
     old = found.key
-    if not fix:
+    if not how.fix_key:
         return rejection_id, old.encode() if old is not None else None, value, ""
     try:
         key = corrected_key(value)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from streams import metrics
 from streams.names import TopicNames
 from streams.settings import REPO_ROOT, Settings
 
@@ -33,15 +34,21 @@ def corpus_appeals(path: Path = CORPUS) -> list[dict[str, object]]:
 
 
 def fresh_appeals(seed: int | None = None) -> Iterator[dict[str, object]]:
-    """Corpus appeals in random order, each with a new source id and received now."""
+    """Corpus appeals in random order, each with a new source id and received now.
+
+    Each template comes once per shuffled round, not drawn with replacement: the same
+    problem reported again minutes later is what the cluster detector merges, and a city
+    does not hear every problem twice within the hour."""
     rng = random.Random(seed)  # noqa: S311 - simulation, not security
     base = corpus_appeals()
     run = uuid.uuid4().hex[:8]
     n = 0
     while True:
-        template = rng.choice(base)
-        n += 1
-        yield {**template, "source_id": f"sim-{run}-{n}", "received_at": datetime.now(UTC).isoformat()}
+        round_ = list(base)
+        rng.shuffle(round_)
+        for template in round_:
+            n += 1
+            yield {**template, "source_id": f"sim-{run}-{n}", "received_at": datetime.now(UTC).isoformat()}
 
 
 async def simulate(settings: Settings, rate: float, count: int = 0, burst_every_s: float = 20.0) -> int:
@@ -50,6 +57,7 @@ async def simulate(settings: Settings, rate: float, count: int = 0, burst_every_
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=5)
     await producer.start()
     rng = random.Random()  # noqa: S311 - simulation, not security
+    appeals_sent = metrics.SIMULATOR_RECORDS_SENT.labels("appeals", names.intake)
     sent, burst_left = 0, 0
     started = last_burst = last_report = time.monotonic()
     try:
@@ -57,6 +65,7 @@ async def simulate(settings: Settings, rate: float, count: int = 0, burst_every_
             key = f"{appeal['channel']}:{appeal['source_id']}".encode()
             await producer.send(names.intake, key=key, value=json.dumps(appeal, ensure_ascii=False).encode())
             sent += 1
+            appeals_sent.inc()
             if count and sent >= count:
                 break
             now = time.monotonic()

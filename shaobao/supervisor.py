@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -49,6 +50,9 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
             "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
             "DATABASE_URL": endpoints.database_url,
             "PYTHONUNBUFFERED": "1",
+            "SHAOBAO_AUTO_MERGE": os.environ.get("SHAOBAO_AUTO_MERGE", "1"),
+            # The control room's password: the one configured, or a new one for this run.
+            "SHAOBAO_ROOM_PASSWORD": settings.room_password or secrets.token_urlsafe(9),
         }
         children: list[subprocess.Popen[bytes]] = []
         try:
@@ -68,7 +72,16 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
                 time.sleep(0.5)
             if simulate:
                 children.append(spawn_cli(["simulate", "--rate", str(rate)], env, logs / "simulator.log"))
+                # Departments work their orders and the hotline calls back, so tickets live and close.
+                children.append(spawn_cli(["units", "simulate"], env, logs / "unit-simulator.log"))
+                children.append(spawn_cli(["callbacks", "simulate"], env, logs / "callback-simulator.log"))
             print(f"control room: {url}/   health: {url}/health", flush=True)
+            print(
+                f"metrics: http://127.0.0.1:{settings.worker_web_port}/metrics (worker), {url}/metrics,"
+                " http://127.0.0.1:6067/metrics (simulator); `shaobao top` in another terminal",
+                flush=True,
+            )
+            print(f"control room password: {env['SHAOBAO_ROOM_PASSWORD']}", flush=True)
             print(
                 f"kafka: {endpoints.kafka_bootstrap_servers}   postgres: {endpoints.database_url}", flush=True
             )

@@ -2,6 +2,7 @@
 
     shaobao triage FILE.jsonl           one JSON decision per input line (with the input `id`)
     shaobao triage --eval FILE.jsonl    accuracy against each line's `expect` labels
+    shaobao triage eval FILE.jsonl      the same
 
 Input lines are in the labelled-corpus format (channel, received_at, text,
 address, caller, optional location, optional expect); `id` becomes source_id.
@@ -20,16 +21,17 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 import yaml
 from pydantic import ValidationError
 
-from domain.jurisdiction import parse_jurisdiction
-from domain.triage import Triager, parse_lexicon
+from domain.triage import Triager
 from domain.triage.learned import LabelledText
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
+from infra.reference import build_reference, lexicon_path_for, read_reference
 from schemas.appeal import Appeal
 from schemas.triage import TriageDecision
 
@@ -39,20 +41,12 @@ FIELDS = ("appeal_type", "category", "urgency", "town", "disposition", "lead", "
 _URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
 
 
-def lexicon_path_for(jurisdiction: Path) -> Path:
-    """The lexicon that ships next to a jurisdiction file: `x.yaml` → `x.lexicon.yaml`."""
-    return jurisdiction.with_name(jurisdiction.stem + ".lexicon.yaml")
-
-
 def build_triager(
     jurisdiction_path: Path, lexicon_path: Path, examples: Sequence[LabelledText] = ()
 ) -> Triager:
-    """Load both reference files and build the triager (indices and model are built once, here)."""
-    jurisdiction = parse_jurisdiction(
-        yaml.safe_load(jurisdiction_path.read_text(encoding="utf-8")), version=jurisdiction_path.stem
-    )
-    lexicon = parse_lexicon(yaml.safe_load(lexicon_path.read_text(encoding="utf-8")))
-    return Triager(jurisdiction, lexicon, examples=examples)
+    """Load both reference files and build the triager exactly as a worker does (same version digest)."""
+    published = read_reference(jurisdiction_path, lexicon_path, datetime.now(UTC))
+    return build_reference(published, examples).router
 
 
 def appeal_from_line(row: dict[str, object]) -> Appeal:
@@ -109,8 +103,11 @@ class Evaluation:
     unresolvable_kept_unknown: int = 0
     expected_manual: int = 0
     manual_kept: int = 0
+    manual: int = 0
     emergencies: int = 0
     emergencies_missed: list[str] = field(default_factory=list)
+    expected_urgent: int = 0
+    urgent_raised: int = 0
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     durations_s: list[float] = field(default_factory=list)
@@ -137,6 +134,7 @@ class Evaluation:
         if wanted["disposition"] == "dispatch":
             self.expected_dispatch += 1
             self.auto_dispatched += got.disposition == "dispatch"
+        self.manual += got.disposition == "manual"
         if got.disposition == "dispatch":
             self.dispatched += 1
             self.dispatched_lead_ok += got.lead == wanted["lead"]
@@ -154,10 +152,17 @@ class Evaluation:
             self.towns_ok += got.town == wanted["town"]
 
     def _emergency(self, row_id: str, wanted: dict[str, object], got: TriageDecision) -> None:
+        raised = _URGENCY_RANK[got.urgency] >= _URGENCY_RANK["urgent"]
+        if wanted["urgency"] == "urgent":
+            self.expected_urgent += 1
+            self.urgent_raised += raised
         if wanted["urgency"] != "emergency":
             return
         self.emergencies += 1
-        if got.disposition != "transfer" and _URGENCY_RANK[got.urgency] < _URGENCY_RANK["urgent"]:
+        # Caught: transferred, or handed to a person flagged urgent. Any work order
+        # to a unit (or an on-line answer) for an emergency is a miss, urgent or not.
+        caught = got.disposition == "transfer" or (got.disposition == "manual" and raised)
+        if not caught:
             self.emergencies_missed.append(row_id)
 
 
@@ -170,6 +175,7 @@ def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
     for name in FIELDS:
         out.write(f"  {name:<12} {_pct(ev.correct[name], ev.total)}\n")
     missed = ", ".join(ev.emergencies_missed) or "none"
+    caught = ev.emergencies - len(ev.emergencies_missed)
     rows = [
         ("auto-dispatch rate (dispatched / should dispatch)", _pct(ev.auto_dispatched, ev.expected_dispatch)),
         ("lead correct on auto-dispatched", _pct(ev.dispatched_lead_ok, ev.dispatched)),
@@ -177,7 +183,10 @@ def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
         ("town correct where resolvable", _pct(ev.towns_ok, ev.resolvable_towns)),
         ("town left unknown where unresolvable", _pct(ev.unresolvable_kept_unknown, ev.unresolvable)),
         ("manual kept manual (e.g. ambiguous-only places)", _pct(ev.manual_kept, ev.expected_manual)),
+        ("manual rate (sent to a person / all)", _pct(ev.manual, ev.total)),
+        ("emergency recall (transferred, or manual+urgent)", _pct(caught, ev.emergencies)),
         ("emergencies missed", f"{len(ev.emergencies_missed)} of {ev.emergencies} ({missed})"),
+        ("urgent appeals raised to urgent or above", _pct(ev.urgent_raised, ev.expected_urgent)),
     ]
     durations = sorted(ev.durations_s)
     if durations:
@@ -242,7 +251,11 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         help="labelled appeals to train the model on (repeatable; default: the shipped ones)",
     )
     parser.add_argument("--no-model", action="store_true", help="decide with the lexicon alone")
-    args = parser.parse_args(list(argv))
+    argv = list(argv)
+    if argv[:1] == ["eval"]:
+        # `shaobao triage eval FILE` reads better in a runbook than `--eval`; both work.
+        argv = ["--eval", *argv[1:]]
+    args = parser.parse_args(argv)
     stream = out or sys.stdout
     try:
         examples = [] if args.no_model else _examples(args.examples or DEFAULT_EXAMPLE_FILES, args.file)

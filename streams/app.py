@@ -22,11 +22,14 @@ class Streams:
     commands: faust.TopicT
     events: faust.TopicT
     alerts: faust.TopicT
+    clusters: faust.TopicT  # internal, keyed by category:town (多人反映, 重复来电)
     intake_seen: faust.types.TableT[str, bytes]  # channel:source_id → ticket_id (intake idempotency)
     tickets: faust.types.TableT[str, bytes]  # ticket_id → TicketState JSON (the aggregate's working state)
     order_views: faust.types.TableT[
         str, bytes
     ]  # ticket_id → TicketState JSON as last fanned out (orders idempotency)
+    cluster_tracks: faust.types.TableT[str, bytes]  # ticket_id → its appeal, then its category and town
+    cluster_index: faust.types.TableT[str, bytes]  # category:town → the open tickets that take appeals in
     unit_codes: tuple[str, ...] = ()  # the jurisdiction's units: whose actions topics are read
     unit_partitions: int = 3
 
@@ -78,8 +81,17 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         schema: faust.Schema[str, bytes] = faust.Schema(
             key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
         )
+        # key_type/value_type too: faust derives the changelog's serializers from them, not from
+        # the schema, and without them recovery after a restart JSON-decoded the raw values
+        # ("Extra data" on a ticket id) and never completed.
         return app.Table(
-            name, default=None, schema=schema, partitions=settings.ticket_partitions, help=help_text
+            name,
+            default=None,
+            schema=schema,
+            key_type=str,
+            value_type=bytes,
+            partitions=settings.ticket_partitions,
+            help=help_text,
         )
 
     return Streams(
@@ -90,9 +102,12 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         commands=topic(names.commands),
         events=topic(names.events),
         alerts=topic(names.alerts),
+        clusters=topic(names.clusters),
         intake_seen=table("intake_seen", "channel:source_id → ticket id"),
         tickets=table("tickets", "ticket id → ticket state"),
         order_views=table("order_views", "ticket id → state as last sent to units"),
+        cluster_tracks=table("cluster_tracks", "ticket id → appeal, category and town for clusters"),
+        cluster_index=table("cluster_index", "category:town → open tickets taking appeals in"),
         unit_codes=tuple(units),
         unit_partitions=settings.unit_partitions,
     )

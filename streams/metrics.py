@@ -83,6 +83,18 @@ OVERDUE_TICKETS = Gauge(
     ["unit"],
     registry=REGISTRY,
 )
+COMMAND_REJECTIONS = Counter(
+    "shaobao_command_rejections",
+    "Ticket commands the ticket agent rejected, by command type and violation (state, authorization).",
+    ["command_type", "violation"],
+    registry=REGISTRY,
+)
+LIMIT_MARKS = Counter(
+    "shaobao_limit_marks",
+    "Time limits that reached a mark (at_risk, overdue, supervise), by mark and clock kind.",
+    ["mark", "clock"],
+    registry=REGISTRY,
+)
 INTAKE_REJECTIONS = Counter(
     "shaobao_intake_rejections",
     "Appeals rejected at intake, by reason (nothing is dropped silently).",
@@ -116,6 +128,8 @@ STORE_ERRORS = Counter(
     ["operation", "error"],
     registry=REGISTRY,
 )
+# For the timers (agents/timers.py): `set_timers_armed` after each scan of the partitions a
+# worker owns, `timer_fired` for each mark sent; the names are the contract with the rules.
 TIMERS_ARMED = Gauge(
     "shaobao_timers_armed", "Time-limit clocks currently armed, by clock kind.", ["clock"], registry=REGISTRY
 )
@@ -124,6 +138,13 @@ TIMER_FIRING_DELAY = Histogram(
     "How late a timer fired after its mark was due, by mark (at_risk, overdue, supervise).",
     ["mark"],
     buckets=_DELAY_BUCKETS_S,
+    registry=REGISTRY,
+)
+# For the simulators (shaobao simulate, units simulate, callbacks simulate): what they produced.
+SIMULATOR_RECORDS_SENT = Counter(
+    "shaobao_simulator_records_sent",
+    "Records a simulator produced, by simulator (appeals, units, callbacks) and topic.",
+    ["simulator", "topic"],
     registry=REGISTRY,
 )
 
@@ -161,8 +182,22 @@ def set_open_tickets(by_status: Mapping[str, int]) -> None:
         TICKETS_OPEN.labels(status).set(count)
 
 
+def set_timers_armed(by_clock: Mapping[str, int]) -> None:
+    """Replace the armed-timer gauges: a clock kind with none armed any more reads 0."""
+    for clock in _known(TIMERS_ARMED, "clock") - set(by_clock):
+        TIMERS_ARMED.labels(clock).set(0)
+    for clock, count in by_clock.items():
+        TIMERS_ARMED.labels(clock).set(count)
+
+
+def timer_fired(mark: str, delay_s: float) -> None:
+    """A timer sent `mark` `delay_s` seconds after it was due (0 when on time or early)."""
+    TIMER_FIRING_DELAY.labels(mark).observe(max(delay_s, 0.0))
+
+
 def set_overdue(by_unit: Mapping[str, int]) -> None:
-    """Replace the overdue gauges (fed by the timers, issue 6)."""
+    """Replace the overdue gauges: open tickets with an overdue clock, by unit, read from
+    PostgreSQL at each scrape of the control room's /metrics."""
     for unit in _known(OVERDUE_TICKETS, "unit") - set(by_unit):
         OVERDUE_TICKETS.labels(unit).set(0)
     for unit, count in by_unit.items():

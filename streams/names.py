@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The Faust tables of the app; their changelog topics are created with the contract's topics.
-TABLES = ("intake_seen", "tickets", "order_views")
+TABLES = ("intake_seen", "tickets", "order_views", "cluster_tracks", "cluster_index")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,16 @@ class TopicNames:
     @property
     def alerts(self) -> str:
         return f"{self.prefix}alerts"
+
+    @property
+    def reference(self) -> str:
+        """The published jurisdictions (hot reload), compacted: the latest per jurisdiction."""
+        return f"{self.prefix}config.reference"
+
+    @property
+    def clusters(self) -> str:
+        """Internal: open tickets by `category:town`, for 多人反映 and 重复来电 (domain.cluster_detection)."""
+        return f"{self.prefix}tickets.clusters"
 
     def unit_orders(self, unit: str) -> str:
         return f"{self.prefix}units.{unit}.orders"

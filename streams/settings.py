@@ -24,6 +24,11 @@ class Settings:
     worker_web_bind: str = "127.0.0.1"
     web_port: int = 8080
     datadir: Path = field(default=REPO_ROOT / ".state" / "worker")
+    # The control room's shared password (besides control-room tokens); empty: tokens only.
+    room_password: str = ""
+    # 多人反映 / 重复来电 merged automatically (agents.clusters). Off unless asked for: fixtures
+    # and benchmarks send one appeal many times, which would be merged. `make run` turns it on.
+    auto_merge: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -40,4 +45,6 @@ class Settings:
             worker_web_bind=env.get("SHAOBAO_WORKER_WEB_BIND", defaults.worker_web_bind),
             web_port=int(env.get("SHAOBAO_WEB_PORT", defaults.web_port)),
             datadir=Path(env.get("SHAOBAO_WORKER_DATADIR", str(defaults.datadir))),
+            room_password=env.get("SHAOBAO_ROOM_PASSWORD", defaults.room_password),
+            auto_merge=env.get("SHAOBAO_AUTO_MERGE", "").lower() in ("1", "true", "yes", "on"),
         )

@@ -11,6 +11,8 @@ import pytest
 from domain.jurisdiction import Jurisdiction
 from infra.local.services import ServiceEndpoints, running_services
 from infra.reference import load_jurisdiction
+from infra.topics import delete_topics, list_topic_names
+from shaobao.launch import ISSUED_TOPIC_PREFIXES, run_coroutine
 from streams.settings import DEFAULT_JURISDICTION
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,3 +30,9 @@ def endpoints() -> Iterator[ServiceEndpoints]:
     or taken from KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL."""
     with running_services(STATE_DIR) as found:
         yield found
+        # The broker outlives the session when it was already running: remove this session's
+        # pipelines' topics (Faust's changelogs share the prefix), and only those.
+        issued = tuple(ISSUED_TOPIC_PREFIXES)
+        kafka = found.kafka_bootstrap_servers
+        names = run_coroutine(list_topic_names(kafka))
+        run_coroutine(delete_topics(kafka, {n for n in names if n.startswith(issued)}))

@@ -9,38 +9,69 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from infra.action_producer import AiokafkaActionProducer
 from infra.intake_producer import AiokafkaAppealProducer
+from infra.ops_queries import AsyncpgOpsQueries
+from infra.order_queries import AsyncpgOrderQueries
 from infra.readiness import group_has_members
 from infra.reference import load_jurisdiction
+from infra.reports import StoreReports
 from infra.store import AsyncpgTicketStore
 from infra.ticket_queries import AsyncpgTicketQueries
+from infra.tokens import AsyncpgTokenStore
 from streams.names import TopicNames
 from streams.settings import Settings
+from web.api_ports import ActionPublisher
 from web.intake import intake_routes
 from web.open311 import open311_routes
+from web.ops import metrics_route
 from web.ports import AppealPublisher
+from web.reports import report_routes
+from web.room import room_routes
+from web.room_setup import create_control_room
+from web.units_api import UnitsApi, units_api_routes
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_web_app(settings: Settings, publisher: AppealPublisher | None = None) -> Starlette:
-    """The control room, health, HTTP intake and Open311; `publisher` defaults to real Kafka."""
+def create_web_app(
+    settings: Settings, publisher: AppealPublisher | None = None, actions: ActionPublisher | None = None
+) -> Starlette:
+    """The control room, health, HTTP intake, Open311 and the units' API; publishers default to real Kafka."""
     store = AsyncpgTicketStore(settings.database_url)
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     names = TopicNames(settings.topic_prefix)
     group_id = names.app_id
     intake = publisher or AiokafkaAppealProducer(settings.kafka_bootstrap_servers, names.intake)
     tickets = AsyncpgTicketQueries(store)
+    api_producer = actions or AiokafkaActionProducer(settings.kafka_bootstrap_servers, names)
+    units_api = UnitsApi(
+        tokens=AsyncpgTokenStore(store),
+        publisher=api_producer,
+        orders=AsyncpgOrderQueries(store),
+        tickets=tickets,
+        jurisdiction=jurisdiction,
+    )
+
+    room = create_control_room(settings, store, jurisdiction, api_producer)
+    # /metrics here, not on the workers, reads open and overdue tickets: counted once.
+    ops_queries = AsyncpgOpsQueries(settings.database_url)
 
     async def health(request: Request) -> Response:
         database = await store.ping()
         pipeline = await group_has_members(settings.kafka_bootstrap_servers, group_id)
-        ok = database and pipeline
-        body = {"status": "ok" if ok else "starting", "database": database, "pipeline": pipeline}
+        room_live = room.live.ready.is_set()  # the control room has its snapshot and reads the topics
+        ok = database and pipeline and room_live
+        body = {
+            "status": "ok" if ok else "starting",
+            "database": database,
+            "pipeline": pipeline,
+            "control_room": room_live,
+        }
         return JSONResponse(body, status_code=200 if ok else 503)
 
     async def queues(request: Request) -> Response:
@@ -58,25 +89,30 @@ def create_web_app(settings: Settings, publisher: AppealPublisher | None = None)
             )
         return JSONResponse({"units": list(units.values()), "recent": recent})
 
-    async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html")
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await intake.start()
+        await api_producer.start()
+        await room.live.start()
         try:
             yield
         finally:
+            await room.live.stop()
+            await api_producer.stop()
             await intake.stop()
             await store.close()
+            await ops_queries.close()
 
     return Starlette(
         routes=[
-            Route("/", index),
+            *room_routes(room),
             Route("/health", health),
+            metrics_route(ops_queries),
             Route("/api/queues", queues),
+            *report_routes(StoreReports(jurisdiction), store.pool, room.sessions.required),
             *intake_routes(intake, tickets, jurisdiction),
             Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction)),
+            *units_api_routes(units_api),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from starlette.applications import Starlette
@@ -32,29 +32,35 @@ class Readiness(Protocol):
 class OpsQueries(Protocol):
     async def open_tickets_by_status(self) -> dict[str, int]: ...
 
+    async def overdue_tickets_by_unit(self) -> dict[str, int]: ...
+
 
 def metrics_route(queries: OpsQueries | None = None) -> Route:
-    """`GET /metrics`. With `queries`, the open-ticket gauges are read from PostgreSQL at each
-    scrape (one cheap grouped count), so they are as fresh as the scrape and cost nothing
-    between scrapes. Give it to one process only: two would report the same tickets twice."""
+    """`GET /metrics`. With `queries`, the open-ticket and overdue gauges are read from
+    PostgreSQL at each scrape (two grouped counts), so they are as fresh as the scrape and cost
+    nothing between scrapes. Give it to one process only: two would report the same tickets
+    twice."""
 
     async def scrape(request: Request) -> Response:
         if queries is not None:
-            await _refresh_open_tickets(queries)
+            await _refresh(queries.open_tickets_by_status, metrics.set_open_tickets, "open tickets")
+            await _refresh(queries.overdue_tickets_by_unit, metrics.set_overdue, "overdue tickets")
         return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
 
     return Route("/metrics", scrape, methods=["GET"])
 
 
-async def _refresh_open_tickets(queries: OpsQueries) -> None:
+async def _refresh(
+    read: Callable[[], Awaitable[dict[str, int]]], update: Callable[[dict[str, int]], None], what: str
+) -> None:
     try:
-        counts = await asyncio.wait_for(queries.open_tickets_by_status(), QUERY_TIMEOUT_S)
+        counts = await asyncio.wait_for(read(), QUERY_TIMEOUT_S)
     except Exception as exc:  # noqa: BLE001 - a scrape must answer even when PostgreSQL does not
         # The gauges keep their last values; the error is what the alert rules watch.
         metrics.STORE_ERRORS.labels("ops_query", type(exc).__name__).inc()
-        log.warning("open tickets unavailable for /metrics: %s", exc)
+        log.warning("%s unavailable for /metrics: %s", what, exc)
         return
-    metrics.set_open_tickets(counts)
+    update(counts)
 
 
 def create_ops_app(readiness: Callable[[], Readiness], queries: OpsQueries | None = None) -> Starlette:

@@ -8,15 +8,19 @@ from datetime import datetime
 from schemas.actions import (
     CompleteAction,
     NoteProgressAction,
+    ReportInAction,
     ReportPartAction,
     RequestExtensionAction,
     ReturnAction,
     SignAction,
     UnitAction,
+    WhistleAction,
 )
 from schemas.commands import (
+    BlowWhistle,
     CompleteTicket,
     NoteProgress,
+    ReportIn,
     ReportPart,
     RequestExtension,
     ReturnOrder,
@@ -59,6 +63,10 @@ def command_for_action(unit: str, action: UnitAction, now: datetime) -> UnitComm
             return ReportPart.model_validate(header | {"report": action.report})
         case CompleteAction():
             return CompleteTicket.model_validate(header | {"reply": action.reply})
+        case WhistleAction():
+            return BlowWhistle.model_validate(header | {"units": action.units, "reason": action.reason})
+        case ReportInAction():
+            return ReportIn.model_validate(header | {"whistle_id": action.whistle_id, "note": action.note})
     raise AssertionError(f"unhandled action {action!r}")
 
 

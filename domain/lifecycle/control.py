@@ -18,6 +18,7 @@ from schemas.commands import (
     JudgeUnreasonable,
     MergeAppeal,
     RecordCallback,
+    RecordRepeatCall,
     RedispatchTicket,
     ReworkTicket,
 )
@@ -28,6 +29,7 @@ from schemas.events import (
     DemandJudgedUnreasonable,
     ExtensionDenied,
     ExtensionGranted,
+    RepeatCallRecorded,
     ReturnDenied,
     TicketClosed,
     TicketDispatched,
@@ -48,6 +50,7 @@ _CONTROL_ROOM = frozenset(
         "rework_ticket",
         "close_ticket",
         "merge_appeal",
+        "record_repeat_call",
     }
 )
 # Who may do what: the supervisor alone judges a demand unreasonable; the system (automatic
@@ -55,7 +58,7 @@ _CONTROL_ROOM = frozenset(
 ROLE_MAY: dict[ControlRole, frozenset[str]] = {
     "control_room": _CONTROL_ROOM,
     "supervisor": _CONTROL_ROOM | {"judge_unreasonable"},
-    "system": frozenset({"merge_appeal"}),
+    "system": frozenset({"merge_appeal", "record_repeat_call"}),
 }
 CLOSABLE = frozenset({TicketStatus.MANUAL, TicketStatus.RETURNED, TicketStatus.COMPLETED})
 REDISPATCHABLE = frozenset({TicketStatus.DISPATCHED, TicketStatus.SIGNED, TicketStatus.RETURNED})
@@ -113,6 +116,8 @@ def _after_callback(state: TicketState, command: ControlCommand, emit: Emitter) 
             return (TicketClosed(**emit.header(), resolution="closed_by_hotline", reason=command.reason),)
         case MergeAppeal():
             return (_merge(state, command, emit),)
+        case RecordRepeatCall():
+            return (_repeat(state, command, emit),)
     raise AssertionError(f"unhandled control command {command!r}")
 
 
@@ -233,6 +238,7 @@ def _callback(
         final=final,
         operator=command.operator,
         note=command.note,
+        solved=command.solved,
     )
     after = fold(state, recorded)
     finals = [c for c in after.callbacks if c.final]
@@ -261,6 +267,22 @@ def _merge(state: TicketState, command: MergeAppeal, emit: Emitter) -> AppealMer
         **emit.header(),
         source_ticket_id=source,
         citizen=citizen,
+        operator=command.operator,
+        score=command.score,
+    )
+
+
+def _repeat(state: TicketState, command: RecordRepeatCall, emit: Emitter) -> RepeatCallRecorded:
+    """重复来电: marked on this ticket; the caller is called back once, as this ticket's citizen."""
+    _status(state, *(OPEN_STATUSES - {TicketStatus.RECEIVED}))
+    source = command.source_ticket_id
+    if source == state.ticket_id or source in state.repeat_calls:
+        raise Rejected(f"ticket {source} is this ticket or already recorded as a repeat call")
+    return RepeatCallRecorded(
+        **emit.header(),
+        source_ticket_id=source,
+        intake_key=command.source_intake_key,
+        received_at=command.source_received_at,
         operator=command.operator,
         score=command.score,
     )

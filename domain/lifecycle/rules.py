@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from domain.jurisdiction import Duration, DurationUnit, Jurisdiction
 from domain.ticket import TicketState
+
+if TYPE_CHECKING:
+    from domain.clocks import LimitPolicy
 
 DEFAULT_CALLBACK_ATTEMPTS = 3
 
@@ -20,6 +24,8 @@ class LifecycleRules:
     units: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     towns: frozenset[str] = frozenset()
+    # The time limits on the working calendar; None (unit tests of the lifecycle): no clocks.
+    limits: LimitPolicy | None = None
 
     def knows_unit(self, code: str) -> bool:
         return not self.units or code in self.units

@@ -10,10 +10,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.whistles import Whistle
 from schemas.actions import ReturnReasonCode
 from schemas.appeal import Appeal
 from schemas.commands import CallbackOutcome
 from schemas.events import Citizen, Resolution, Role
+from schemas.limits import Clock
 from schemas.triage import TriageDecision
 
 # How many processed command ids a ticket remembers, to recognise a command seen again.
@@ -127,6 +129,9 @@ class TicketState(BaseModel):
     citizens: tuple[Citizen, ...] = ()
     resolution: Resolution | None = None
     merged_into: str | None = None
+    repeat_calls: tuple[str, ...] = ()  # 重复来电: tickets closed into this one, its callers calling again
+    clocks: tuple[Clock, ...] = ()  # the running time limits (domain.clocks), as the events set them
+    whistles: tuple[Whistle, ...] = ()  # 吹哨: who was called, who reported in, who is late
 
     @property
     def is_open(self) -> bool:

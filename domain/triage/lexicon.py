@@ -102,14 +102,17 @@ class Thresholds(_Frozen):
     action_min_score: float = 1.0
     # The learned model's say (see `verdict.py`). It only ever argues for a category the
     # lexicon found `model_evidence_min_score` of evidence for. It stops an auto-dispatch
-    # when it is `model_veto` sure of a category routed elsewhere and the lexicon's
-    # confidence is below `model_veto_below`; it corroborates a close lexicon call of at
-    # least `model_agree_floor`; and it decides when it is `model_rescue` sure.
+    # (sends it to a person) when it is `model_veto` sure of a category routed elsewhere
+    # and the lexicon's confidence is below `model_veto_below`; it corroborates a close
+    # lexicon call of at least `model_agree_floor`; and it decides when it is `model_rescue` sure.
     model_evidence_min_score: float = 1.0
-    model_veto: float = 0.95
+    model_veto: float = 0.5
     model_veto_below: float = 0.7
     model_agree_floor: float = 0.3
     model_rescue: float = 0.95
+    # The model's share on emergency categories from which a routine reading goes to a person,
+    # urgent (low: a missed emergency costs far more than a manual ticket).
+    model_emergency_suspect: float = 0.1
 
 
 class Lexicon(_Frozen):

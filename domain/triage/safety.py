@@ -44,3 +44,14 @@ def emergency_verdict(
         note = "统计模型疑似紧急警情" + ("，文中有现场危险表述" if danger_now else "")
         return Verdict(model, False, verdict.confidence, note)
     return verdict
+
+
+def emergency_share(opinion: Opinion, is_transfer: Callable[[str], bool]) -> float:
+    """How likely the learned model finds it that this is an emergency (any 110/119/120 category).
+
+    Summed over the emergency categories: an appeal the model splits between
+    police and medical is still an emergency. A share this high on an appeal
+    the lexicon reads as routine sends it to a person with its urgency raised,
+    never to a unit as an ordinary work order.
+    """
+    return sum(probability for code, probability in opinion.ranked if is_transfer(code))

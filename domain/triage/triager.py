@@ -13,7 +13,7 @@ from domain.triage.learned import LabelledText, NaiveBayes, Opinion
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
-from domain.triage.safety import emergency_verdict
+from domain.triage.safety import emergency_share, emergency_verdict
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
 from domain.triage.verdict import Verdict, settle
 from schemas.appeal import Appeal
@@ -40,6 +40,8 @@ class _Reading:
     town: TownFinding
     urgency: UrgencyFinding
     verdict: Verdict
+    # The model's share on emergency categories when it exceeds the suspicion threshold, else 0.
+    suspected_emergency: float = 0.0
 
     @property
     def confidence(self) -> float:
@@ -153,14 +155,24 @@ class Triager:
         mentions = self._places.mentions(appeal.address, in_address=True)
         mentions += self._places.mentions(appeal.text, in_address=False)
         town = resolve_town(mentions, appeal.location, self._boundaries)
+        urgency = self._urgency.assess(scan, category, raise_on_signs=appeal_type.label not in calm)
+        share = emergency_share(opinion, self._is_transfer)
+        suspected = (
+            appeal_type.label not in calm
+            and category.transfer is None
+            and share >= self._lexicon.thresholds.model_emergency_suspect
+        )
+        if suspected and urgency.urgency == "normal":
+            urgency = UrgencyFinding("urgent", ("统计模型疑似紧急警情",), urgency.danger_now)
         return _Reading(
             scan=scan,
             guess=guess,
             category=category,
             appeal_type=appeal_type,
             town=town,
-            urgency=self._urgency.assess(scan, category, raise_on_signs=appeal_type.label not in calm),
+            urgency=urgency,
             verdict=verdict,
+            suspected_emergency=share if suspected else 0.0,
         )
 
     def _settle(self, guess: CategoryGuess, opinion: Opinion, danger: bool) -> Verdict:
@@ -216,6 +228,10 @@ class Triager:
             return "transfer", None, f"处置：转{category.transfer}（{category.name}，紧急警情不派单）"
         if category.transfer is not None and not praise:
             return "manual", None, "处置：转人工（疑似紧急警情，但未见明确的现场危险表述，请立即核实）"
+        if reading.suspected_emergency:
+            # Never an ordinary work order for what may be an emergency: a person checks it now.
+            share = reading.suspected_emergency
+            return "manual", None, f"处置：转人工（统计模型认为可能是紧急警情（{share:.2f}），请立即核实）"
         if self._is_instant(reading):
             return "instant", None, "处置：热线即办（无需承办单位办理）"
         if not self._confident(reading):

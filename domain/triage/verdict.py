@@ -4,9 +4,10 @@ A wrong auto-dispatch costs more than a manual one, so the two opinions
 settle the category like this:
 
 - the lexicon is sure and the model does not contradict it: dispatch;
-- the lexicon is only just sure, and the model is very sure of a category that
-  routes elsewhere and that the lexicon found evidence for too: a person
-  decides, with both guesses in the suggestion;
+- the lexicon is only just sure, and the model is fairly sure of a category
+  that routes elsewhere: a person decides, with both guesses in the suggestion
+  (two independent readers disagreeing is the surest sign of a wrong dispatch;
+  the veto only ever sends to a person, so it needs no lexicon evidence);
 - the lexicon is unsure but the model agrees with its best guess: the close
   call is corroborated, dispatch;
 - the lexicon is unsure and the model is very sure of a category the lexicon
@@ -62,7 +63,6 @@ def settle(
     if lexicon_sure:
         vetoed = (
             not agrees
-            and backed
             and opinion.probability >= thresholds.model_veto
             and lexicon_confidence < thresholds.model_veto_below
         )

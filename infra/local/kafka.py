@@ -145,7 +145,7 @@ class LocalKafka:
         host: str = "127.0.0.1",
         port: int = 9092,
         controller_port: int = 9093,
-        heap: str = "512m",
+        heap: str = "1g",
         log4j_config: Path = LOG4J_CONFIG,
     ) -> None:
         # Absolute: the pid check matches the config path in the broker's command line,

@@ -5,16 +5,19 @@
 
 Each appeal is produced to `appeals.intake` keyed `channel:source_id` (acks=all), so running
 an import twice makes no second ticket: the intake agent records a duplicate. A row or file
-that cannot become an appeal is reported here with its line or name AND produced to
-`appeals.rejected` (reason schema_violation, the row or file as read), where
-`shaobao rejected list` shows it. Exit status: 0 all sent, 1 some rejected (reported),
-2 nothing sent (unreadable file, missing columns, no files), 3 Kafka failed midway.
+that cannot become an appeal is reported here with its reason code and its line or file AND
+produced to `appeals.rejected` (reason schema_violation, the row or file as read, an id
+`import:<kind>:<file>:…`), where `shaobao rejected list` shows it. A progress bar goes to
+stderr (redrawn on a terminal, a line per tenth otherwise); the summary to stdout: accepted,
+duplicates within the import, rejected by reason. Exit status: 0 all sent, 1 some rejected
+(reported), 2 nothing sent (unreadable file, missing columns, no files), 3 Kafka failed midway.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +67,8 @@ def run_import(argv: list[str], out: TextIO | None = None) -> int:
     """Entry point for `shaobao import ...`; returns the process exit code."""
     args = build_parser().parse_args(argv)
     out = out or sys.stdout
+    # The operator reads a summary; aiokafka's subscription chatter would bury it.
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     settings = Settings.from_env()
     names = TopicNames(settings.topic_prefix)
     now = datetime.now(UTC)
@@ -87,18 +92,25 @@ def run_import(argv: list[str], out: TextIO | None = None) -> int:
         return 3
     progress.close()
     print_summary(args.source, summary, names, out)
-    return 1 if summary.rejected else 0
+    return 1 if summary.rejected_count else 0
 
 
 def print_summary(source: str, summary: ImportSummary, names: TopicNames, out: TextIO) -> None:
+    """Accepted, duplicates, rejected by reason with the line or file of each, then notes."""
     print(
-        f"{source}: read {summary.read}, sent {summary.sent} to {names.intake}, "
-        f"rejected locally {len(summary.rejected)}",
+        f"{source}: read {summary.read}, accepted {summary.accepted} (sent to {names.intake}), "
+        f"duplicates {len(summary.repeated)}, rejected {summary.rejected_count}",
         file=out,
     )
-    for where, problem in summary.rejected:
-        print(f"  rejected {where}: {problem}", file=out)
+    for reason, found in sorted(summary.rejected.items()):
+        print(f"  rejected {reason} ({len(found)}):", file=out)
+        for where, message in found:
+            print(f"    {where}: {message}", file=out)
     if summary.rejected:
         print(f"  (kept on {names.rejected}: shaobao rejected list --reason schema_violation)", file=out)
+    if summary.repeated:
+        print(f"  duplicates ({len(summary.repeated)}), sent so the ticket records them:", file=out)
+        for where, key in summary.repeated:
+            print(f"    {where}: {key}", file=out)
     for where, note in summary.notes:
         print(f"  note {where}: {note}", file=out)

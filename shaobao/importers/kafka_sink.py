@@ -1,5 +1,5 @@
-"""Sending an import to Kafka: appeals to `appeals.intake`, items that cannot be appeals to
-`appeals.rejected` (so ops see them beside the intake agent's rejections), with aiokafka."""
+"""Sending an import to Kafka with aiokafka: appeals to `appeals.intake`, items that cannot be
+appeals to `appeals.rejected` (so ops see them beside the intake agent's rejections)."""
 
 from __future__ import annotations
 
@@ -18,29 +18,53 @@ from shaobao.importers.progress import Progress
 from streams.names import TopicNames
 
 SETTLE_EVERY = 500
-# The broker refuses records over ~1 MB; a rejected mail with attachments can be bigger.
+# The broker refuses records over ~1 MB; a refused mail with attachments can be bigger.
 MAX_ORIGINAL_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
-class ImportItem:
-    """One row or one file: its appeal, or the problem that keeps it from being one."""
+class ReadAppeal:
+    """A row or a file that is an appeal, and what the importer guessed to make it one."""
 
     where: str
-    appeal: Appeal | None
-    problem: str | None
+    appeal: Appeal
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A row or a file that cannot be an appeal: why, and the bytes as read.
+
+    `rejection_id` is deterministic (file name, line, digest of the bytes): importing the
+    same file again files the same id, which `shaobao rejected list` shows once.
+    """
+
+    where: str
+    reason: str
+    message: str
     original: bytes
     source: SourcePosition
-    rejection_key: str | None = None
-    notes: tuple[str, ...] = ()
+    rejection_id: str
+    key: str | None
+
+
+ImportItem = ReadAppeal | Refused
 
 
 @dataclass
 class ImportSummary:
+    """What an import did. `repeated`: appeals whose `channel:source_id` came earlier in the
+    same import; they are sent too, and the intake agent records them on the ticket."""
+
     read: int = 0
-    sent: int = 0
-    rejected: list[tuple[str, str]] = field(default_factory=list)
+    accepted: int = 0
+    repeated: list[tuple[str, str]] = field(default_factory=list)
+    rejected: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def rejected_count(self) -> int:
+        return sum(len(found) for found in self.rejected.values())
 
 
 class ImportAborted(Exception):
@@ -51,8 +75,11 @@ class ImportAborted(Exception):
         self.summary = summary
 
 
-def local_rejection(item: ImportItem, run: str, now: datetime) -> AppealRejected:
-    """A rejection record for an item the importer refused, keeping what was read."""
+def local_rejection(item: Refused, now: datetime) -> AppealRejected:
+    """A rejection record for an item the importer refused, keeping what was read.
+
+    On the topic its reason is `schema_violation` (the contract's closed set); the importer's
+    finer reason opens the message."""
     data = item.original[:MAX_ORIGINAL_BYTES]
     cut = " (original cut to 256 KiB; the file has it all)" if len(item.original) > len(data) else ""
     try:
@@ -60,10 +87,10 @@ def local_rejection(item: ImportItem, run: str, now: datetime) -> AppealRejected
     except UnicodeDecodeError:
         original, encoding = base64.b64encode(data).decode("ascii"), "base64"
     return AppealRejected(
-        rejection_id=f"{item.source.topic}:{item.source.offset}@{run}",
+        rejection_id=item.rejection_id,
         reason="schema_violation",
-        message=f"{item.where}: {item.problem}{cut}",
-        key=item.rejection_key,
+        message=f"{item.reason}: {item.where}: {item.message}{cut}",
+        key=item.key,
         original=original,
         original_encoding=encoding,
         source=item.source,
@@ -71,12 +98,19 @@ def local_rejection(item: ImportItem, run: str, now: datetime) -> AppealRejected
     )
 
 
+def _record(item: ImportItem, names: TopicNames, now: datetime) -> tuple[str, str | None, str]:
+    """(topic, key, value) for one item."""
+    if isinstance(item, ReadAppeal):
+        return names.intake, item.appeal.intake_key, item.appeal.model_dump_json()
+    return names.rejected, item.key, local_rejection(item, now).model_dump_json()
+
+
 async def send_items(
     bootstrap: str, names: TopicNames, items: Sequence[ImportItem], progress: Progress, now: datetime
 ) -> ImportSummary:
-    """Produce every item (acks=all, idempotent); raises `ImportAborted` if Kafka fails."""
+    """Produce every item (acks=all, idempotent, pipelined); raises `ImportAborted` if Kafka fails."""
     summary = ImportSummary(read=len(items))
-    run = now.strftime("%Y%m%dT%H%M%S")
+    first_seen: dict[str, str] = {}
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=10
     )
@@ -84,18 +118,12 @@ async def send_items(
         await producer.start()
         pending: list[tuple[ImportItem, asyncio.Future[object]]] = []
         for item in items:
-            summary.notes.extend((item.where, note) for note in item.notes)
-            key: str | None
-            if item.appeal is not None:
-                key, value, topic = item.appeal.intake_key, item.appeal.model_dump_json(), names.intake
-            else:
-                key = item.rejection_key
-                value, topic = local_rejection(item, run, now).model_dump_json(), names.rejected
+            topic, key, value = _record(item, names, now)
             future = await producer.send(topic, key=key.encode() if key else None, value=value.encode())
             pending.append((item, future))
             if len(pending) >= SETTLE_EVERY:
-                await _settle(pending, summary, progress)
-        await _settle(pending, summary, progress)
+                await _settle(pending, summary, progress, first_seen)
+        await _settle(pending, summary, progress, first_seen)
     except KafkaError as exc:
         # Unacknowledged records may still land; re-running the import is safe, since the
         # intake agent keeps one ticket per channel:source_id and counts the rest as duplicates.
@@ -106,13 +134,22 @@ async def send_items(
 
 
 async def _settle(
-    pending: list[tuple[ImportItem, asyncio.Future[object]]], summary: ImportSummary, progress: Progress
+    pending: list[tuple[ImportItem, asyncio.Future[object]]],
+    summary: ImportSummary,
+    progress: Progress,
+    first_seen: dict[str, str],
 ) -> None:
     for item, future in pending:
         await future
-        if item.appeal is not None:
-            summary.sent += 1
+        if isinstance(item, Refused):
+            summary.rejected.setdefault(item.reason, []).append((item.where, item.message))
         else:
-            summary.rejected.append((item.where, item.problem or "?"))
+            summary.notes.extend((item.where, note) for note in item.notes)
+            key = item.appeal.intake_key
+            if key in first_seen:
+                summary.repeated.append((item.where, f"{key} (first at {first_seen[key]})"))
+            else:
+                first_seen[key] = item.where
+                summary.accepted += 1
         progress.advance()
     pending.clear()

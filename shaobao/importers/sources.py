@@ -1,7 +1,8 @@
-"""Files → import items: each `.eml` file, each CSV row, as an appeal or a problem to report."""
+"""Files → import items: each `.eml` file, each CSV row, as an appeal or a refusal to report."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,11 @@ from domain.mailbox import MailError, appeal_from_mail
 from schemas.rejections import SourcePosition
 from shaobao.importers.csv_file import CsvFile, read_csv
 from shaobao.importers.eml import parse_mail
-from shaobao.importers.kafka_sink import ImportItem
+from shaobao.importers.kafka_sink import ImportItem, ReadAppeal, Refused
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:8]
 
 
 def mail_files(paths: Iterable[Path]) -> list[Path]:
@@ -31,12 +36,16 @@ def mail_item(path: Path, timezone: str, now: datetime) -> ImportItem:
         original = path.read_bytes()
         mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except OSError as exc:
-        return ImportItem(str(path), None, f"cannot read the file: {exc.strerror}", b"", source)
+        # A missing or unreadable file is named in the summary and kept on the topic by name.
+        rejection_id = f"import:mailbox:{path.name}:unreadable"
+        why = f"cannot read the file: {exc.strerror}"
+        return Refused(str(path), "unreadable_file", why, b"", source, rejection_id, None)
     outcome = appeal_from_mail(parse_mail(original, mtime), timezone, now)
     if isinstance(outcome, MailError):
+        rejection_id = f"import:mailbox:{path.name}:{_digest(original)}"
         key = f"mailbox:{outcome.source_id}"
-        return ImportItem(str(path), None, outcome.message, original, source, key)
-    return ImportItem(str(path), outcome.appeal, None, b"", source, notes=outcome.notes)
+        return Refused(str(path), outcome.reason, outcome.message, original, source, rejection_id, key)
+    return ReadAppeal(str(path), outcome.appeal, outcome.notes)
 
 
 def mailbox_items(paths: Iterable[Path], timezone: str, now: datetime) -> list[ImportItem]:
@@ -49,14 +58,15 @@ def csv_items(path: Path, timezone: str, now: datetime) -> tuple[CsvFile, Header
     table = read_csv(path)
     header = read_header(table.header)
     topic = f"import:csv:{path.resolve()}"
-    items = []
+    items: list[ImportItem] = []
     for row in table.rows:
         where, source = f"line {row.line}", SourcePosition(topic=topic, partition=0, offset=row.line)
         outcome = appeal_from_row(row.cells, header, row.line, timezone, now)
         if isinstance(outcome, RowError):
             original = (table.header_raw + row.raw).encode()  # the header makes the row readable alone
+            rejection_id = f"import:csv:{path.name}:{row.line}:{_digest(row.raw.encode())}"
             key = row_key(row.cells, header)
-            items.append(ImportItem(where, None, outcome.message, original, source, key))
+            items.append(Refused(where, outcome.reason, outcome.message, original, source, rejection_id, key))
         else:
-            items.append(ImportItem(where, outcome, None, b"", source))
+            items.append(ReadAppeal(where, outcome))
     return table, header, items

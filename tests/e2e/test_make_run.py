@@ -4,10 +4,8 @@ kcat shows up as a work order and a PostgreSQL row, the control room shows it, C
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,11 +15,12 @@ import pytest
 from playwright.sync_api import Browser
 
 from infra.local.services import ServiceEndpoints
-from shaobao.launch import create_database, free_port, run_coroutine
+from shaobao.launch import run_coroutine
+from tests.e2e.conftest import launched_stack
 from tests.integration.kafkatools import read_all
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "e2e-room-password"
 
 
 def processes_with(marker: str) -> list[int]:
@@ -39,49 +38,8 @@ def processes_with(marker: str) -> list[int]:
 
 @pytest.fixture
 def running_stack(endpoints: ServiceEndpoints, tmp_path: Path):  # type: ignore[no-untyped-def]
-    run = uuid.uuid4().hex[:8]
-    prefix = f"e2e{run}."
-    database_url = run_coroutine(create_database(endpoints.database_url, f"shaobao_e2e_{run}"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
-        "DATABASE_URL": database_url,
-        "SHAOBAO_TOPIC_PREFIX": prefix,
-        "SHAOBAO_WEB_PORT": str(port),
-        "SHAOBAO_WORKER_WEB_PORT": str(free_port()),
-        "SHAOBAO_WORKER_DATADIR": str(tmp_path / "worker"),
-        "SHAOBAO_STATE_DIR": str(tmp_path / "state"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shaobao.cli", "run", "--rate", "2"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    deadline = time.monotonic() + 180
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Shaobao is ready" in line:
-            break
-    assert any("Shaobao is ready" in line for line in lines), "".join(lines)
-    yield process, env, port, database_url, prefix, lines
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    process.stdout.close()
+    with launched_stack(endpoints, tmp_path, SHAOBAO_ROOM_PASSWORD=PASSWORD) as stack:
+        yield stack.process, stack.env, stack.port, stack.database_url, stack.prefix, stack.lines
 
 
 def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_cleanly(
@@ -141,8 +99,12 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
         row = run_coroutine(ticket_row())
     assert row is not None and (row["status"], row["lead_unit"]) == ("dispatched", "zjj")
 
+    assert any(f"control room password: {PASSWORD}" in line for line in lines)
     page = browser.new_page(viewport={"width": 1600, "height": 900})
     page.goto(f"http://127.0.0.1:{port}/")
+    page.fill("input[name=name]", "值班员")
+    page.fill("input[name=secret]", PASSWORD)
+    page.click("button[type=submit]")
     page.wait_for_selector("#queues tbody tr[data-unit='zjj']", timeout=10_000)
     assert page.title() == "哨报 · 12345 调度指挥大屏"
     page.screenshot(path=str(artifacts / "control-room-first-page.png"))

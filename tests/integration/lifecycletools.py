@@ -45,6 +45,8 @@ ACTION_FIELDS: dict[str, dict[str, Any]] = {
     "note_progress": {"note": "已到现场查看"},
     "report_part": {"report": "已配合疏通"},
     "complete": {"reply": "已疏通下水道，路面已清洗"},
+    "whistle": {"units": ["cgj"], "reason": "需执法力量到场"},
+    "report_in": {"note": "已到现场报到"},
 }
 # The bookkeeping a rejected command changes; everything else must stay as it was.
 BOOKKEEPING = ("version", "updated_at", "recent_command_ids", "rejected_commands")

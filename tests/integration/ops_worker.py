@@ -1,36 +1,24 @@
-"""A worker wired as the composition root wires it with ops, for test_ops_metrics:
-`python -m tests.integration.ops_worker`. Differences from production, for speed: a 1 s lag
-poll, and a lag alert from the first message behind (the test makes lag on purpose)."""
+"""The production worker (`shaobao.bootstrap.build_worker`, ops included) for test_ops_metrics:
+`python -m tests.integration.ops_worker`. Differences from `shaobao worker`, for speed: a 1 s
+lag poll, and a lag alert from the first message behind (the test makes lag on purpose)."""
 
 from __future__ import annotations
 
 import faust
 
-import agents.sink
 from domain.ops_alerts import LagThresholds
-from infra.json_logs import logging_config
-from infra.metered_store import MeteredTicketEventStore
-from shaobao.bootstrap import SystemClock, build_worker
-from shaobao.observability import install_ops
+from infra.json_logs import logging_config, setup_json_logging
+from shaobao.bootstrap import build_worker
 from streams.settings import Settings
 
 TEST_THRESHOLDS = LagThresholds(warn_messages=1, critical_messages=1_000_000, warn_seconds=3600)
 
 
 def main() -> None:
+    setup_json_logging("INFO")  # as `shaobao worker` does: start-up lines are JSON too
     settings = Settings.from_env()
-    metered: list[MeteredTicketEventStore] = []
-    install_sink = agents.sink.install
-
-    def install_metered_sink(streams: object, store: object) -> object:
-        # What the lead's one-line bootstrap change does: the sink writes through the meter.
-        metered.append(MeteredTicketEventStore(store))  # type: ignore[arg-type]
-        return install_sink(streams, metered[0])  # type: ignore[arg-type]
-
-    agents.sink.install = install_metered_sink  # type: ignore[assignment]
-    streams, _store, _reference = build_worker(settings)
-    install_ops(
-        streams, settings, SystemClock(), metered[0], poll_interval_s=1.0, lag_thresholds=TEST_THRESHOLDS
+    streams, _store, _reference = build_worker(
+        settings, lag_poll_interval_s=1.0, lag_thresholds=TEST_THRESHOLDS
     )
     settings.datadir.mkdir(parents=True, exist_ok=True)
     worker = faust.Worker(

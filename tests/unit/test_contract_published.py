@@ -117,7 +117,7 @@ def test_the_document_has_a_channel_for_every_topic_of_the_contract(document: di
     names = TopicNames()
     channels = document["channels"]
     assert sorted(channel["address"] for channel in channels.values()) == sorted(
-        [names.intake, names.rejected, names.commands, names.events, names.alerts]
+        [names.intake, names.rejected, names.commands, names.events, names.alerts, names.reference]
         + [names.unit_orders("{unit}"), names.unit_actions("{unit}")]
     )
     keys = {

@@ -17,6 +17,7 @@ from domain.ticket import AssignmentStatus, TicketState, TicketStatus, replay
 from schemas.actions import UNIT_ACTION, UNIT_ACTION_TYPES
 from schemas.appeal import Appeal, Caller
 from schemas.commands import (
+    BlowWhistle,
     CloseAsMerged,
     CloseTicket,
     CompleteTicket,
@@ -29,6 +30,7 @@ from schemas.commands import (
     NoteProgress,
     RecordCallback,
     RedispatchTicket,
+    ReportIn,
     ReportPart,
     RequestExtension,
     ReturnOrder,
@@ -55,6 +57,8 @@ UNIT_TYPES: dict[str, Any] = {
     "note_progress": NoteProgress,
     "report_part": ReportPart,
     "complete": CompleteTicket,
+    "whistle": BlowWhistle,
+    "report_in": ReportIn,
 }
 CONTROL_TYPES: dict[str, Any] = {
     "dispatch": DispatchTicket,
@@ -75,6 +79,8 @@ UNIT_FIELDS: dict[str, dict[str, Any]] = {
     "note_progress": {"note": "已到现场查看"},
     "report_part": {"report": "已配合疏通"},
     "complete": {"reply": "已疏通下水道，路面已清洗"},
+    "whistle": {"units": ("cgj", "sthjj"), "reason": "需执法部门到场"},
+    "report_in": {"note": "已到场"},
 }
 
 

@@ -21,13 +21,19 @@ def client(app: object) -> httpx.AsyncClient:
 
 
 class FakeQueries:
-    def __init__(self, counts: dict[str, int] | None) -> None:
+    def __init__(self, counts: dict[str, int] | None, overdue: dict[str, int] | None = None) -> None:
         self.counts = counts
+        self.overdue = overdue or {}
 
     async def open_tickets_by_status(self) -> dict[str, int]:
         if self.counts is None:
             raise ConnectionRefusedError("PostgreSQL is down")
         return self.counts
+
+    async def overdue_tickets_by_unit(self) -> dict[str, int]:
+        if self.counts is None:
+            raise ConnectionRefusedError("PostgreSQL is down")
+        return self.overdue
 
 
 @pytest.mark.parametrize(
@@ -67,6 +73,17 @@ async def test_metrics_refresh_open_tickets_at_each_scrape() -> None:
     assert open_tickets(second.text) == {"dispatched": 11, "manual": 4, "received": 0}
 
 
+async def test_overdue_tickets_by_unit_are_refreshed_and_a_unit_caught_up_reads_zero() -> None:
+    queries = FakeQueries({"dispatched": 3}, overdue={"cgj": 2, "hotline": 1})
+    app = create_ops_app(lambda: WorkerReadiness(1, True, False), queries)
+    async with client(app) as http:
+        first = await http.get("/metrics")
+        queries.overdue = {"slj": 1}
+        second = await http.get("/metrics")
+    assert by_label(first.text, "shaobao_overdue_tickets", "unit") == {"cgj": 2, "hotline": 1}
+    assert by_label(second.text, "shaobao_overdue_tickets", "unit") == {"cgj": 0, "hotline": 0, "slj": 1}
+
+
 async def test_a_scrape_answers_with_the_last_figures_when_postgresql_does_not() -> None:
     queries = FakeQueries({"dispatched": 5})
     before = metrics.REGISTRY.get_sample_value(
@@ -81,7 +98,7 @@ async def test_a_scrape_answers_with_the_last_figures_when_postgresql_does_not()
     after = metrics.REGISTRY.get_sample_value(
         "shaobao_store_errors_total", {"operation": "ops_query", "error": "ConnectionRefusedError"}
     )
-    assert after == (before or 0) + 1
+    assert after == (before or 0) + 2  # the open and the overdue counts both failed
 
 
 async def test_the_exposition_passes_promtool_check_metrics() -> None:
@@ -99,9 +116,13 @@ async def test_the_exposition_passes_promtool_check_metrics() -> None:
 
 
 def open_tickets(text: str) -> dict[str, float]:
+    return by_label(text, "shaobao_tickets_open", "status")
+
+
+def by_label(text: str, name: str, label: str) -> dict[str, float]:
     return {
-        sample.labels["status"]: sample.value
+        sample.labels[label]: sample.value
         for family in text_string_to_metric_families(text)
-        if family.name == "shaobao_tickets_open"
+        if family.name == name
         for sample in family.samples
     }

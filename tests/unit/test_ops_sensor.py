@@ -7,13 +7,17 @@ import io
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
+import pytest
 from faust.types import TP
 
 from agents.ops_sensor import OpsSensor
 from infra.json_logs import JsonFormatter, setup_json_logging
 from schemas.alerts import Alert
+from schemas.events import CommandRejected, LimitOverdue
+from schemas.limits import ClockKind
 from streams import log_context, metrics
 from streams.names import TopicNames
 
@@ -158,3 +162,54 @@ def test_setup_replaces_the_root_handlers_with_json_lines() -> None:
         "ready 3",
         "T-1",
     )
+
+
+def test_command_rejections_and_limit_marks_are_counted_from_the_ticket_events_produced(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="agents.ops_sensor")
+    sensor = OpsSensor(NAMES)
+    at = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
+    base = {"ticket_id": "T1", "occurred_at": at, "command_id": "c"}
+    rejected = CommandRejected(
+        event_id="T1:4",
+        version=4,
+        command_type="sign_order",
+        reason="已签收",
+        violation="authorization",
+        **base,
+    )
+    odd = rejected.model_copy(update={"command_type": "made_up"})
+    overdue = LimitOverdue(
+        event_id="T1:5",
+        version=5,
+        clock="complete",
+        kind=ClockKind.COMPLETE,
+        unit="swj",
+        limit_version=2,
+        due_at=at,
+        mark_at=at,
+        **base,
+    )
+    received = b'{"type": "ticket_received", "reason": "command_rejected"}'  # parsed, not counted
+    labels = [
+        ("shaobao_command_rejections_total", {"command_type": "sign_order", "violation": "authorization"}),
+        ("shaobao_command_rejections_total", {"command_type": "other", "violation": "authorization"}),
+        ("shaobao_limit_marks_total", {"mark": "overdue", "clock": "complete"}),
+    ]
+    before = [sample(name, **values) for name, values in labels]
+    for value in (rejected, odd, overdue):
+        sensor.on_send_initiated(
+            None, NAMES.events, SimpleNamespace(value=value.model_dump_json().encode()), 0, 0
+        )
+    sensor.on_send_initiated(None, NAMES.events, SimpleNamespace(value=received), 0, 0)
+    sensor.on_send_initiated(
+        None, NAMES.commands, SimpleNamespace(value=rejected.model_dump_json().encode()), 0, 0
+    )
+    assert [sample(name, **values) for name, values in labels] == [b + 1 for b in before]
+    logged = [(r.levelname, r.getMessage(), getattr(r, "ticket_id", None)) for r in caplog.records]
+    assert [entry for entry in logged if entry[2] == "T1"] == [
+        ("WARNING", "command sign_order rejected (authorization): 已签收", "T1"),
+        ("WARNING", "command other rejected (authorization): 已签收", "T1"),
+        ("INFO", "limit complete of unit swj reached overdue", "T1"),
+    ]

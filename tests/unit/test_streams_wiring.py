@@ -26,4 +26,7 @@ def test_the_contract_topics_have_explicit_partitions_and_retention() -> None:
         6
     }
     assert specs["units.cgj.orders"].partitions == specs["units.yutan.actions"].partitions == 3
-    assert len(specs) == 5 + 4 + 2 * 2
+    assert specs["config.reference"].partitions == 1
+    assert specs["config.reference"].config == {"cleanup.policy": "compact"}
+    assert specs["tickets.clusters"].partitions == 6
+    assert len(specs) == 7 + len(TABLES) + 1 + 2 * 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from domain.jurisdiction import parse_jurisdiction
 from domain.triage.geometry import contains, town_at
 from domain.triage.lexicon import parse_lexicon
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
-from schemas.appeal import Location
+from domain.triage.triager import Triager
+from schemas.appeal import Appeal, Location
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "jurisdiction"
 
@@ -147,3 +149,76 @@ def test_coordinates_settle_an_ambiguous_village_only_for_one_of_its_towns() -> 
     inside_yutan = resolve_town(mentions, Location(lat=28.05, lon=112.05), {"yutan": [SQUARE]})
     assert (inside_daolin.town, inside_daolin.resolution) == ("daolin", "coordinates")
     assert (inside_yutan.town, inside_yutan.resolution) == (None, "ambiguous")
+
+
+def shipped_triager() -> Triager:
+    jurisdiction = parse_jurisdiction(
+        yaml.safe_load((DATA / "sample-county.yaml").read_text(encoding="utf-8"))
+    )
+    lexicon = parse_lexicon(yaml.safe_load((DATA / "sample-county.lexicon.yaml").read_text(encoding="utf-8")))
+    return Triager(jurisdiction, lexicon)
+
+
+def at(text: str, lat: float, lon: float, address: str = "") -> Appeal:
+    return Appeal(
+        channel="app",
+        source_id="geo-1",
+        received_at=datetime(2026, 3, 2, 1, 0, tzinfo=UTC),
+        text=text,
+        address=address,
+        location=Location(lat=lat, lon=lon),
+    )
+
+
+def test_every_town_of_the_sample_county_has_a_boundary_holding_its_own_centre_only() -> None:
+    jurisdiction = parse_jurisdiction(
+        yaml.safe_load((DATA / "sample-county.yaml").read_text(encoding="utf-8"))
+    )
+    boundaries = {town.code: [town.boundary] for town in jurisdiction.towns}
+    centres = {
+        town.code: (
+            sum(lat for _, lat in town.boundary) / len(town.boundary),
+            sum(lon for lon, _ in town.boundary) / len(town.boundary),
+        )
+        for town in jurisdiction.towns
+    }
+    assert len(centres) == 20 and all(len(town.boundary) >= 3 for town in jurisdiction.towns)
+    assert {code: town_at(lat, lon, boundaries) for code, (lat, lon) in centres.items()} == {
+        code: code for code in centres
+    }
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "town", "lead", "co"),
+    [
+        (28.27, 112.45, "yutan", "zjj", ("yutan",)),
+        (28.16, 112.44, "baimaqiao", "zjj", ("baimaqiao",)),
+        (28.05, 112.84, "daolin", "zjj", ("daolin",)),
+    ],
+    ids=["inside_yutan", "inside_baimaqiao", "inside_daolin"],
+)
+def test_an_appeal_with_coordinates_and_no_place_is_routed_to_the_town_that_holds_them(
+    lat: float, lon: float, town: str, lead: str, co: tuple[str, ...]
+) -> None:
+    decision = shipped_triager().decide(
+        at("小区门口下水道堵塞，污水外溢到路面，臭味很大，请疏通。", lat, lon)
+    )
+    assert (decision.town, decision.town_resolution, decision.disposition) == (
+        town,
+        "coordinates",
+        "dispatch",
+    )
+    assert (decision.lead, decision.co) == (lead, co)
+
+
+def test_a_place_named_in_the_text_outweighs_where_the_phone_was() -> None:
+    # The caller reports from home in 玉潭 about a village in 回龙铺.
+    decision = shipped_triager().decide(at("金玉村老十三组的下水道堵塞，污水外溢到路面。", 28.27, 112.45))
+    assert (decision.town, decision.town_resolution) == ("huilongpu", "place")
+
+
+def test_coordinates_outside_every_town_leave_an_appeal_without_a_place_to_a_person() -> None:
+    decision = shipped_triager().decide(
+        at("小区门口下水道堵塞，污水外溢到路面，臭味很大，请疏通。", 30.0, 114.0)
+    )
+    assert (decision.town, decision.town_resolution, decision.disposition) == (None, "none", "manual")

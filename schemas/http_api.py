@@ -1,0 +1,121 @@
+"""The HTTP API for units and the control room: its paths, request and response bodies.
+
+A unit's action is exactly the `UnitAction` it would write to `units.<unit>.actions`. A
+control-room request is its command (`schemas.commands`) less what the API fills in: the id
+(from the `Idempotency-Key`), the ticket (from the path), the time, and who (the token).
+Request models are derived from the commands, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, create_model
+
+from schemas.base import WireModel
+from schemas.commands import (
+    CloseTicket,
+    ControlCommand,
+    DenyExtension,
+    DenyReturn,
+    DispatchTicket,
+    GrantExtension,
+    JudgeUnreasonable,
+    MergeAppeal,
+    RecordCallback,
+    RedispatchTicket,
+    ReworkTicket,
+)
+from schemas.orders import WorkOrder
+
+UNIT_ORDERS_PATH = "/api/units/me/orders"
+UNIT_ACTIONS_PATH = "/api/units/me/orders/{ticket_id}/actions"
+CONTROL_PATH = "/api/control/tickets/{ticket_id}/{command}"
+OPENAPI_PATH = "/api/openapi.json"
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._~:-]{1,128}$"
+ORDERS_LIMIT_MAX = 1000
+# What the API fills in from the path, the token, the key and the clock.
+_FILLED_IN = frozenset({"schema_version", "type", "command_id", "ticket_id", "issued_at", "operator", "role"})
+
+
+def _request_model(command: type[ControlCommand], summary: str, looked_up: frozenset[str]) -> type[WireModel]:
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in command.model_fields.items()
+        if name not in _FILLED_IN | looked_up
+    }
+    model: type[WireModel] = create_model(
+        f"{command.__name__}Request", __base__=WireModel, __doc__=command.__doc__ or summary, **fields
+    )
+    return model
+
+
+@dataclass(frozen=True)
+class ControlEndpoint:
+    """`POST /api/control/tickets/{ticket_id}/<path>`: one control-room command."""
+
+    path: str
+    command: type[ControlCommand]
+    summary: str
+    request: type[WireModel]
+
+
+def _endpoint(path: str, command: type[ControlCommand], summary: str, *looked_up: str) -> ControlEndpoint:
+    return ControlEndpoint(path, command, summary, _request_model(command, summary, frozenset(looked_up)))
+
+
+CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
+    _endpoint("dispatch", DispatchTicket, "人工派单: dispatch a manual-queue ticket to a lead and co units"),
+    _endpoint("redispatch", RedispatchTicket, "改派: to the units named, or to the router's next candidate"),
+    _endpoint("deny-return", DenyReturn, "退单不予认可: the order stays with the unit that returned it"),
+    _endpoint("grant-extension", GrantExtension, "批准延期: as asked or less, capped by extension_max"),
+    _endpoint("deny-extension", DenyExtension, "不予延期: the limit stands"),
+    _endpoint("callback", RecordCallback, "回访: record one citizen's answer"),
+    _endpoint("rework", ReworkTicket, "发回重办: back to the same units with the rework limit"),
+    _endpoint("judge-unreasonable", JudgeUnreasonable, "诉求不合理 (supervisor): closes the ticket"),
+    _endpoint("close", CloseTicket, "销号: close a ticket no unit is working on"),
+    # The source ticket's appeal is read by the API from the tickets it knows.
+    _endpoint(
+        "merge", MergeAppeal, "多人反映合并: attach another ticket's citizen to this one", "source_appeal"
+    ),
+)
+CONTROL_BY_PATH = {endpoint.path: endpoint for endpoint in CONTROL_ENDPOINTS}
+
+
+class OpenOrders(WireModel):
+    """The orders a unit holds now (being worked on), oldest first; the caller is masked."""
+
+    unit: str
+    orders: tuple[WorkOrder, ...]
+    truncated: bool = Field(description="More orders are open than `limit` returned.")
+
+
+class ActionAccepted(WireModel):
+    """The action is on the unit's actions topic; the ticket agent decides what it does."""
+
+    ticket_id: str
+    action_id: str
+    command_id: str = Field(description="`unit:<unit>:<action_id>`, as on `tickets.commands`.")
+
+
+class CommandAccepted(WireModel):
+    """The command is on `tickets.commands`; the ticket agent decides what it does."""
+
+    ticket_id: str
+    command_id: str
+    type: str
+
+
+class FieldError(WireModel):
+    field: str
+    message: str
+    type: str
+
+
+class ApiError(WireModel):
+    """Why a request was not accepted; submitted values are never echoed."""
+
+    error: str
+    message: str
+    fields: tuple[FieldError, ...] = ()

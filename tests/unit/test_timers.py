@@ -1,0 +1,163 @@
+"""The due-index: each mark handed out once, at or after its instant, in order; rebuilt from
+stored states and kept current by events in either order; and the timers' command ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.timers import flag, rebuild
+from domain.timers import DueIndex, DueMark
+from schemas.limits import Clock, ClockKind, Mark
+from streams.app import create_streams
+from streams.settings import Settings
+from tests.unit.timertools import TimedDesk
+
+T0 = datetime(2026, 9, 18, 8, 0, tzinfo=UTC)
+
+
+def clock(
+    key: ClockKind, warn_s: float, due_s: float, escalate_s: float, version: int = 2, **more: object
+) -> Clock:
+    return Clock.model_validate(
+        {
+            "kind": key,
+            "unit": "zjj" if key is not ClockKind.CALLBACK else None,
+            "started_at": T0,
+            "warn_at": T0 + timedelta(seconds=warn_s),
+            "due_at": T0 + timedelta(seconds=due_s),
+            "escalate_at": T0 + timedelta(seconds=escalate_s),
+            "limit": "2wh",
+            "version": version,
+        }
+        | more
+    )
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def fired(marks: list[DueMark]) -> list[tuple[str, str, Mark, int]]:
+    return [(m.ticket_id, m.clock, m.mark, m.limit_version) for m in marks]
+
+
+def test_marks_fall_due_at_warn_due_and_escalate_each_once() -> None:
+    index = DueIndex()
+    index.update("T1", 2, [clock(ClockKind.SIGN, 10, 20, 30)])
+    assert index.pop_due(at(9.999)) == []
+    assert fired(index.pop_due(at(10))) == [("T1", "sign", Mark.AT_RISK, 2)]
+    assert index.pop_due(at(15)) == []
+    assert fired(index.pop_due(at(25))) == [("T1", "sign", Mark.OVERDUE, 2)]
+    assert fired(index.pop_due(at(31))) == [("T1", "sign", Mark.SUPERVISE, 2)]
+    assert index.pop_due(at(10_000)) == [] and len(index) == 0
+
+
+def test_marks_that_passed_during_an_outage_all_fire_at_once_oldest_first() -> None:
+    index = DueIndex()
+    index.update("T1", 2, [clock(ClockKind.SIGN, 10, 20, 30), clock(ClockKind.COMPLETE, 15, 50, 90)])
+    due = index.pop_due(at(60))
+    assert fired(due) == [
+        ("T1", "sign", Mark.AT_RISK, 2),
+        ("T1", "complete", Mark.AT_RISK, 2),
+        ("T1", "sign", Mark.OVERDUE, 2),
+        ("T1", "sign", Mark.SUPERVISE, 2),
+        ("T1", "complete", Mark.OVERDUE, 2),
+    ]
+    assert [m.at for m in due] == [at(10), at(15), at(20), at(30), at(50)]
+    assert index.next_due_at() == at(90)
+
+
+def test_marks_already_recorded_on_the_clock_are_not_handed_out() -> None:
+    index = DueIndex()
+    index.update("T1", 3, [clock(ClockKind.SIGN, 10, 20, 30, fired=("at_risk",))])
+    assert fired(index.pop_due(at(25))) == [("T1", "sign", Mark.OVERDUE, 2)]
+
+
+def test_an_older_update_is_ignored_and_a_newer_one_replaces_the_clocks() -> None:
+    index = DueIndex()
+    assert index.update("T1", 5, [clock(ClockKind.COMPLETE, 10, 20, 30, version=5)]) is True
+    assert index.update("T1", 4, [clock(ClockKind.SIGN, 1, 2, 3)]) is False
+    assert index.update("T1", 6, []) is True  # signed and completed: nothing runs
+    assert index.pop_due(at(100)) == [] and len(index) == 0
+
+
+def test_a_limit_extended_before_its_mark_fires_at_the_new_instant_with_its_new_version() -> None:
+    index = DueIndex()
+    index.update("T1", 2, [clock(ClockKind.COMPLETE, 10, 20, 30)])
+    index.update("T1", 5, [clock(ClockKind.COMPLETE, 40, 50, 60, version=5)])
+    assert index.pop_due(at(35)) == []
+    assert fired(index.pop_due(at(45))) == [("T1", "complete", Mark.AT_RISK, 5)]
+
+
+def test_the_command_id_names_ticket_clock_mark_and_limit_version() -> None:
+    mark = DueMark(at(1), "T1", "report_in.cgj", Mark.OVERDUE, 7)
+    assert mark.command_id == "T1:report_in.cgj:overdue:7"
+    command = flag(mark, at(2))
+    assert (command.command_id, command.ticket_id, command.clock, command.mark, command.limit_version) == (
+        "T1:report_in.cgj:overdue:7",
+        "T1",
+        "report_in.cgj",
+        Mark.OVERDUE,
+        7,
+    )
+
+
+def test_the_index_is_rebuilt_from_stored_ticket_states() -> None:
+    desk = TimedDesk("Fri 2026-09-18 16:00")
+    index = DueIndex()
+    closed = desk.state.model_copy(update={"ticket_id": "T2", "clocks": ()})
+    stored = [desk.state.model_dump_json().encode(), None, closed.model_dump_json().encode()]
+    assert rebuild(index, stored) == 2
+    assert len(index) == 1
+    due = index.pop_due(datetime(2026, 9, 30, tzinfo=UTC))
+    assert fired(due) == [
+        ("T1", "sign", Mark.AT_RISK, 2),
+        ("T1", "sign", Mark.OVERDUE, 2),
+        ("T1", "sign", Mark.SUPERVISE, 2),
+        ("T1", "complete", Mark.AT_RISK, 2),
+        ("T1", "complete", Mark.OVERDUE, 2),
+        ("T1", "complete", Mark.SUPERVISE, 2),
+    ]
+
+
+def test_a_batch_limit_leaves_the_rest_for_the_next_round() -> None:
+    index = DueIndex()
+    for n in range(10):
+        index.update(f"T{n}", 2, [clock(ClockKind.SIGN, 10 + n, 100, 200)])
+    first = index.pop_due(at(50), limit=4)
+    rest = index.pop_due(at(50))
+    assert len(first) == 4 and len(rest) == 6
+    assert {m.ticket_id for m in first + rest} == {f"T{n}" for n in range(10)}
+
+
+instants = st.lists(st.integers(min_value=0, max_value=1000), min_size=3, max_size=3).map(sorted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    clocks=st.lists(instants, min_size=1, max_size=5),
+    polls=st.lists(st.integers(min_value=0, max_value=1200), min_size=1, max_size=20).map(sorted),
+)
+def test_every_mark_fires_exactly_once_and_never_early(clocks: list[list[int]], polls: list[int]) -> None:
+    index = DueIndex()
+    for n, (warn, due, escalate) in enumerate(clocks):
+        index.update(f"T{n}", 2, [clock(ClockKind.COMPLETE, warn, due, escalate)])
+    seen: list[DueMark] = []
+    for poll in [*polls, 1200]:
+        for mark in index.pop_due(at(poll)):
+            assert mark.at <= at(poll)
+            seen.append(mark)
+    assert len(seen) == 3 * len(clocks)
+    assert len({m.command_id for m in seen}) == len(seen)
+
+
+def test_table_changelogs_keep_values_raw_so_a_restarted_worker_recovers_them() -> None:
+    # Without it recovery JSON-decoded our raw bytes, failed on every ticket id, and the
+    # due-index was never rebuilt after a restart.
+    streams = create_streams(Settings(topic_prefix="w."))
+    for table in streams.app.tables.values():
+        assert (table.key_serializer, table.value_serializer) == ("json", "raw")
+        assert table.changelog_topic.value_serializer == "raw"
