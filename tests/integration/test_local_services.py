@@ -43,14 +43,14 @@ async def test_kafka_and_postgres_serve_then_stop_leaving_no_process(state_dir: 
     kafka = LocalKafka(
         state_dir / "kafka", ensure_kafka_jars(DEFAULT_CACHE_DIR), port=19092, controller_port=19093
     )
-    postgres = LocalPostgres(state_dir / "postgres", port=55499)
+    postgres = LocalPostgres(state_dir / "postgres", port=29499)
     children_before = _children_of(os.getpid())  # e.g. a session's worker process
     try:
         await asyncio.to_thread(kafka.start)
         await asyncio.to_thread(postgres.start)
         processes = _process_tree(_pid(kafka)) | _process_tree(_pid(postgres))
         assert kafka.bootstrap_servers == "127.0.0.1:19092"
-        assert postgres.url == "postgresql://shaobao@127.0.0.1:55499/shaobao"
+        assert postgres.url == "postgresql://shaobao@127.0.0.1:29499/shaobao"
 
         partitions, key, value = await _round_trip(kafka.bootstrap_servers, "local-services.check")
         assert (partitions, key, value) == (6, b"ticket-1", b"hello")
@@ -73,27 +73,27 @@ async def test_kafka_and_postgres_serve_then_stop_leaving_no_process(state_dir: 
 
 @pytest.mark.usefixtures("no_external_services")
 async def test_up_detaches_running_services_reuses_and_down_stops_everything(state_dir: Path) -> None:
-    ports = LocalPorts(kafka=19094, kafka_controller=19095, postgres=55498)
+    ports = LocalPorts(kafka=19094, kafka_controller=19095, postgres=29498)
     expected_env = (
-        "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19094\nDATABASE_URL=postgresql://shaobao@127.0.0.1:55498/shaobao\n"
+        "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19094\nDATABASE_URL=postgresql://shaobao@127.0.0.1:29498/shaobao\n"
     )
-    port_args = ["--kafka-port", "19094", "--kafka-controller-port", "19095", "--postgres-port", "55498"]
+    port_args = ["--kafka-port", "19094", "--kafka-controller-port", "19095", "--postgres-port", "29498"]
     children_before = _children_of(os.getpid())
     up = await asyncio.to_thread(_cli, "up", "--state-dir", str(state_dir), *port_args)
     try:
-        assert (up.returncode, up.stdout) == (0, expected_env)
+        assert (up.returncode, up.stdout) == (0, expected_env), up.stderr
         assert (state_dir / "services.env").read_text() == expected_env
         kafka = LocalKafka(state_dir / "kafka", DEFAULT_CACHE_DIR / "libs", port=19094, controller_port=19095)
-        postgres = LocalPostgres(state_dir / "postgres", port=55498)
+        postgres = LocalPostgres(state_dir / "postgres", port=29498)
         kafka_pid, postgres_pid = _pid(kafka), _pid(postgres)
         assert _children_of(os.getpid()) == children_before  # detached: they outlived the command
 
         again = await asyncio.to_thread(_cli, "up", "--state-dir", str(state_dir), *port_args)
-        assert (again.returncode, again.stdout) == (0, expected_env)
+        assert (again.returncode, again.stdout) == (0, expected_env), again.stderr
         assert (kafka.pid(), postgres.pid()) == (kafka_pid, postgres_pid)  # reused, not restarted
         with running_services(state_dir, ports) as endpoints:
             assert endpoints.kafka_bootstrap_servers == "127.0.0.1:19094"
-            assert endpoints.database_url == "postgresql://shaobao@127.0.0.1:55498/shaobao"
+            assert endpoints.database_url == "postgresql://shaobao@127.0.0.1:29498/shaobao"
         assert (kafka.pid(), postgres.pid()) == (kafka_pid, postgres_pid)  # reused, so left running
         processes = _process_tree(kafka_pid) | _process_tree(postgres_pid)
     finally:
