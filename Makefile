@@ -33,6 +33,7 @@ check: $(VENV_STAMP) ## ruff and mypy --strict
 bench: deps ## measure throughput and latency; writes BENCHMARKS.md and bench/results.json
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.timers
+	$(PY) -m bench.timers_recovery
 
 clean: ## stop local services and remove all local state (not the downloaded jars)
 	-@[ -x $(PY) ] && $(PY) -m infra.local down

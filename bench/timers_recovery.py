@@ -296,6 +296,17 @@ def section(r: dict[str, Any]) -> str:
         f"| worker peak resident memory (VmHWM) | **{r['worker_peak_rss_mib']:,.0f} MiB** |",
         f"| machine load average (1 min) at the end, {os.cpu_count()} cores | {r['load_average_1min']:.1f} |",
     ]
+    steps = r["log_steps_s"]
+    if {STEPS[0], STEPS[1], STEPS[2], STEPS[3]} <= steps.keys():
+        reading = steps[STEPS[1]] - steps[STEPS[0]]
+        rows.insert(
+            len(steps),
+            f"| changelog read by Faust's recovery | {reading:.1f} s ({r['tickets'] / reading:,.0f}/s) |",
+        )
+        rows.insert(
+            len(steps) + 1,
+            f"| due-index rebuild (`on_recover`) | {steps[STEPS[3]] - steps[STEPS[2]]:.1f} s |",
+        )
     table = "\n".join(rows)
     return f"""{BEGIN}
 ## Timers through the broker (one real worker recovering {r["tickets"]:,} open tickets)
