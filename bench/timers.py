@@ -30,6 +30,7 @@ import statistics
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from agents.timers import BATCH, TICK_S, flag, rebuild, settle
@@ -265,13 +266,17 @@ under 1 s.
 {END}"""
 
 
-def write(results: dict[str, Any]) -> None:
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+def write_section(results_path: Path, results: dict[str, Any], block: str, begin: str, end: str) -> None:
+    """The results as JSON, and `block` in BENCHMARKS.md between its markers (other sections kept)."""
+    results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
-    block = section(results)
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def write(results: dict[str, Any]) -> None:
+    write_section(RESULTS, results, section(results), BEGIN, END)
 
 
 def main() -> None:

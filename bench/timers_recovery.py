@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import signal
 import statistics
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from bench.timers import percentile, shifted_clocks, template
+from bench.timers import percentile, shifted_clocks, template, write_section
 from infra.local.services import running_services
 from infra.reference import load_jurisdiction
 from infra.topics import delete_topics, ensure_topics, list_topic_names
@@ -322,12 +321,7 @@ started on them, as after a kill. Times are from the worker process's start.
 
 
 def write(results: dict[str, Any]) -> None:
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
-    block = section(results)
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
-    REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    write_section(RESULTS, results, section(results), BEGIN, END)
 
 
 def main() -> None:
