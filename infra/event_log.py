@@ -4,44 +4,15 @@ For `shaobao verify` and the report's cross-checks; the log is the source of tru
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
-from aiokafka import AIOKafkaConsumer
-
+from infra.topic_read import read_whole_topic
 from schemas.events import TICKET_EVENT, TicketEvent
-
-READ_TIMEOUT_S = 120.0
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
     """Every record's value on the topic now, oldest first within each partition."""
-    # Subscribed with no group: the consumer assigns itself every partition, from fresh metadata.
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        partitions = sorted(consumer.assignment(), key=lambda tp: tp.partition)
-        if not partitions:
-            raise LookupError(f"no topic {topic} on {bootstrap}")
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        deadline = time.monotonic() + READ_TIMEOUT_S
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {topic} to its end in {READ_TIMEOUT_S:.0f}s")
-            batch = await consumer.getmany(timeout_ms=500)
-            for messages in batch.values():
-                values.extend(m.value or b"" for m in messages)
-        return values
-    finally:
-        await consumer.stop()
+    return [record.value for record in await read_whole_topic(bootstrap, topic)]
 
 
 async def read_ticket_events(bootstrap: str, topic: str) -> list[TicketEvent]:

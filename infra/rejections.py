@@ -3,19 +3,17 @@ reading moves no one's offsets), and put originals back on `appeals.intake`."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 
+from infra.topic_read import read_whole_topic
 from schemas.rejections import AppealRejected
 
-READ_TIMEOUT_S = 60.0
 IMPORT_SOURCE_PREFIX = "import:"
 
 
@@ -61,48 +59,7 @@ def corrected_key(original: bytes) -> str:
 
 async def read_rejections(bootstrap: str, topic: str) -> list[StoredRejection]:
     """Every record on the topic now, oldest first within each partition."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        # A rejection keeps an original of up to ~1 MB: fetch sizes must allow that.
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-        fetch_max_bytes=16 * 1024 * 1024,
-    )
-    await consumer.start()
-    try:
-        if topic not in await consumer.topics():
-            raise LookupError(f"no topic {topic} on {bootstrap}")
-        partitions = await _all_partitions(consumer, topic)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        return await _read_until(consumer, ends)
-    finally:
-        await consumer.stop()
-
-
-async def _all_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    """Subscribed without a group, a consumer is given every partition (and commits nothing)."""
-    consumer.subscribe([topic])
-    deadline = time.monotonic() + READ_TIMEOUT_S
-    while not consumer.assignment():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no partitions of {topic} assigned in {READ_TIMEOUT_S:.0f}s")
-        await asyncio.sleep(0.05)
-    return sorted(consumer.assignment())
-
-
-async def _read_until(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> list[StoredRejection]:
-    found: list[StoredRejection] = []
-    deadline = time.monotonic() + READ_TIMEOUT_S
-    while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"could not read to the end of the topic in {READ_TIMEOUT_S:.0f}s")
-        batch = await consumer.getmany(timeout_ms=500)
-        for messages in batch.values():
-            found.extend(_stored(m.partition, m.offset, m.value or b"") for m in messages)
-    return found
+    return [_stored(r.partition, r.offset, r.value) for r in await read_whole_topic(bootstrap, topic)]
 
 
 def _stored(partition: int, offset: int, raw: bytes) -> StoredRejection:

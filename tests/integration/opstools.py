@@ -7,9 +7,9 @@ import subprocess
 from collections.abc import Callable
 
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from infra.topics import delete_topics, list_topic_names
 from tests.integration.kafkatools import eventually
 
 PROMTOOL = shutil.which("promtool")
@@ -61,13 +61,6 @@ async def scrape_url_until(url: str, condition: Callable[[str], bool], timeout_s
 
 
 async def delete_topics_of(bootstrap_servers: str, prefix: str) -> None:
-    """Delete a test's topics (its contract topics and Faust's changelogs): a broker holding
-    every test run's partitions runs out of heap."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
-    await admin.start()
-    try:
-        doomed = [name for name in await admin.list_topics() if name.startswith(prefix)]
-        if doomed:
-            await admin.delete_topics(doomed, timeout_ms=30000)
-    finally:
-        await admin.close()
+    """Delete a test's topics (its contract topics and Faust's changelogs)."""
+    names = await list_topic_names(bootstrap_servers)
+    await delete_topics(bootstrap_servers, {name for name in names if name.startswith(prefix)})
