@@ -5,6 +5,7 @@ policies (domain.unit_behaviour, domain.hotline_behaviour) driven against the re
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -75,29 +76,89 @@ class Day:
         else:
             self.plans[key] = (order.unit, plan)
 
+    def due(self) -> list[Due]:
+        """What some unit or hotline staff would do next: each plan's first step, every move."""
+        steps = [Due(plan.steps[0].at, "unit", key) for key, (_, plan) in self.plans.items() if plan.steps]
+        return steps + [Due(m.at, "hotline", m) for moves in self.moves.values() for m in moves]
+
+    def take(self, due: Due) -> None:
+        """Do one of the `due` steps: send its action or command to the ticket."""
+        if isinstance(due.what, Move):
+            self.sent.add(due.what.command.command_id)
+            ticket = due.what.command.ticket_id
+            self.moves[ticket] = tuple(m for m in self.moves[ticket] if m is not due.what)
+            self.handle(due.what.command, due.at)
+            return
+        unit, plan = self.plans[due.what]
+        step, rest = plan.steps[0], plan.steps[1:]
+        if rest or plan.awaiting is not None:
+            self.plans[due.what] = (unit, replace(plan, steps=rest))
+        else:
+            del self.plans[due.what]
+        self.handle(command_for_action(unit, step.action, due.at), due.at)
+
+    def fork(self) -> Day:
+        """A copy to try a step on (plans, moves and states are immutable values)."""
+        return replace(
+            self,
+            states=dict(self.states),
+            log=list(self.log),
+            plans=dict(self.plans),
+            moves=dict(self.moves),
+            sent=set(self.sent),
+        )
+
     def run(self) -> None:
-        """Until no unit and no hotline staff has anything left to do."""
+        """Until no unit and no hotline staff has anything left to do, earliest step first."""
         for _ in range(MAX_STEPS):
-            due: list[tuple[datetime, str, object]] = [
-                (plan.steps[0].at, "unit", key) for key, (_, plan) in self.plans.items() if plan.steps
-            ]
-            due += [(m.at, "hotline", m) for moves in self.moves.values() for m in moves]
+            due = self.due()
             if not due:
                 return
-            at, kind, what = min(due, key=lambda d: d[0])
-            if kind == "unit":
-                assert isinstance(what, tuple)
-                unit, plan = self.plans[what]
-                step, rest = plan.steps[0], plan.steps[1:]
-                if rest or plan.awaiting is not None:
-                    self.plans[what] = (unit, replace(plan, steps=rest))
-                else:
-                    del self.plans[what]
-                self.handle(command_for_action(unit, step.action, at), at)
-            else:
-                assert isinstance(what, Move)
-                self.sent.add(what.command.command_id)
-                ticket = what.command.ticket_id
-                self.moves[ticket] = tuple(m for m in self.moves[ticket] if m is not what)
-                self.handle(what.command, at)
+            self.take(min(due, key=lambda d: d.at))
         raise AssertionError("the day did not end")
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime
+    kind: str
+    what: tuple[str, str] | Move
+
+
+Signature = tuple[str, str]
+
+
+def signature(event: Mapping[str, object]) -> Signature:
+    """What identifies an event in a replay: its type and the unit (or lead) it concerns."""
+    return str(event["type"]), str(event.get("unit") or event.get("lead") or "")
+
+
+def replay(day: Day, history: Sequence[Signature], budget: int = 20_000) -> Day | None:
+    """The day in which the units and the hotline took their steps in an order that gives
+    exactly `history`, or None when no order of the policies' steps gives it (or none was
+    found within `budget` tries).
+
+    Real units and a real hotline act concurrently over separate topics, so two steps due
+    close together can reach the ticket in either order; the policies must explain what
+    happened in some order of their steps, earliest-first tried first.
+    """
+    tries = 0
+
+    def search(day: Day) -> Day | None:
+        nonlocal tries
+        tries += 1
+        made = [signature(event.model_dump(mode="json")) for event in day.log]
+        if made != list(history[: len(made)]) or tries > budget:
+            return None
+        due = day.due()
+        if not due:
+            return day if len(made) == len(history) else None
+        for step in sorted(due, key=lambda d: d.at):
+            trial = day.fork()
+            trial.take(step)
+            found = search(trial)
+            if found is not None:
+                return found
+        return None
+
+    return search(day)
