@@ -32,6 +32,7 @@ check: $(VENV_STAMP) ## ruff and mypy --strict
 
 bench: deps ## measure throughput and latency; writes BENCHMARKS.md and bench/results.json
 	$(PY) -m bench.pipeline
+	$(PY) -m bench.triage
 	$(PY) -m bench.timers
 	$(PY) -m bench.timers_recovery
 

@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
 
+from bench.report import REPORT, markers, write_section
 from infra.local.services import running_services
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
@@ -34,7 +35,6 @@ from shaobao.simulator import fresh_appeals
 from streams.settings import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
-REPORT = REPO_ROOT / "BENCHMARKS.md"
 
 
 def encoded_appeals(n: int, seed: int) -> list[tuple[bytes, bytes]]:
@@ -241,44 +241,12 @@ def machine() -> dict[str, str]:
     }
 
 
-TRIAGE_SETS = (
-    (
-        "shipped corpus (model trained on the dev sets only)",
-        REPO_ROOT / "data" / "corpus" / "appeals_labeled.jsonl",
-    ),
-    ("blind holdout (never tuned on)", REPO_ROOT / "tests" / "data" / "triage_holdout.jsonl"),
-    ("blind set 2 (never tuned on)", REPO_ROOT / "tests" / "data" / "triage_blind2.jsonl"),
-)
-
-
-def triage_accuracy() -> str:
-    """`shaobao triage eval` on the corpus and the blind sets, as a Markdown section."""
-    import io
-
-    from shaobao import triage_cli
-
-    parts = [
-        "## Triage accuracy (`shaobao triage eval FILE`)",
-        "Lead accuracy counts the appeals dispatched automatically; an emergency is caught when it is",
-        "transferred, or handed to a person flagged urgent. Timings here are not the benchmark's.",
-    ]
-    for title, path in TRIAGE_SETS:
-        out = io.StringIO()
-        triage_cli.run(["--eval", str(path)], out=out)
-        lines = [line for line in out.getvalue().splitlines() if not line.startswith("decide()")]
-        parts += ["", f"### {title}", "```", *lines, "```"]
-    return "\n".join(parts)
-
-
 def write_report(results: dict[str, Any]) -> None:
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     e2e, ceil, lat, m = results["end_to_end"], results["ceiling"], results["latency"], results["machine"]
     tri = results["triage"]
     ratio = e2e["per_second"] / ceil["per_second"]
-    extra = "".join(f"\n{section}\n" for section in results.get("sections", []))
-    REPORT.write_text(
-        f"""# Benchmarks
-
+    begin, end = markers("pipeline")
+    block = f"""{begin}
 Measured by `make bench` on {results["measured_at"]} (commit `{m["commit"]}`).
 Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB, Python {m["python"]}, Linux {m["kernel"]}.
 Kafka 3.9.1 single node (KRaft) and PostgreSQL on the same machine, one worker (agent concurrency 1).
@@ -311,9 +279,8 @@ the ceiling does one decode and one produce.
 | decisions | {int(tri["decisions"])} (the corpus, repeated) |
 | throughput | {tri["per_second"]:.0f} decisions/s |
 | p50 / p99 per decision | {tri["p50_ms"]:.2f} ms / {tri["p99_ms"]:.2f} ms |
-{extra}""",
-        encoding="utf-8",
-    )
+{end}"""
+    write_section(RESULTS, results, block, begin, end)
 
 
 def main() -> None:
@@ -351,7 +318,6 @@ def main() -> None:
         "end_to_end": e2e,
         "latency": lat,
         "triage": tri,
-        "sections": [triage_accuracy()],
     }
     write_report(results)
     print(f"wrote {REPORT} and {RESULTS}")

@@ -24,16 +24,15 @@ import gc
 import json
 import os
 import random
-import re
 import resource
 import statistics
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from agents.timers import BATCH, TICK_S, flag, rebuild, settle
+from bench.report import REPORT, markers, write_section
 from domain.clocks import LimitPolicy
 from domain.decide import decide
 from domain.intake import receive_command
@@ -48,9 +47,8 @@ from schemas.triage import TriageDecision
 from streams.codecs import encode
 from streams.settings import DEFAULT_JURISDICTION, REPO_ROOT
 
-REPORT = REPO_ROOT / "BENCHMARKS.md"
 RESULTS = REPO_ROOT / "bench" / "timers.json"
-BEGIN, END = "<!-- bench:timers -->", "<!-- /bench:timers -->"
+BEGIN, END = markers("timers")
 
 
 class GcPauses:
@@ -264,15 +262,6 @@ group join and the changelog read of a million states are not in these figures.
 The timer ticks every {TICK_S * 1000:.0f} ms, so a mark waits up to one tick; p99 must stay
 under 1 s.
 {END}"""
-
-
-def write_section(results_path: Path, results: dict[str, Any], block: str, begin: str, end: str) -> None:
-    """The results as JSON, and `block` in BENCHMARKS.md between its markers (other sections kept)."""
-    results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
-    REPORT.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def write(results: dict[str, Any]) -> None:

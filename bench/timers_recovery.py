@@ -33,7 +33,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from bench.timers import percentile, shifted_clocks, template, write_section
+from bench.report import REPORT, markers, write_section
+from bench.timers import percentile, shifted_clocks, template
 from infra.local.services import running_services
 from infra.reference import load_jurisdiction
 from infra.topics import delete_topics, ensure_topics, list_topic_names
@@ -44,9 +45,8 @@ from streams.names import TopicNames
 from streams.partitioning import partition_for
 from streams.settings import REPO_ROOT, Settings
 
-REPORT = REPO_ROOT / "BENCHMARKS.md"
 RESULTS = REPO_ROOT / "bench" / "timers_recovery.json"
-BEGIN, END = "<!-- bench:timers-recovery -->", "<!-- /bench:timers-recovery -->"
+BEGIN, END = markers("timers-recovery")
 MARKS = ("at_risk", "overdue", "supervise")
 # Worker log lines whose first appearance is timed (Faust's recovery, then our rebuild).
 STEPS = (

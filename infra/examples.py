@@ -9,20 +9,28 @@ from pathlib import Path
 from domain.triage.learned import LabelledText
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The labelled appeals shipped with the sample county that are not kept blind:
-# the corpus and the two tuning sets. Blind sets (triage_holdout, triage_blind2) stay out.
+_TESTS = REPO_ROOT / "tests" / "data"
+# The labelled appeals shipped with the sample county, each file by a different author
+# (so `shaobao triage cross` can grade each on a model taught by the others). The old
+# blind sets are ordinary labelled data now; the grading set is never shipped here.
 DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = (
     REPO_ROOT / "data" / "corpus" / "appeals_labeled.jsonl",
-    REPO_ROOT / "tests" / "data" / "triage_dev.jsonl",
-    REPO_ROOT / "tests" / "data" / "triage_dev2.jsonl",
+    _TESTS / "triage_dev.jsonl",
+    _TESTS / "triage_dev2.jsonl",
+    _TESTS / "triage_holdout.jsonl",
+    _TESTS / "triage_blind2.jsonl",
+    _TESTS / "triage_dev3.jsonl",
+    _TESTS / "triage_dev4.jsonl",
+    _TESTS / "triage_blind3.jsonl",
 )
 
 
 def read_examples(paths: Sequence[Path], leave_out: Iterable[str] = ()) -> list[LabelledText]:
-    """Text and category of every labelled line; texts in `leave_out` are skipped.
+    """Text, category and appeal type of every labelled line; texts in `leave_out` are skipped.
 
     A missing file is skipped too: a deployment without labelled data runs on
-    its lexicon alone. Lines without `expect.category` are not examples.
+    its lexicon alone. Lines without `expect.category` are not examples. Each
+    example's source is its file's name, so one author's wording stays together.
     """
     excluded = set(leave_out)
     examples: list[LabelledText] = []
@@ -36,6 +44,8 @@ def read_examples(paths: Sequence[Path], leave_out: Iterable[str] = ()) -> list[
             expect = row.get("expect") if isinstance(row, dict) else None
             text = row.get("text") if isinstance(row, dict) else None
             category = expect.get("category") if isinstance(expect, dict) else None
+            kind = expect.get("appeal_type") if isinstance(expect, dict) else None
             if isinstance(text, str) and isinstance(category, str) and text not in excluded:
-                examples.append(LabelledText(text, category))
+                appeal_type = kind if isinstance(kind, str) else None
+                examples.append(LabelledText(text, category, appeal_type, path.name))
     return examples

@@ -3,6 +3,9 @@
     shaobao triage FILE.jsonl           one JSON decision per input line (with the input `id`)
     shaobao triage --eval FILE.jsonl    accuracy against each line's `expect` labels
     shaobao triage eval FILE.jsonl      the same
+    shaobao triage --check-labels FILE.jsonl   labels that disagree with the routing table
+    shaobao triage cross [FILE.jsonl ...]      leave-one-file-out: each file graded by a model
+                                               trained on the others (default: the shipped files)
 
 Input lines are in the labelled-corpus format (channel, received_at, text,
 address, caller, optional location, optional expect); `id` becomes source_id.
@@ -29,9 +32,10 @@ import yaml
 from pydantic import ValidationError
 
 from domain.triage import Triager
+from domain.triage.labels import label_problems
 from domain.triage.learned import LabelledText
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
-from infra.reference import build_reference, lexicon_path_for, read_reference
+from infra.reference import build_reference, lexicon_path_for, load_jurisdiction, read_reference
 from schemas.appeal import Appeal
 from schemas.triage import TriageDecision
 
@@ -117,7 +121,8 @@ class Evaluation:
         self.total += 1
         actual: dict[str, object] = {name: getattr(got, name) for name in FIELDS}
         actual["co"] = sorted(got.co)
-        wanted: dict[str, object] = {name: expect.get(name) for name in FIELDS}
+        # An empty label ("lead": "") means none, as null does.
+        wanted: dict[str, object] = {name: expect.get(name) or None for name in FIELDS}
         co = expect.get("co")
         wanted["co"] = sorted(str(unit) for unit in co) if isinstance(co, list) else []
         wrong = [name for name in FIELDS if actual[name] != wanted[name]]
@@ -159,11 +164,23 @@ class Evaluation:
         if wanted["urgency"] != "emergency":
             return
         self.emergencies += 1
-        # Caught: transferred, or handed to a person flagged urgent. Any work order
-        # to a unit (or an on-line answer) for an emergency is a miss, urgent or not.
-        caught = got.disposition == "transfer" or (got.disposition == "manual" and raised)
+        # Caught (the issue's measure): transferred, or raised to urgent at least, whether
+        # dispatched (a gas leak to the gas company) or handed to a person. An on-line
+        # answer, or any normal-urgency ticket, is a miss.
+        caught = got.disposition == "transfer" or (got.disposition != "instant" and raised)
         if not caught:
             self.emergencies_missed.append(row_id)
+
+    def merge(self, other: Evaluation) -> None:
+        """Add another file's counts to these (for the pooled figures of a cross evaluation)."""
+        for name, value in vars(other).items():
+            mine = getattr(self, name)
+            if isinstance(mine, Counter):
+                mine.update(value)
+            elif isinstance(mine, list):
+                mine.extend(value)
+            else:
+                setattr(self, name, mine + value)
 
 
 def _pct(part: int, whole: int) -> str:
@@ -184,7 +201,7 @@ def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
         ("town left unknown where unresolvable", _pct(ev.unresolvable_kept_unknown, ev.unresolvable)),
         ("manual kept manual (e.g. ambiguous-only places)", _pct(ev.manual_kept, ev.expected_manual)),
         ("manual rate (sent to a person / all)", _pct(ev.manual, ev.total)),
-        ("emergency recall (transferred, or manual+urgent)", _pct(caught, ev.emergencies)),
+        ("emergency recall (transferred or urgent+)", _pct(caught, ev.emergencies)),
         ("emergencies missed", f"{len(ev.emergencies_missed)} of {ev.emergencies} ({missed})"),
         ("urgent appeals raised to urgent or above", _pct(ev.urgent_raised, ev.expected_urgent)),
     ]
@@ -215,6 +232,11 @@ def _confusion(ev: Evaluation, out: TextIO, worst: int = 8) -> None:
 
 
 def _evaluate(triager: Triager, path: Path, out: TextIO, show_errors: bool) -> int:
+    _report(_score(triager, path), out, show_errors)
+    return 0
+
+
+def _score(triager: Triager, path: Path) -> Evaluation:
     ev = Evaluation()
     for number, row in _read_rows(path):
         expect = row.get("expect")
@@ -226,8 +248,73 @@ def _evaluate(triager: Triager, path: Path, out: TextIO, show_errors: bool) -> i
         decision = triager.decide(appeal)
         ev.durations_s.append(time.perf_counter() - started)
         ev.add(str(row.get("id")), expect, decision)
-    _report(ev, out, show_errors)
+    return ev
+
+
+def _check_labels(jurisdiction_file: Path, path: Path, out: TextIO) -> int:
+    """Every line whose `expect` breaks the routing table or the disposition rules; 1 if any."""
+    jurisdiction = load_jurisdiction(jurisdiction_file)
+    bad = checked = 0
+    for number, row in _read_rows(path):
+        expect = row.get("expect")
+        problems = label_problems(expect, jurisdiction) if isinstance(expect, dict) else ["no expect labels"]
+        checked += 1
+        if problems:
+            bad += 1
+            out.write(f"{path}:{number} {row.get('id')}: {'; '.join(problems)}\n")
+    out.write(f"{checked} labelled lines, {bad} with problems\n")
+    return 1 if bad else 0
+
+
+def _cross(files: Sequence[Path], jurisdiction: Path, lexicon: Path, out: TextIO, show_errors: bool) -> int:
+    """Leave one file out: each file graded by a triager whose model learned from the others only.
+
+    Each labelled file has its own author, so a file the model never saw stands in
+    for wording it will meet in service. Pooled figures add every file's counts.
+    """
+    pooled = Evaluation()
+    rows: list[tuple[str, Evaluation]] = []
+    for held_out in files:
+        examples = _examples([f for f in files if f != held_out], held_out)
+        started = time.perf_counter()
+        triager = build_triager(jurisdiction, lexicon, examples)
+        built_s = time.perf_counter() - started
+        gate = triager.gate
+        out.write(f"== held out: {held_out.name} (model from {len(examples)} appeals,")
+        out.write(f" built in {built_s:.1f} s; gate {gate.threshold:.2f}: {100 * gate.precision:.1f}% right")
+        out.write(
+            f" on {gate.measured_on} held-out dispatchable appeals, {100 * gate.coverage:.1f}% cleared it)\n"
+        )
+        ev = _score(triager, held_out)
+        _report(ev, out, show_errors)
+        pooled.merge(ev)
+        rows.append((held_out.name, ev))
+    out.write("== pooled over the held-out files\n")
+    _report(pooled, out, show_errors=False)
+    _summary(rows, pooled, out)
     return 0
+
+
+def _summary(rows: Sequence[tuple[str, Evaluation]], pooled: Evaluation, out: TextIO) -> None:
+    """One line per held-out file: the figures the triage targets are stated in."""
+    out.write(f"{'held out':<28} {'n':>4} {'category':>8} {'type':>6} {'auto':>6} {'lead/auto':>9}")
+    out.write(f" {'town':>6} {'missed':>7} {'p99 ms':>7}\n")
+    for name, ev in [*rows, ("pooled", pooled)]:
+        durations = sorted(ev.durations_s) or [0.0]
+        p99_ms = 1000 * durations[min(len(durations) - 1, int(0.99 * len(durations)))]
+        cells = (
+            _share(ev.correct["category"], ev.total),
+            _share(ev.correct["appeal_type"], ev.total),
+            _share(ev.auto_dispatched, ev.expected_dispatch),
+        )
+        out.write(f"{name:<28} {ev.total:>4} {cells[0]:>8} {cells[1]:>6} {cells[2]:>6}")
+        lead, town = _share(ev.dispatched_lead_ok, ev.dispatched), _share(ev.towns_ok, ev.resolvable_towns)
+        missed = f"{len(ev.emergencies_missed)}/{ev.emergencies}"
+        out.write(f" {lead:>9} {town:>6} {missed:>7} {p99_ms:>7.2f}\n")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}" if whole else "n/a"
 
 
 def _examples(paths: Sequence[Path], evaluated: Path) -> list[LabelledText]:
@@ -251,7 +338,12 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         help="labelled appeals to train the model on (repeatable; default: the shipped ones)",
     )
     parser.add_argument("--no-model", action="store_true", help="decide with the lexicon alone")
+    parser.add_argument(
+        "--check-labels", action="store_true", help="list labels that break the jurisdiction's rules (exit 1)"
+    )
     argv = list(argv)
+    if argv[:1] == ["cross"]:
+        return _run_cross(argv[1:], out or sys.stdout)
     if argv[:1] == ["eval"]:
         # `shaobao triage eval FILE` reads better in a runbook than `--eval`; both work.
         argv = ["--eval", *argv[1:]]
@@ -265,9 +357,30 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         # A missing or invalid reference file is the operator's to fix: say which, not a traceback.
         print(f"shaobao triage: cannot load reference data: {error}", file=sys.stderr)
         return 2
+    if args.check_labels:
+        return _check_labels(args.jurisdiction, args.file, stream)
     if args.eval:
         return _evaluate(triager, args.file, stream, args.errors)
     return _triage(triager, args.file, stream)
+
+
+def _run_cross(argv: Sequence[str], out: TextIO) -> int:
+    parser = argparse.ArgumentParser(prog="shaobao triage cross", description=_cross.__doc__)
+    parser.add_argument("files", type=Path, nargs="*", help="labelled files (default: the shipped ones)")
+    parser.add_argument("--errors", action="store_true", help="list every wrong field per held-out file")
+    parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION)
+    parser.add_argument("--lexicon", type=Path, default=None, help="default: <jurisdiction>.lexicon.yaml")
+    args = parser.parse_args(argv)
+    files = args.files or [path for path in DEFAULT_EXAMPLE_FILES if path.is_file()]
+    if len(files) < 2:
+        print("shaobao triage cross: needs at least two labelled files", file=sys.stderr)
+        return 2
+    lexicon = args.lexicon or lexicon_path_for(args.jurisdiction)
+    try:
+        return _cross(files, args.jurisdiction, lexicon, out, args.errors)
+    except (OSError, yaml.YAMLError, ValueError) as error:
+        print(f"shaobao triage cross: cannot load reference data: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from domain.triage.learned import NO_OPINION, Opinion
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, Scan, Score
 
@@ -47,8 +49,25 @@ class CategoryClassifier:
         return CategoryGuess(tuple(ranked))
 
 
+@dataclass(frozen=True)
+class TypeReading:
+    """The appeal type, the lexicon words for it, and the model's probability (None without a model)."""
+
+    score: Score
+    model: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.score.label
+
+
 class AppealTypeClassifier:
-    """Picks the appeal type from its cues, else the category's usual type, else the default."""
+    """Picks the appeal type from its cues and the learned model, leaning to the category's usual type.
+
+    With a model, each type scores `lexicon_weight` × its cue points plus the log of
+    the model's probability, plus `usual_type_bonus` for the category's usual type.
+    Without one, the best cue score decides when it is high enough, else the usual type.
+    """
 
     def __init__(self, lexicon: Lexicon) -> None:
         self._matchers = [CueMatcher(code, cues) for code, cues in lexicon.appeal_types.items()]
@@ -56,16 +75,36 @@ class AppealTypeClassifier:
             code: cues.usual_type for code, cues in lexicon.categories.items()
         }
         self._default = lexicon.default_appeal_type
-        self._min_score = lexicon.thresholds.type_min_score
+        thresholds = lexicon.thresholds
+        self._min_score = thresholds.type_min_score
+        self._weight = thresholds.type_lexicon_weight
+        self._bonus = thresholds.usual_type_bonus
 
     def words(self) -> set[str]:
         """Every word the appeal types look for."""
         return {word for matcher in self._matchers for word in matcher.words()}
 
-    def classify(self, scan: Scan, category: str) -> Score:
+    def classify(self, scan: Scan, category: str, opinion: Opinion = NO_OPINION) -> TypeReading:
         """The appeal type with the words that decided it (none when it fell back)."""
         scores = sorted((m.score(scan) for m in self._matchers), key=lambda s: -s.value)
+        usual = self._usual.get(category) or self._default
+        if opinion.best is not None:
+            return self._weigh(scores, usual, opinion)
         if scores and scores[0].value >= self._min_score:
-            return scores[0]
-        usual = self._usual.get(category)
-        return Score(usual or self._default, 0.0, ())
+            return TypeReading(scores[0])
+        return TypeReading(Score(usual, 0.0, ()))
+
+    def _weigh(self, scores: list[Score], usual: str, opinion: Opinion) -> TypeReading:
+        cues = {score.label: score for score in scores}
+        model = dict(opinion.ranked)
+        labels = sorted(cues.keys() | model.keys() | {usual})
+
+        def weight(label: str) -> float:
+            points = cues[label].value if label in cues else 0.0
+            bonus = self._bonus if label == usual else 0.0
+            return self._weight * points + math.log(max(model.get(label, 0.0), 1e-9)) + bonus
+
+        label = max(labels, key=weight)
+        found = cues.get(label)
+        score = found if found is not None and found.value > 0 else Score(label, 0.0, ())
+        return TypeReading(score, model.get(label, 0.0))

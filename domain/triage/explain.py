@@ -54,11 +54,14 @@ def category_line(
     return line + note
 
 
-def type_line(appeal_type: Score) -> str:
-    """Why this appeal type: its words, or the category's usual type when none were said."""
+def type_line(appeal_type: Score, model: float | None = None) -> str:
+    """Why this appeal type: its words and the model's probability, else the category's usual type."""
     name = _TYPE_NAMES.get(appeal_type.label, appeal_type.label)
+    said = f"统计模型{model:.2f}" if model is not None else ""
     if appeal_type.hits:
-        return f"诉求类型：{name}，命中{_words(appeal_type.hits)}"
+        return f"诉求类型：{name}，命中{_words(appeal_type.hits)}" + (f"，{said}" if said else "")
+    if said:
+        return f"诉求类型：{name}（未见明确表述，{said}，参考该分类常见类型）"
     return f"诉求类型：{name}（未见明确表述，按该分类常见类型）"
 
 

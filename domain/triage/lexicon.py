@@ -95,24 +95,29 @@ class Thresholds(_Frozen):
     """Scores below which triage hands the appeal to a person (manual) with its suggestion."""
 
     category_min_score: float = 2.0
+    # The auto-dispatch gate when the lexicon decides alone, and the lowest gate calibration may set.
     confidence_floor: float = 0.55
     urgency_min_score: float = 2.0
     transfer_min_score: float = 3.5
     type_min_score: float = 1.0
     action_min_score: float = 1.0
-    # The learned model's say (see `verdict.py`). It only ever argues for a category the
-    # lexicon found `model_evidence_min_score` of evidence for. It stops an auto-dispatch
-    # (sends it to a person) when it is `model_veto` sure of a category routed elsewhere
-    # and the lexicon's confidence is below `model_veto_below`; it corroborates a close
-    # lexicon call of at least `model_agree_floor`; and it decides when it is `model_rescue` sure.
-    model_evidence_min_score: float = 1.0
-    model_veto: float = 0.5
-    model_veto_below: float = 0.7
-    model_agree_floor: float = 0.3
-    model_rescue: float = 0.95
-    # The model's share on emergency categories from which a routine reading goes to a person,
+    # The learned model (see `verdict.py`, `gate.py`). A category scores `lexicon_weight` per
+    # lexicon point plus the log of the model's probability, which is a softmax of the
+    # model's average evidence per n-gram times `model_sharpness`. The gate is calibrated so
+    # that held-out dispatches were routed right `auto_dispatch_precision` of the time.
+    lexicon_weight: float = 1.0
+    model_sharpness: float = 4.0
+    auto_dispatch_precision: float = 0.96
+    # The same for the appeal type, leaning `usual_type_bonus` towards the category's usual type.
+    type_lexicon_weight: float = 1.0
+    type_model_sharpness: float = 6.0
+    usual_type_bonus: float = 1.0
+    # The weighed share on emergency categories from which a routine reading goes to a person,
     # urgent (low: a missed emergency costs far more than a manual ticket).
     model_emergency_suspect: float = 0.1
+    # With danger signs in the text, this many lexicon points for an emergency line keep a
+    # routine reading from a unit: a person checks it, urgent.
+    emergency_hint_min_score: float = 2.0
 
 
 class Lexicon(_Frozen):

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 
 from domain.jurisdiction import Category, Jurisdiction, Route
 from domain.triage import explain
-from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess
+from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess, TypeReading
+from domain.triage.gate import Gate, Outcome, calibrate, folds
 from domain.triage.geometry import Polygon
 from domain.triage.learned import LabelledText, NaiveBayes, Opinion
 from domain.triage.lexicon import Lexicon
-from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
+from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Vocabulary, blank
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
-from domain.triage.safety import emergency_share, emergency_verdict
+from domain.triage.safety import emergency_verdict, suspected_emergency
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
-from domain.triage.verdict import Verdict, settle
+from domain.triage.verdict import Verdict, lexicon_verdict, settle, top_alternatives
 from schemas.appeal import Appeal
 from schemas.triage import AppealTypeCode, Disposition, TriageDecision
 
@@ -36,12 +37,12 @@ class _Reading:
     scan: Scan
     guess: CategoryGuess
     category: Category
-    appeal_type: Score
+    appeal_type: TypeReading
     town: TownFinding
     urgency: UrgencyFinding
     verdict: Verdict
-    # The model's share on emergency categories when it exceeds the suspicion threshold, else 0.
-    suspected_emergency: float = 0.0
+    # Why a routine reading may be an emergency after all ('' when nothing suggests it).
+    suspected_emergency: str = ""
 
     @property
     def confidence(self) -> float:
@@ -52,8 +53,9 @@ class Triager:
     """Decides appeals for one jurisdiction; build once, then call `decide` per appeal.
 
     Indices (place names, cue matchers) are built here so that `decide` only scans text.
-    `examples` (labelled appeal texts) train the learned second opinion; without them
-    the lexicon decides alone. `boundaries` default to the towns' own polygons.
+    `examples` (labelled appeal texts) train the learned models of category and appeal
+    type and calibrate the auto-dispatch gate; without them the lexicon decides alone.
+    `boundaries` default to the towns' own polygons.
     """
 
     def __init__(
@@ -87,12 +89,43 @@ class Triager:
             | self._no_action.words()
         )
         self._vocabulary = Vocabulary(words, HedgeDetector(lexicon.hedges, lexicon.hedge_suffixes))
-        self._fallback = next(iter(lexicon.categories))
-        known = self._categories.keys()
-        # Examples of categories this jurisdiction lacks are dropped, not guessed at.
-        self._model = NaiveBayes.train(
-            LabelledText(self.topic_text(e.text), e.category) for e in examples if e.category in known
-        )
+        taught = self._taught(examples)
+        self._model = NaiveBayes.train((e.text, e.category) for e in taught)
+        self._type_model = NaiveBayes.train((e.text, e.appeal_type) for e in taught if e.appeal_type)
+        self._gate = self._calibrate(taught)
+
+    def _taught(self, examples: Iterable[LabelledText]) -> list[LabelledText]:
+        """The examples as the models read them; labels this jurisdiction lacks are dropped, not guessed."""
+        types = {t.code for t in self._jurisdiction.appeal_types}
+        return [
+            LabelledText(self.topic_text(e.text), e.category, _known(e.appeal_type, types), e.source)
+            for e in examples
+            if e.category in self._categories
+        ]
+
+    def _calibrate(self, taught: list[LabelledText]) -> Gate:
+        """The auto-dispatch gate, from held-out readings of the examples (see `gate.py`)."""
+        thresholds = self._lexicon.thresholds
+        outcomes: list[Outcome] = []
+        for training, held_out in folds(taught) if taught else []:
+            model = NaiveBayes.train((e.text, e.category) for e in training)
+            for example in held_out:
+                category = self._categories[example.category]
+                if category.transfer is not None or category.instant:
+                    continue  # never dispatched, so never behind the gate
+                guess = self._category.classify(self._vocabulary.scan(example.text))
+                opinion = model.opinion(example.text, thresholds.model_sharpness)
+                verdict = settle(guess, opinion, thresholds.lexicon_weight, 0.0, self._same_routing)
+                right = self._same_routing(verdict.category, category.code)
+                outcomes.append(Outcome(verdict.confidence, right))
+        if not outcomes:
+            return Gate(thresholds.confidence_floor)
+        return calibrate(outcomes, thresholds.auto_dispatch_precision, thresholds.confidence_floor)
+
+    @property
+    def gate(self) -> Gate:
+        """The confidence an auto-dispatch needs, and what calibration measured it to give."""
+        return self._gate
 
     def topic_text(self, text: str) -> str:
         """The text as classified: place names and framing ("110转来") blanked out."""
@@ -130,7 +163,7 @@ class Triager:
             explain.category_line(
                 self._jurisdiction, reading.guess.best, reading.guess.runner_up, reading.verdict
             ),
-            explain.type_line(reading.appeal_type),
+            explain.type_line(reading.appeal_type.score, reading.appeal_type.model),
             explain.town_line(self._jurisdiction, reading.town),
             explain.urgency_line(reading.urgency),
             why,
@@ -140,10 +173,12 @@ class Triager:
         text = self.topic_text(appeal.text)
         scan = self._vocabulary.scan(text)
         guess = self._category.classify(scan)
-        opinion = self._model.opinion(text)
+        thresholds = self._lexicon.thresholds
+        opinion = self._model.opinion(text, thresholds.model_sharpness)
         danger, _ = self._urgency.danger_now(scan)
         verdict = self._settle(guess, opinion, danger)
-        appeal_type = self._type.classify(scan, verdict.category)
+        types = self._type_model.opinion(text, thresholds.type_model_sharpness)
+        appeal_type = self._type.classify(scan, verdict.category, types)
         # Praise tells of what went well: its danger words are past, not present,
         # so it is filed under the service praised, never under an emergency line.
         calm = self._lexicon.instant.always_types
@@ -151,19 +186,24 @@ class Triager:
             guess = CategoryGuess(tuple(s for s in guess.ranked if not self._is_transfer(s.label)))
             opinion = Opinion(tuple(p for p in opinion.ranked if not self._is_transfer(p[0])))
             verdict = self._settle(guess, opinion, danger=False)
+            appeal_type = self._type.classify(scan, verdict.category, types)
         category = self._categories[verdict.category]
         mentions = self._places.mentions(appeal.address, in_address=True)
         mentions += self._places.mentions(appeal.text, in_address=False)
         town = resolve_town(mentions, appeal.location, self._boundaries)
         urgency = self._urgency.assess(scan, category, raise_on_signs=appeal_type.label not in calm)
-        share = emergency_share(opinion, self._is_transfer)
-        suspected = (
-            appeal_type.label not in calm
-            and category.transfer is None
-            and share >= self._lexicon.thresholds.model_emergency_suspect
-        )
+        suspected = ""
+        if appeal_type.label not in calm and category.transfer is None:
+            suspected = suspected_emergency(
+                verdict,
+                guess,
+                urgency.danger_now,
+                self._is_transfer,
+                thresholds.model_emergency_suspect,
+                thresholds.emergency_hint_min_score,
+            )
         if suspected and urgency.urgency == "normal":
-            urgency = UrgencyFinding("urgent", ("统计模型疑似紧急警情",), urgency.danger_now)
+            urgency = UrgencyFinding("urgent", ("疑似紧急警情",), urgency.danger_now)
         return _Reading(
             scan=scan,
             guess=guess,
@@ -172,35 +212,20 @@ class Triager:
             town=town,
             urgency=urgency,
             verdict=verdict,
-            suspected_emergency=share if suspected else 0.0,
+            suspected_emergency=suspected,
         )
 
     def _settle(self, guess: CategoryGuess, opinion: Opinion, danger: bool) -> Verdict:
         thresholds = self._lexicon.thresholds
-        confidence = self._confidence(guess)
-        verdict = settle(guess, confidence, opinion, thresholds, self._same_routing, self._fallback)
-        return emergency_verdict(verdict, guess, opinion, danger, thresholds.model_rescue, self._is_transfer)
+        gate = self._gate.threshold
+        if opinion.best is None:
+            verdict = lexicon_verdict(guess, thresholds.category_min_score, gate, self._same_routing)
+        else:
+            verdict = settle(guess, opinion, thresholds.lexicon_weight, gate, self._same_routing)
+        return emergency_verdict(verdict, guess, danger, self._is_transfer)
 
     def _is_transfer(self, code: str) -> bool:
         return self._categories[code].transfer is not None
-
-    def _confidence(self, guess: CategoryGuess) -> float:
-        """How sure the category is: enough evidence, and clear of the next category.
-
-        A runner-up that routes exactly like the best one does not count against
-        it: confusing 施工噪音 with 违建 matters, confusing two labels for the same
-        units does not.
-        """
-        best = guess.best
-        strong = 2 * self._lexicon.thresholds.category_min_score
-        sufficiency = min(1.0, best.value / strong) if strong > 0 else 1.0
-        if best.decisive:
-            # A decisive rule fired: the other topics in the text are context, not rivals.
-            return sufficiency
-        rival = next((s for s in guess.ranked[1:] if not self._same_routing(best.label, s.label)), None)
-        rival_value = rival.value if rival is not None else 0.0
-        separation = (best.value - rival_value) / best.value if best.value > 0 else 0.0
-        return max(0.0, min(1.0, sufficiency * (0.4 + 0.6 * separation)))
 
     def _same_routing(self, a: str, b: str) -> bool:
         first, second = self._categories[a], self._categories[b]
@@ -230,13 +255,12 @@ class Triager:
             return "manual", None, "处置：转人工（疑似紧急警情，但未见明确的现场危险表述，请立即核实）"
         if reading.suspected_emergency:
             # Never an ordinary work order for what may be an emergency: a person checks it now.
-            share = reading.suspected_emergency
-            return "manual", None, f"处置：转人工（统计模型认为可能是紧急警情（{share:.2f}），请立即核实）"
+            return "manual", None, f"处置：转人工（{reading.suspected_emergency}，请立即核实）"
         if self._is_instant(reading):
             return "instant", None, "处置：热线即办（无需承办单位办理）"
         if not self._confident(reading):
-            floor = self._lexicon.thresholds.confidence_floor
-            why = reading.verdict.note or f"分类置信度{reading.confidence:.2f}低于{floor:g}"
+            gate = self._gate.threshold
+            why = f"分类把握{reading.confidence:.2f}低于自动派单门槛{gate:.2f}"
             return "manual", None, f"处置：转人工（{why}）"
         route = self._jurisdiction.route(category.code, reading.town.town)
         if route is None:
@@ -259,13 +283,12 @@ class Triager:
 
     def _suggest(self, reading: _Reading, route: Route | None) -> tuple[str, ...]:
         """The best guess for the person who dispatches by hand, in Chinese."""
-        if reading.guess.best.value <= 0:
+        if reading.guess.best.value <= 0 and not reading.verdict.ranked:
             return ("建议分类：无（未命中任何分类词语，请人工判断分类与属地）",)
         lines = [f"建议分类：{reading.category.name}（{reading.category.code}）"]
         lines += [
-            f"备选分类：{self._categories[other.label].name}（{other.label}）"
-            for other in reading.guess.ranked[1:3]
-            if other.value > 0
+            f"备选分类：{self._categories[other].name}（{other}）"
+            for other in top_alternatives(reading.verdict, reading.guess, 2)
         ]
         if reading.town.town is None and reading.town.candidates:
             towns = "、".join(self._jurisdiction.unit_name(code) for code in reading.town.candidates)
@@ -277,3 +300,7 @@ class Triager:
             co = f"，{'、'.join(template.co)}协办" if template.co else ""
             lines.append(f"路由表：{template.lead}牵头{co}（town 为属地，待人工确定）")
         return tuple(lines)
+
+
+def _known(label: str | None, labels: set[str]) -> str | None:
+    return label if label in labels else None

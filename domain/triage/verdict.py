@@ -1,77 +1,121 @@
-"""The category verdict: the lexicon's reading, checked against the learned model's.
+"""The category verdict: the lexicon's reading and the learned model's, weighed together.
 
-A wrong auto-dispatch costs more than a manual one, so the two opinions
-settle the category like this:
+Each category scores `lexicon_weight` × its lexicon points plus the log of the
+probability the model gives it; the softmax of these scores is the verdict's
+distribution, and its best category is the verdict. Neither reader overrules
+the other: a lexicon hit the model has never seen in that sense still counts,
+and wording the lexicon lacks still reaches the model.
 
-- the lexicon is sure and the model does not contradict it: dispatch;
-- the lexicon is only just sure, and the model is fairly sure of a category
-  that routes elsewhere: a person decides, with both guesses in the suggestion
-  (two independent readers disagreeing is the surest sign of a wrong dispatch;
-  the veto only ever sends to a person, so it needs no lexicon evidence);
-- the lexicon is unsure but the model agrees with its best guess: the close
-  call is corroborated, dispatch;
-- the lexicon is unsure and the model is very sure of a category the lexicon
-  also found evidence for: the model's category is taken;
-- anything else: a person decides.
+The confidence is the share of that distribution on categories routed exactly
+like the best one (confusing 施工噪音 with 违建 matters, confusing two labels for
+the same units does not). An appeal is dispatched automatically only when the
+confidence reaches the gate, which the triager calibrates on labelled appeals
+it did not learn from (`gate.py`); below it a person decides, with the verdict
+as the suggestion. A decisive lexicon rule (an official taking money is a
+conduct complaint) names the category whatever the model says.
+
+Without a model the lexicon decides alone, on its own confidence (how far the
+best category stands clear of the next one routed elsewhere).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from domain.triage.classify import CategoryGuess
 from domain.triage.learned import Opinion
-from domain.triage.lexicon import Thresholds
+
+SameRouting = Callable[[str, str], bool]
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The category taken, whether it is sure enough to act on, and why (in Chinese)."""
+    """The category taken, whether it is sure enough to act on, and why (in Chinese).
+
+    `ranked` is the weighed distribution over categories, best first (empty when
+    the lexicon decided alone).
+    """
 
     category: str
     confident: bool
     confidence: float
     note: str = ""
+    ranked: tuple[tuple[str, float], ...] = ()
+
+    def share(self, accept: Callable[[str], bool]) -> float:
+        """The probability of the categories `accept` picks (e.g. every emergency line)."""
+        return sum(p for code, p in self.ranked if accept(code))
 
 
-SameRouting = Callable[[str, str], bool]
+def weigh(guess: CategoryGuess, opinion: Opinion, lexicon_weight: float) -> tuple[tuple[str, float], ...]:
+    """The distribution over categories from lexicon points and model probabilities, best first."""
+    points = {score.label: score.value for score in guess.ranked}
+    model = dict(opinion.ranked)
+    # The model has no say on a category it has no examples of: it gets a uniform guess's
+    # share, and is a candidate only when the lexicon found evidence for it.
+    unknown = 1.0 / (len(model) + 1)
+    candidates = model.keys() | {code for code, value in points.items() if value > 0}
+    scores = {
+        code: lexicon_weight * points.get(code, 0.0) + math.log(max(model.get(code, unknown), 1e-300))
+        for code in candidates or points.keys()
+    }
+    top = max(scores.values())
+    weights = {code: math.exp(value - top) for code, value in scores.items()}
+    norm = sum(weights.values())
+    return tuple(sorted(((code, w / norm) for code, w in weights.items()), key=lambda p: (-p[1], p[0])))
 
 
 def settle(
-    guess: CategoryGuess,
-    lexicon_confidence: float,
-    opinion: Opinion,
-    thresholds: Thresholds,
-    same_routing: SameRouting,
-    fallback: str,
+    guess: CategoryGuess, opinion: Opinion, lexicon_weight: float, gate: float, same_routing: SameRouting
 ) -> Verdict:
-    """Combine the lexicon's ranked guess with the model's opinion (see the module docstring)."""
+    """The weighed category, and whether it clears the gate (see the module docstring)."""
     best = guess.best
-    code = best.label if best.value > 0 else fallback
-    enough = best.value >= thresholds.category_min_score
-    lexicon_sure = enough and lexicon_confidence >= thresholds.confidence_floor
+    ranked = weigh(guess, opinion, lexicon_weight)
+    code = best.label if best.decisive else ranked[0][0]
+    confidence = sum(p for other, p in ranked if same_routing(other, code))
+    return Verdict(code, confidence >= gate, confidence, _note(code, best.label, opinion, confidence), ranked)
+
+
+def lexicon_verdict(
+    guess: CategoryGuess, min_score: float, gate: float, same_routing: SameRouting
+) -> Verdict:
+    """The lexicon's best category alone: sure with enough evidence and a clear enough lead."""
+    best = guess.best
+    confidence = lexicon_confidence(guess, min_score, same_routing)
+    return Verdict(best.label, best.value >= min_score and confidence >= gate, confidence)
+
+
+def lexicon_confidence(guess: CategoryGuess, min_score: float, same_routing: SameRouting) -> float:
+    """How sure the lexicon alone is: enough evidence, and clear of the next category routed elsewhere.
+
+    Evidence counts in full from twice `min_score`. A decisive rule that fired makes
+    the other topics in the text context, not rivals.
+    """
+    best = guess.best
+    strong = 2 * min_score
+    sufficiency = min(1.0, best.value / strong) if strong > 0 else 1.0
+    if best.decisive:
+        return sufficiency
+    rival = next((s for s in guess.ranked[1:] if not same_routing(best.label, s.label)), None)
+    rival_value = rival.value if rival is not None else 0.0
+    separation = (best.value - rival_value) / best.value if best.value > 0 else 0.0
+    return max(0.0, min(1.0, sufficiency * (0.4 + 0.6 * separation)))
+
+
+def _note(code: str, lexicon_best: str, opinion: Opinion, confidence: float) -> str:
     model = opinion.best
-    if model is None:
-        return Verdict(code, lexicon_sure, lexicon_confidence)
-    agrees = best.value > 0 and (model == code or same_routing(model, code))
     share = f"{opinion.probability:.2f}"
-    evidence = next((s.value for s in guess.ranked if s.label == model), 0.0)
-    # The model's own category must have some lexicon evidence before it may overrule:
-    # on its own it is too sure of itself on wording it has never seen.
-    backed = evidence >= thresholds.model_evidence_min_score
-    if lexicon_sure:
-        vetoed = (
-            not agrees
-            and opinion.probability >= thresholds.model_veto
-            and lexicon_confidence < thresholds.model_veto_below
-        )
-        if not vetoed:
-            return Verdict(code, True, lexicon_confidence, "统计模型同意" if agrees else "")
-        return Verdict(code, False, lexicon_confidence, f"统计模型判为{model}（{share}），与词表不一致")
-    if agrees and enough and lexicon_confidence >= thresholds.model_agree_floor:
-        return Verdict(code, True, lexicon_confidence, f"词表把握不足，统计模型同意（{share}）")
-    if opinion.probability >= thresholds.model_rescue and backed:
-        return Verdict(model, True, opinion.probability, f"词表把握不足，采用统计模型的判断（{share}）")
-    note = f"统计模型判为{model}（{share}）" if not agrees else ""
-    return Verdict(code, False, lexicon_confidence, note)
+    if model == code:
+        said = "统计模型同意" if lexicon_best == code else f"统计模型判为{model}"
+    else:
+        said = f"统计模型倾向{model}"
+    return f"{said}（{share}），综合把握{confidence:.2f}"
+
+
+def top_alternatives(verdict: Verdict, guess: CategoryGuess, count: int) -> Sequence[str]:
+    """The next categories to suggest to a person: the weighed runners-up, else the lexicon's."""
+    if verdict.ranked:
+        return [code for code, p in verdict.ranked if code != verdict.category and p >= 0.02][:count]
+    return [s.label for s in guess.ranked if s.label != verdict.category and s.value > 0][:count]

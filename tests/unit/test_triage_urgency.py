@@ -93,3 +93,38 @@ def test_an_emergency_the_router_is_unsure_of_still_reaches_a_person_as_an_emerg
     assert decision.category == "emergency.police"
     assert decision.urgency == "emergency"
     assert decision.disposition in ("transfer", "manual")
+
+
+# Danger now, said in words the categories were not tuned on: never a routine work order.
+# Written by meaning (a fight, a fall, water, fire, a jump, a child not home), not from the labelled files.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "东沙社区菜市场门口两拨人拿着铁棍互殴，有个人头上都是血。",
+        "工地上一个工人被掉下来的木板砸中了头，血一直往外流。",
+        "金洲大道桥下有个小孩掉到水里了，还没捞上来。",
+        "后山的野火越烧越大，已经快烧到我们村的房子了。",
+        "文昌社区一栋楼的天台边上站着一个女的，说要跳下去。",
+        "我女儿九岁，放学两个小时了还没到家，问了同学都说没看见。",
+    ],
+    ids=["a_fight_with_iron_bars", "a_worker_struck_on_the_head", "a_child_in_the_water",
+         "a_wildfire_spreading", "someone_about_to_jump", "a_child_not_home"],
+)  # fmt: skip
+def test_danger_now_in_unseen_words_is_transferred_or_handed_to_a_person_urgent(text: str) -> None:
+    decision = decide(text)
+    assert decision.disposition in {"transfer", "manual"}, decision.explanation
+    assert decision.urgency in {"urgent", "emergency"}, decision.explanation
+    assert decision.lead is None
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("团结社区5栋楼道里煤气味很浓，怀疑哪家的管子漏了。", "utility.gas"),
+        ("春城路上一根电线掉在地上，还在冒火花，行人都绕着走。", "utility.power"),
+    ],
+    ids=["a_gas_leak_in_the_stairwell", "a_live_wire_on_the_ground"],
+)
+def test_a_gas_leak_or_a_live_wire_goes_to_its_utility_raised_to_urgent(text: str, category: str) -> None:
+    decision = decide(text)
+    assert (decision.category, decision.urgency) == (category, "urgent"), decision.explanation
