@@ -8,7 +8,7 @@ JSON values, and measures the timers themselves:
 - rebuild: decode every state (`agents.timers.rebuild`) into a fresh `DueIndex`, as the
   worker does when the table's recovery completes; then the first firing round, which
   sends the marks that fell due "during the outage" (time from start to timers firing);
-- firing delay: the timer loop as the worker runs it (`TICK_S`, `BATCH`, each due mark
+- firing delay: the timer loop as the worker runs it (`TICK_S`, `due_now`, each due mark
   encoded as its `FlagLimit` command) while 40,000 tickets' marks fall due over a minute
   and events update other tickets' clocks meanwhile; delay = send time - due instant;
 - resident memory (RSS) with the table and the index loaded.
@@ -31,7 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agents.timers import BATCH, TICK_S, flag, rebuild, settle
+from agents.timers import TICK_S, due_now, flag, rebuild, settle
 from bench.report import REPORT, markers, write_section
 from domain.clocks import LimitPolicy
 from domain.decide import decide
@@ -158,7 +158,7 @@ async def fire_loop(index: DueIndex, until: float, delays: list[float], sink: li
     """The worker's timer: every TICK_S, send the due marks (encoded as the worker encodes them)."""
     while time.time() < until:
         now = datetime.now(UTC)
-        for mark in index.pop_due(now, limit=BATCH):
+        for mark in due_now(index, now):
             sink.append(encode(flag(mark, now)))
             delays.append(time.time() - mark.at.timestamp())
         await asyncio.sleep(TICK_S)

@@ -8,13 +8,16 @@ than what it holds is ignored, so the two sources may arrive in any order. `pop_
 hands out each due mark once and remembers it fired until the ticket's next update;
 after a restart the rebuilt index hands it out again, and the ticket agent, which
 records fired marks on the clock, ignores it: a mark is recorded exactly once.
-Pure: `now` is an argument.
+Marks already late when first seen (a backlog after an outage) can be set aside and
+handed out at a steady pace behind the fresh ones, so a backlog never holds back a mark
+falling due now. Pure: `now` is an argument.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -62,6 +65,7 @@ class DueIndex:
     def __init__(self) -> None:
         self._tickets: dict[str, tuple[int, tuple[_Entry, ...]]] = {}
         self._heap: list[tuple[float, str, int]] = []
+        self._late: deque[tuple[str, int]] = deque()  # set aside by pop_due, oldest first
 
     def __len__(self) -> int:
         """How many tickets have a clock running."""
@@ -69,7 +73,7 @@ class DueIndex:
 
     @property
     def heap_size(self) -> int:
-        return len(self._heap)
+        return len(self._heap) + len(self._late)
 
     def update(self, ticket_id: str, version: int, clocks: Iterable[Clock]) -> bool:
         """Hold the ticket's clocks as of `version`; False (ignored) when the index has a newer one."""
@@ -84,23 +88,56 @@ class DueIndex:
         """Forget everything: the worker's partitions were taken away."""
         self._tickets.clear()
         self._heap.clear()
+        self._late.clear()
 
     def next_due_at(self) -> datetime | None:
         """When the earliest mark falls due (possibly a stale entry: it only wakes the loop early)."""
         return datetime.fromtimestamp(self._heap[0][0], UTC) if self._heap else None
 
-    def pop_due(self, now: datetime, limit: int | None = None) -> list[DueMark]:
-        """The marks due at `now`, oldest first (at most about `limit`), each handed out once."""
+    def pop_due(
+        self,
+        now: datetime,
+        limit: int | None = None,
+        late_s: float | None = None,
+        late_limit: int | None = None,
+    ) -> list[DueMark]:
+        """The marks due at `now`, each handed out once, oldest first (at most about `limit`).
+
+        With `late_s`, a ticket whose next mark is more than `late_s` seconds late when it is
+        first seen here is set aside, and at most about `late_limit` marks of those set aside
+        (all, when None) are handed out a call, after the fresh ones: a backlog drains at
+        that pace.
+        """
         cutoff = now.timestamp()
-        due: list[DueMark] = []
-        while self._heap and self._heap[0][0] <= cutoff and (limit is None or len(due) < limit):
-            _, ticket_id, version = heapq.heappop(self._heap)
-            held = self._tickets.get(ticket_id)
-            if held is None or held[0] != version:
-                continue  # superseded by a later update, which pushed its own entry
-            due.extend(self._fire(ticket_id, version, held[1], cutoff))
+        if late_s is not None:
+            while self._heap and self._heap[0][0] <= cutoff - late_s:
+                _, ticket_id, version = heapq.heappop(self._heap)
+                self._late.append((ticket_id, version))
+        due = self._take(self._from_heap(cutoff), cutoff, limit)
+        if self._late:
+            due += self._take(self._from_late(), cutoff, late_limit)
         # Keyed on the instant alone: comparing whole dataclasses cost half the loop's time.
         due.sort(key=_instant)
+        return due
+
+    def _from_heap(self, cutoff: float) -> Iterator[tuple[str, int]]:
+        while self._heap and self._heap[0][0] <= cutoff:
+            _, ticket_id, version = heapq.heappop(self._heap)
+            yield ticket_id, version
+
+    def _from_late(self) -> Iterator[tuple[str, int]]:
+        while self._late:
+            yield self._late.popleft()
+
+    def _take(self, entries: Iterator[tuple[str, int]], cutoff: float, limit: int | None) -> list[DueMark]:
+        """Fire the entries' due marks until about `limit`; an entry not taken stays where it is."""
+        due: list[DueMark] = []
+        for ticket_id, version in entries:
+            held = self._tickets.get(ticket_id)
+            if held is not None and held[0] == version:  # else superseded: the update pushed its own
+                due.extend(self._fire(ticket_id, version, held[1], cutoff))
+            if limit is not None and len(due) >= limit:
+                break
         return due
 
     def _fire(

@@ -70,6 +70,28 @@ def test_marks_that_passed_during_an_outage_all_fire_at_once_oldest_first() -> N
     assert index.next_due_at() == at(90)
 
 
+def test_a_backlog_goes_out_a_few_a_call_behind_the_marks_falling_due_now() -> None:
+    index = DueIndex()
+    for n in range(10):  # ten tickets whose sign clock warned during an outage, 100 s ago or more
+        index.update(f"L{n}", 2, [clock(ClockKind.SIGN, n, 1_000, 2_000)])
+    index.update("F", 2, [clock(ClockKind.SIGN, 100, 1_000, 2_000)])  # warns now
+    first = index.pop_due(at(100), late_s=2.0, late_limit=3)
+    assert fired(first) == [(t, "sign", Mark.AT_RISK, 2) for t in ("L0", "L1", "L2", "F")]
+    index.update("L4", 3, [clock(ClockKind.SIGN, 500, 1_000, 2_000)])  # no longer late: superseded
+    later = [fired(index.pop_due(at(100.1), late_s=2.0, late_limit=3)) for _ in range(3)]
+    assert [[t for t, *_ in call] for call in later] == [["L3", "L5", "L6"], ["L7", "L8", "L9"], []]
+    assert index.heap_size == 11  # every ticket's next mark (due at 500 or 1,000), nothing set aside
+
+
+def test_without_a_late_limit_the_whole_backlog_follows_the_fresh_marks() -> None:
+    index = DueIndex()
+    for n in range(5):
+        index.update(f"L{n}", 2, [clock(ClockKind.SIGN, n, 1_000, 2_000)])
+    index.update("F", 2, [clock(ClockKind.SIGN, 100, 1_000, 2_000)])
+    assert [m.ticket_id for m in index.pop_due(at(100), late_s=2.0)] == ["L0", "L1", "L2", "L3", "L4", "F"]
+    assert index.pop_due(at(100), late_s=2.0) == []
+
+
 def test_marks_already_recorded_on_the_clock_are_not_handed_out() -> None:
     index = DueIndex()
     index.update("T1", 3, [clock(ClockKind.SIGN, 10, 20, 30, fired=("at_risk",))])
