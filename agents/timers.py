@@ -36,7 +36,7 @@ BATCH = 5000
 # outage, then 60,000 due over a minute), 2026-12-01 on the 2-core machine: all at once
 # (5,000 a tick), the backlog took 55 s to send and the minute's marks waited p50 5.0 s, p99
 # 50 s; 100 a tick: 103 s, p50 0.5 s, p99 29 s; 500 a tick: 29 s, p50 59 ms, p99 124 ms
-# (one run each; the changelog read alone varied 272-300 s between the runs).
+# (one run each; the changelog read alone took 272-314 s across the three runs: a noisy machine).
 LATE_S = 2.0
 LATE_BATCH = 500
 # How a stored state with no running clock reads (pydantic's compact JSON of an empty tuple).
