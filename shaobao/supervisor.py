@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -17,6 +19,31 @@ from streams.settings import REPO_ROOT, Settings
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 20.0
+# A process that stops on its own is started again (every consumer is idempotent on event
+# ids, so a restarted worker or simulator writes nothing twice), at most RESTARTS times in
+# any RESTART_WINDOW_S, after a backoff that doubles from 1 s; past that the stack stops.
+RESTARTS = 5
+RESTART_WINDOW_S = 600.0
+
+
+@dataclass
+class Child:
+    """One process of the stack (`shaobao <args>`), and when it was last started again."""
+
+    args: list[str]
+    log: Path
+    process: subprocess.Popen[bytes]
+    restarts: list[float] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        options = [i for i, a in enumerate(self.args) if a.startswith("-")]
+        return " ".join(self.args[: options[0]] if options else self.args)
+
+    def backoff_s(self, now: float) -> float | None:
+        """How long to wait before starting it again; None when it stopped too often."""
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_S]
+        return None if len(self.restarts) >= RESTARTS else float(2 ** len(self.restarts))
 
 
 def _healthy(url: str) -> bool:
@@ -27,10 +54,30 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+def _stop(children: list[Child]) -> None:
     """The simulator first, the worker last, so nothing fed in is left half-processed."""
     for child in reversed(children):
-        stop_process(child, timeout_s=STOP_TIMEOUT_S)
+        stop_process(child.process, timeout_s=STOP_TIMEOUT_S)
+
+
+def _restart(child: Child, env: dict[str, str], stopping: Callable[[], bool]) -> bool:
+    """Start a child that stopped on its own again, after its backoff; False: give up."""
+    wait_s = child.backoff_s(time.monotonic())
+    if wait_s is None:
+        return False
+    print(
+        f"{child.name} stopped (exit code {child.process.returncode}); starting it again in"
+        f" {wait_s:.0f} s ({len(child.restarts) + 1}/{RESTARTS} in {RESTART_WINDOW_S / 60:.0f} min);"
+        f" log: {child.log}",
+        flush=True,
+    )
+    until = time.monotonic() + wait_s
+    while time.monotonic() < until and not stopping():
+        time.sleep(0.1)
+    if not stopping():
+        child.restarts.append(time.monotonic())
+        child.process = spawn_cli(child.args, env, child.log)
+    return True
 
 
 def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
@@ -54,27 +101,35 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
             # The control room's password: the one configured, or a new one for this run.
             "SHAOBAO_ROOM_PASSWORD": settings.room_password or secrets.token_urlsafe(9),
         }
-        children: list[subprocess.Popen[bytes]] = []
+        children: list[Child] = []
+
+        def start(args: list[str], log: str) -> None:
+            children.append(Child(args, logs / log, spawn_cli(args, env, logs / log)))
+
         try:
-            children.append(spawn_cli(["migrate"], env, logs / "migrate.log"))
-            if children[-1].wait() != 0:
+            start(["migrate"], "migrate.log")
+            if children[-1].process.wait() != 0:
                 print(f"migrations failed: see {logs / 'migrate.log'}", flush=True)
                 return 1
             children.clear()
-            children.append(spawn_cli(["worker", "--loglevel", "info"], env, logs / "worker.log"))
-            children.append(spawn_cli(["web"], env, logs / "web.log"))
+            start(["worker", "--loglevel", "info"], "worker.log")
+            start(["web"], "web.log")
             url = f"http://127.0.0.1:{settings.web_port}"
             deadline = time.monotonic() + READY_TIMEOUT_S
             while not _healthy(url + "/health"):
-                if stopping or time.monotonic() > deadline or any(c.poll() is not None for c in children):
+                if (
+                    stopping
+                    or time.monotonic() > deadline
+                    or any(c.process.poll() is not None for c in children)
+                ):
                     print(f"the stack did not become ready; logs are in {logs}", flush=True)
                     return 1
                 time.sleep(0.5)
             if simulate:
-                children.append(spawn_cli(["simulate", "--rate", str(rate)], env, logs / "simulator.log"))
+                start(["simulate", "--rate", str(rate)], "simulator.log")
                 # Departments work their orders and the hotline calls back, so tickets live and close.
-                children.append(spawn_cli(["units", "simulate"], env, logs / "unit-simulator.log"))
-                children.append(spawn_cli(["callbacks", "simulate"], env, logs / "callback-simulator.log"))
+                start(["units", "simulate"], "unit-simulator.log")
+                start(["callbacks", "simulate"], "callback-simulator.log")
             print(f"control room: {url}/   health: {url}/health", flush=True)
             print(
                 f"metrics: http://127.0.0.1:{settings.worker_web_port}/metrics (worker), {url}/metrics,"
@@ -88,9 +143,10 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
             print(f"logs: {logs}", flush=True)
             print("Shaobao is ready. Press Ctrl-C to stop.", flush=True)
             while not stopping:
-                if any(c.poll() is not None for c in children):
-                    print(f"a process stopped unexpectedly; logs are in {logs}", flush=True)
-                    return 1
+                for child in children:
+                    if child.process.poll() is not None and not _restart(child, env, lambda: stopping):
+                        print(f"{child.name} keeps stopping; stopping everything. Logs: {logs}", flush=True)
+                        return 1
                 time.sleep(0.5)
             print("stopping…", flush=True)
             return 0

@@ -4,6 +4,7 @@ kcat shows up as a work order and a PostgreSQL row, the control room shows it, C
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -34,6 +35,13 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def command_of(pid: int) -> list[str]:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode().split("\0")[:-1]
+    except OSError:
+        return []
 
 
 @pytest.fixture
@@ -110,7 +118,23 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
     page.screenshot(path=str(artifacts / "control-room-first-page.png"))
     page.close()
 
+    # A simulator killed from outside is started again; the stack stays up.
+    marker = f"SHAOBAO_TOPIC_PREFIX={prefix}"
+    (killed,) = [pid for pid in processes_with(marker) if command_of(pid)[-2:] == ["units", "simulate"]]
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    again: list[int] = []
+    while not again and time.monotonic() < deadline:
+        time.sleep(0.2)
+        again = [
+            p for p in processes_with(marker) if command_of(p)[-2:] == ["units", "simulate"] and p != killed
+        ]
+    assert len(again) == 1 and process.poll() is None, "the unit simulator was not started again"
+
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
     time.sleep(0.5)
-    assert processes_with(f"SHAOBAO_TOPIC_PREFIX={prefix}") == []
+    assert processes_with(marker) == []
+    assert process.stdout is not None
+    rest = process.stdout.read()
+    assert "units simulate stopped (exit code -9); starting it again in 1 s (1/5 in 10 min)" in rest, rest
