@@ -31,9 +31,11 @@ from typing import TextIO
 import yaml
 from pydantic import ValidationError
 
+from domain.jurisdiction import Jurisdiction
 from domain.triage import Triager
 from domain.triage.labels import label_problems
 from domain.triage.learned import LabelledText
+from domain.triage.urgency import URGENCY_RANK
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.reference import build_reference, lexicon_path_for, load_jurisdiction, read_reference
 from schemas.appeal import Appeal
@@ -42,7 +44,6 @@ from schemas.triage import TriageDecision
 _DATA = Path(__file__).resolve().parent.parent / "data" / "jurisdiction"
 DEFAULT_JURISDICTION = _DATA / "sample-county.yaml"
 FIELDS = ("appeal_type", "category", "urgency", "town", "disposition", "lead", "co")
-_URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
 
 
 def build_triager(
@@ -157,7 +158,7 @@ class Evaluation:
             self.towns_ok += got.town == wanted["town"]
 
     def _emergency(self, row_id: str, wanted: dict[str, object], got: TriageDecision) -> None:
-        raised = _URGENCY_RANK[got.urgency] >= _URGENCY_RANK["urgent"]
+        raised = URGENCY_RANK[got.urgency] >= URGENCY_RANK["urgent"]
         if wanted["urgency"] == "urgent":
             self.expected_urgent += 1
             self.urgent_raised += raised
@@ -208,7 +209,7 @@ def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
     durations = sorted(ev.durations_s)
     if durations:
         mean_ms = 1000 * sum(durations) / len(durations)
-        p99_ms = 1000 * durations[min(len(durations) - 1, int(0.99 * len(durations)))]
+        p99_ms = _p99_ms(durations)
         rows.append(
             ("decide()", f"mean {mean_ms:.3f} ms, p99 {p99_ms:.3f} ms, max {1000 * durations[-1]:.3f} ms")
         )
@@ -251,9 +252,8 @@ def _score(triager: Triager, path: Path) -> Evaluation:
     return ev
 
 
-def _check_labels(jurisdiction_file: Path, path: Path, out: TextIO) -> int:
+def _check_labels(jurisdiction: Jurisdiction, path: Path, out: TextIO) -> int:
     """Every line whose `expect` breaks the routing table or the disposition rules; 1 if any."""
-    jurisdiction = load_jurisdiction(jurisdiction_file)
     bad = checked = 0
     for number, row in _read_rows(path):
         expect = row.get("expect")
@@ -300,8 +300,7 @@ def _summary(rows: Sequence[tuple[str, Evaluation]], pooled: Evaluation, out: Te
     out.write(f"{'held out':<28} {'n':>4} {'category':>8} {'type':>6} {'auto':>6} {'lead/auto':>9}")
     out.write(f" {'town':>6} {'missed':>7} {'p99 ms':>7}\n")
     for name, ev in [*rows, ("pooled", pooled)]:
-        durations = sorted(ev.durations_s) or [0.0]
-        p99_ms = 1000 * durations[min(len(durations) - 1, int(0.99 * len(durations)))]
+        p99_ms = _p99_ms(sorted(ev.durations_s) or [0.0])
         cells = (
             _share(ev.correct["category"], ev.total),
             _share(ev.correct["appeal_type"], ev.total),
@@ -311,6 +310,10 @@ def _summary(rows: Sequence[tuple[str, Evaluation]], pooled: Evaluation, out: Te
         lead, town = _share(ev.dispatched_lead_ok, ev.dispatched), _share(ev.towns_ok, ev.resolvable_towns)
         missed = f"{len(ev.emergencies_missed)}/{ev.emergencies}"
         out.write(f" {lead:>9} {town:>6} {missed:>7} {p99_ms:>7.2f}\n")
+
+
+def _p99_ms(ordered_s: Sequence[float]) -> float:
+    return 1000 * ordered_s[min(len(ordered_s) - 1, int(0.99 * len(ordered_s)))]
 
 
 def _share(part: int, whole: int) -> str:
@@ -323,14 +326,24 @@ def _examples(paths: Sequence[Path], evaluated: Path) -> list[LabelledText]:
     return read_examples(paths, leave_out=seen)
 
 
+def _reference_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION)
+    parser.add_argument("--lexicon", type=Path, default=None, help="default: <jurisdiction>.lexicon.yaml")
+
+
+def _cannot_load(prog: str, error: Exception) -> int:
+    # A missing or invalid reference file is the operator's to fix: say which, not a traceback.
+    print(f"{prog}: cannot load reference data: {error}", file=sys.stderr)
+    return 2
+
+
 def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     """Entry point for `shaobao triage ...`; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="shaobao triage", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="appeals, one JSON object per line (corpus format)")
     parser.add_argument("--eval", action="store_true", help="measure against each line's expect labels")
     parser.add_argument("--errors", action="store_true", help="with --eval: list every wrong field")
-    parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION)
-    parser.add_argument("--lexicon", type=Path, default=None, help="default: <jurisdiction>.lexicon.yaml")
+    _reference_arguments(parser)
     parser.add_argument(
         "--examples",
         type=Path,
@@ -349,16 +362,18 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
         argv = ["--eval", *argv[1:]]
     args = parser.parse_args(argv)
     stream = out or sys.stdout
+    if args.check_labels:  # the routing table alone: no model to train
+        try:
+            jurisdiction = load_jurisdiction(args.jurisdiction)
+        except (OSError, yaml.YAMLError, ValueError) as error:
+            return _cannot_load("shaobao triage", error)
+        return _check_labels(jurisdiction, args.file, stream)
     try:
         examples = [] if args.no_model else _examples(args.examples or DEFAULT_EXAMPLE_FILES, args.file)
         lexicon = args.lexicon or lexicon_path_for(args.jurisdiction)
         triager = build_triager(args.jurisdiction, lexicon, examples)
     except (OSError, yaml.YAMLError, ValueError) as error:
-        # A missing or invalid reference file is the operator's to fix: say which, not a traceback.
-        print(f"shaobao triage: cannot load reference data: {error}", file=sys.stderr)
-        return 2
-    if args.check_labels:
-        return _check_labels(args.jurisdiction, args.file, stream)
+        return _cannot_load("shaobao triage", error)
     if args.eval:
         return _evaluate(triager, args.file, stream, args.errors)
     return _triage(triager, args.file, stream)
@@ -368,8 +383,7 @@ def _run_cross(argv: Sequence[str], out: TextIO) -> int:
     parser = argparse.ArgumentParser(prog="shaobao triage cross", description=_cross.__doc__)
     parser.add_argument("files", type=Path, nargs="*", help="labelled files (default: the shipped ones)")
     parser.add_argument("--errors", action="store_true", help="list every wrong field per held-out file")
-    parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION)
-    parser.add_argument("--lexicon", type=Path, default=None, help="default: <jurisdiction>.lexicon.yaml")
+    _reference_arguments(parser)
     args = parser.parse_args(argv)
     files = args.files or [path for path in DEFAULT_EXAMPLE_FILES if path.is_file()]
     if len(files) < 2:
@@ -379,8 +393,7 @@ def _run_cross(argv: Sequence[str], out: TextIO) -> int:
     try:
         return _cross(files, args.jurisdiction, lexicon, out, args.errors)
     except (OSError, yaml.YAMLError, ValueError) as error:
-        print(f"shaobao triage cross: cannot load reference data: {error}", file=sys.stderr)
-        return 2
+        return _cannot_load("shaobao triage cross", error)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from domain.triage.learned import NO_OPINION, Opinion
+from domain.triage.learned import NO_OPINION, Opinion, weighed
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, Scan, Score
 
@@ -98,13 +97,10 @@ class AppealTypeClassifier:
         cues = {score.label: score for score in scores}
         model = dict(opinion.ranked)
         labels = sorted(cues.keys() | model.keys() | {usual})
-
-        def weight(label: str) -> float:
-            points = cues[label].value if label in cues else 0.0
-            bonus = self._bonus if label == usual else 0.0
-            return self._weight * points + math.log(max(model.get(label, 0.0), 1e-9)) + bonus
-
-        label = max(labels, key=weight)
+        points = {label: score.value for label, score in cues.items()}
+        weights = weighed(labels, points, model, self._weight, floor=1e-9)
+        weights[usual] += self._bonus
+        label = max(labels, key=weights.__getitem__)
         found = cues.get(label)
         score = found if found is not None and found.value > 0 else Score(label, 0.0, ())
         return TypeReading(score, model.get(label, 0.0))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.jurisdiction import Jurisdiction
+from domain.triage.urgency import URGENCY_RANK
 
-URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
 INSTANT_TYPES = frozenset({"praise", "suggestion"})  # answered on line whatever their category
 DISPOSITIONS = frozenset({"instant", "transfer", "dispatch", "manual"})
 
@@ -31,9 +31,7 @@ def label_problems(expect: Mapping[str, object], jurisdiction: Jurisdiction) -> 
     urgency = expect.get("urgency")
     if urgency not in URGENCY_RANK:
         problems.append(f"unknown urgency {urgency!r}")
-    elif (
-        URGENCY_RANK[str(urgency)] < URGENCY_RANK[category.urgency] and expect.get("disposition") != "instant"
-    ):
+    elif URGENCY_RANK[urgency] < URGENCY_RANK[category.urgency] and expect.get("disposition") != "instant":
         # A praise of the gas company is not urgent; a gas problem to work on is.
         problems.append(f"urgency {urgency} below the category's {category.urgency}")
     disposition = expect.get("disposition")

@@ -78,6 +78,25 @@ class Opinion:
 NO_OPINION = Opinion(())
 
 
+def weighed(
+    candidates: Iterable[str],
+    points: Mapping[str, float],
+    model: Mapping[str, float],
+    weight: float,
+    unknown: float = 0.0,
+    floor: float = 1e-300,
+) -> dict[str, float]:
+    """Per candidate label: `weight` × its lexicon points plus the log of the model's probability.
+
+    A label the model does not know counts as `unknown`; no probability counts below `floor`.
+    How the category and the appeal type both combine the two readers.
+    """
+    return {
+        label: weight * points.get(label, 0.0) + math.log(max(model.get(label, unknown), floor))
+        for label in candidates
+    }
+
+
 class NaiveBayes:
     """Multinomial naive Bayes on binary character n-grams, with sparse per-label weights.
 

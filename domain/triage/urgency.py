@@ -12,7 +12,8 @@ from domain.jurisdiction import Category, Urgency
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, Scan
 
-_RANK: dict[Urgency, int] = {"normal": 0, "urgent": 1, "emergency": 2}
+# Urgencies in order: a higher rank is more urgent.
+URGENCY_RANK: dict[Urgency, int] = {"normal": 0, "urgent": 1, "emergency": 2}
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ class UrgencyAssessor:
         if danger:
             return UrgencyFinding(_max(default, "urgent"), danger_signs, True)
         risk = self._urgent.score(scan)
-        if risk.value >= self._min_score and _RANK[default] < _RANK["urgent"]:
+        if risk.value >= self._min_score and URGENCY_RANK[default] < URGENCY_RANK["urgent"]:
             return UrgencyFinding("urgent", risk.hits, False)
         return UrgencyFinding(default, (), False)
 
 
 def _max(a: Urgency, b: Urgency) -> Urgency:
-    return a if _RANK[a] >= _RANK[b] else b
+    return a if URGENCY_RANK[a] >= URGENCY_RANK[b] else b

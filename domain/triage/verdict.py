@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from domain.triage.classify import CategoryGuess
-from domain.triage.learned import Opinion
+from domain.triage.learned import Opinion, weighed
 
 SameRouting = Callable[[str, str], bool]
 
@@ -57,10 +57,7 @@ def weigh(guess: CategoryGuess, opinion: Opinion, lexicon_weight: float) -> tupl
     # share, and is a candidate only when the lexicon found evidence for it.
     unknown = 1.0 / (len(model) + 1)
     candidates = model.keys() | {code for code, value in points.items() if value > 0}
-    scores = {
-        code: lexicon_weight * points.get(code, 0.0) + math.log(max(model.get(code, unknown), 1e-300))
-        for code in candidates or points.keys()
-    }
+    scores = weighed(candidates or points.keys(), points, model, lexicon_weight, unknown)
     top = max(scores.values())
     weights = {code: math.exp(value - top) for code, value in scores.items()}
     norm = sum(weights.values())

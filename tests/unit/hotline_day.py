@@ -97,6 +97,9 @@ class Day:
             del self.plans[due.what]
         self.handle(command_for_action(unit, step.action, due.at), due.at)
 
+    def signatures(self) -> list[Signature]:
+        return [signature(event.model_dump(mode="json")) for event in self.log]
+
     def fork(self) -> Day:
         """A copy to try a step on (plans, moves and states are immutable values)."""
         return replace(
@@ -147,7 +150,7 @@ def replay(day: Day, history: Sequence[Signature], budget: int = 20_000) -> Day 
     def search(day: Day) -> Day | None:
         nonlocal tries
         tries += 1
-        made = [signature(event.model_dump(mode="json")) for event in day.log]
+        made = day.signatures()
         if made != list(history[: len(made)]) or tries > budget:
             return None
         due = day.due()

@@ -19,7 +19,7 @@ from schemas.appeal import Appeal, Caller
 from schemas.commands import MergeAppeal, RecordCallback
 from schemas.orders import WorkOrder
 from schemas.triage import TriageDecision
-from tests.unit.hotline_day import Day, Signature, replay, signature
+from tests.unit.hotline_day import Day, replay
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 APPEAL = Appeal(
@@ -211,19 +211,15 @@ def test_the_hotline_calls_back_only_completed_tickets_and_each_citizen_once_per
     assert next_moves(completed, day.rng) == moves
 
 
-def _signatures(day: Day) -> list[Signature]:
-    return [signature(event.model_dump(mode="json")) for event in day.log]
-
-
 @pytest.mark.parametrize("seed", range(20))
 def test_a_replay_explains_the_earliest_first_day_and_nothing_with_an_extra_event(
     jurisdiction: Jurisdiction, seed: int
 ) -> None:
     ran = _day(jurisdiction, seed)
     ran.run()
-    history = _signatures(ran)
+    history = ran.signatures()
     explained = replay(_day(jurisdiction, seed), history)
-    assert explained is not None and _signatures(explained) == history
+    assert explained is not None and explained.signatures() == history
     extra = [*history[:3], history[2], *history[3:]]  # one event twice
     assert replay(_day(jurisdiction, seed), extra) is None
 
@@ -231,10 +227,10 @@ def test_a_replay_explains_the_earliest_first_day_and_nothing_with_an_extra_even
 def test_a_replay_explains_two_units_signing_the_other_way_round(jurisdiction: Jurisdiction) -> None:
     ran = _day(jurisdiction, 0)
     ran.run()
-    history = _signatures(ran)
+    history = ran.signatures()
     signs = [i for i, (kind, _) in enumerate(history) if kind == "order_signed"]
     first, second = signs[0], signs[1]
     assert second == first + 1 and history[first][1] != history[second][1], history
     swapped = [*history[:first], history[second], history[first], *history[second + 1 :]]
     explained = replay(_day(jurisdiction, 0), swapped)
-    assert explained is not None and _signatures(explained) == swapped
+    assert explained is not None and explained.signatures() == swapped
