@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.boundary import Record, boundary_for
+from agents.outbox import Outbox
 from agents.ports import Clock, ReferenceData
 from domain.cluster_detection import ClusterIndex, Tracked, on_signal, town_places, track
 from schemas.clusters import ClusterSignal
@@ -21,31 +23,43 @@ from streams.codecs import decode_event, encode
 
 def install(streams: Streams, reference: ReferenceData, clock: Clock) -> tuple[Any, Any]:
     tracks, index = streams.cluster_tracks, streams.cluster_index
+    signalling = boundary_for(streams, "signal_clusters", clock)
+    detecting = boundary_for(streams, "detect_clusters", clock)
+
+    async def signal(record: Record) -> None:
+        event = decode_event(record.value or b"")
+        stored = tracks.get(event.ticket_id)
+        before = Tracked.model_validate_json(stored) if stored is not None else None
+        after, signal = track(before, event)
+        if signal is not None:
+            outbox = Outbox()
+            await outbox.send(streams.clusters, signal.key.encode(), encode(signal))
+            await outbox.delivered()
+        if after is None and stored is not None:
+            tracks.pop(event.ticket_id, None)
+        elif after is not None and after != before:
+            tracks[event.ticket_id] = encode(after)
+
+    async def detect(record: Record) -> None:
+        signal = ClusterSignal.model_validate_json(record.value or b"")
+        stored = index.get(signal.key)
+        before = ClusterIndex.model_validate_json(stored) if stored is not None else None
+        places = town_places(reference.jurisdiction, signal.town)
+        after, commands = on_signal(before, signal, places, clock.now())
+        outbox = Outbox()
+        for command in commands:
+            await outbox.send(streams.commands, command.ticket_id.encode(), encode(command))
+        await outbox.delivered()
+        index[signal.key] = encode(after)
 
     @streams.app.agent(streams.events, name="signal_clusters", concurrency=1)
     async def signal_clusters(stream: Any) -> None:
-        async for raw in stream:
-            event = decode_event(raw)
-            stored = tracks.get(event.ticket_id)
-            before = Tracked.model_validate_json(stored) if stored is not None else None
-            after, signal = track(before, event)
-            if signal is not None:
-                await streams.clusters.send(key=signal.key.encode(), value=encode(signal), force=True)
-            if after is None and stored is not None:
-                tracks.pop(event.ticket_id, None)
-            elif after is not None and after != before:
-                tracks[event.ticket_id] = encode(after)
+        async for event in stream.events():
+            await signalling.handle(Record.of(event), signal)
 
     @streams.app.agent(streams.clusters, name="detect_clusters", concurrency=1)
     async def detect_clusters(stream: Any) -> None:
-        async for raw in stream:
-            signal = ClusterSignal.model_validate_json(raw)
-            stored = index.get(signal.key)
-            before = ClusterIndex.model_validate_json(stored) if stored is not None else None
-            places = town_places(reference.jurisdiction, signal.town)
-            after, commands = on_signal(before, signal, places, clock.now())
-            for command in commands:
-                await streams.commands.send(key=command.ticket_id.encode(), value=encode(command), force=True)
-            index[signal.key] = encode(after)
+        async for event in stream.events():
+            await detecting.handle(Record.of(event), detect)
 
     return signal_clusters, detect_clusters

@@ -11,6 +11,7 @@ import logging
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from agents.boundary import guard_task
 from agents.ports import Clock, StoreUnavailable
 from domain.jurisdiction import Jurisdiction
 from domain.leadership import LeadershipList, due_for_compilation, leadership_alert
@@ -49,5 +50,5 @@ def install(streams: Streams, lists: LeadershipLists, jurisdiction: Jurisdiction
         log.info("leadership list for %s compiled: %s", meeting, listing.counts)
 
     return streams.app.timer(CHECK_EVERY_S, on_leader=True, name="compile_leadership_list")(
-        compile_leadership_list
+        guard_task("compile_leadership_list", compile_leadership_list)
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 import faust
 
+from agents.boundary import guard_task
 from agents.ops_ports import LagReader, LagUnavailable, StoreErrorCount
 from agents.ports import Clock
 from domain.ops import topic_lags
@@ -105,4 +106,6 @@ def install(streams: Streams, monitor: OpsMonitor, interval_s: float = POLL_INTE
         log_context.agent.set("poll_consumer_lag")  # its sends are counted under this name
         await monitor.poll()
 
-    return streams.app.timer(interval_s, name="poll_consumer_lag")(poll_consumer_lag)
+    return streams.app.timer(interval_s, name="poll_consumer_lag")(
+        guard_task("poll_consumer_lag", poll_consumer_lag)
+    )

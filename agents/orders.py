@@ -5,28 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.ports import ReferenceData
+from agents.boundary import Record, boundary_for
+from agents.outbox import Outbox
+from agents.ports import Clock, ReferenceData
 from domain.orders import order_messages
 from domain.ticket import TicketState, fold
 from streams.app import Streams
 from streams.codecs import decode_event, encode
 
 
-def install(streams: Streams, reference: ReferenceData) -> Any:
+def install(streams: Streams, reference: ReferenceData, clock: Clock) -> Any:
     views = streams.order_views
+    boundary = boundary_for(streams, "fan_out_work_orders", clock)
+
+    async def fan_out(record: Record) -> None:
+        event = decode_event(record.value or b"")
+        stored = views.get(event.ticket_id)
+        before = TicketState.model_validate_json(stored) if stored is not None else None
+        if before is not None and event.version <= before.version:
+            return  # already fanned out before a restart or rebalance
+        after = fold(before, event)
+        outbox = Outbox()
+        for order in order_messages(before, after, event, reference.jurisdiction):
+            await outbox.send(streams.unit_orders(order.unit), order.ticket_id.encode(), encode(order))
+        await outbox.delivered()  # the units have their orders before the view says so
+        views[event.ticket_id] = encode(after)
 
     @streams.app.agent(streams.events, name="fan_out_work_orders", concurrency=1)
     async def fan_out_work_orders(stream: Any) -> None:
-        async for raw in stream:
-            event = decode_event(raw)
-            stored = views.get(event.ticket_id)
-            before = TicketState.model_validate_json(stored) if stored is not None else None
-            if before is not None and event.version <= before.version:
-                continue  # already fanned out before a restart or rebalance
-            after = fold(before, event)
-            for order in order_messages(before, after, event, reference.jurisdiction):
-                topic = streams.unit_orders(order.unit)
-                await topic.send(key=order.ticket_id.encode(), value=encode(order), force=True)
-            views[event.ticket_id] = encode(after)
+        async for event in stream.events():
+            await boundary.handle(Record.of(event), fan_out)
 
     return fan_out_work_orders

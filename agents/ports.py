@@ -34,6 +34,27 @@ class StoreUnavailable(Exception):
     """The ticket store cannot be reached; the caller retries and commits nothing meanwhile."""
 
 
+class Unstorable(Exception):
+    """The store refuses to hold what it was given (not a passing fault): a dead letter.
+
+    `index`, when known, is the refused event's place in the batch given (an event id is not
+    enough: a broken writer's copy of an event has its id); nothing of the batch was written."""
+
+    def __init__(self, detail: str, event_id: str | None = None, index: int | None = None) -> None:
+        super().__init__(detail)
+        self.event_id, self.index = event_id, index
+
+
+class Unfoldable(Unstorable):
+    """An event that does not follow its ticket's log, even re-read from `tickets.events`."""
+
+
+class TicketLog(Protocol):
+    async def held_events(self, ticket_id: str) -> Sequence[TicketEvent]:
+        """The ticket's events on `tickets.events` that the store holds (`domain.consistency`)."""
+        ...
+
+
 class TicketEventStore(Protocol):
     async def record(self, events: Sequence[TicketEvent]) -> int:
         """Write events idempotently; returns how many were new. Raises `StoreUnavailable`."""

@@ -101,7 +101,7 @@ def install(
                 # Building trains the triager's model: off the event loop, so agents keep going.
                 new = await asyncio.to_thread(build, record.value)
                 check_units(new, streams.unit_codes)
-            except ValueError as error:
+            except Exception as error:  # noqa: BLE001 - any record that cannot be put in force is refused
                 log.error("reference at %s refused, keeping %s: %s", record.position, kept, error)
                 alert = reference_rejected_alert(record.position, str(error), kept, clock.now())
             else:

@@ -19,9 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol, TypeVar
 
-from agents.ports import Clock, StoreUnavailable, TicketEventStore
+from agents.boundary import Record, boundary_for
+from agents.ports import Clock, StoreUnavailable, TicketEventStore, Unstorable
 from domain.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
 from schemas.alerts import Alert
+from schemas.dead_letters import DeadLetter
+from schemas.events import TicketEvent
 from schemas.rejections import AppealRejected
 from streams.app import Streams
 from streams.codecs import decode_event, encode
@@ -127,38 +130,97 @@ def _writer(streams: Streams, clock: Clock | None) -> HeldBatchWriter:
 
 
 def install(streams: Streams, store: TicketEventStore, clock: Clock | None = None) -> Any:
+    clock = clock or _UtcClock()
     writer = _writer(streams, clock)
+    boundary = boundary_for(streams, "record_ticket_events", clock)
+
+    async def write(records: Sequence[Record]) -> None:
+        events: list[tuple[Record, TicketEvent]] = []
+        for record in records:
+            try:
+                events.append((record, decode_event(record.value or b"")))
+            except ValueError as exc:  # pydantic's ValidationError is one
+                await boundary.set_aside(record, exc)
+        await write_held(events)
+
+    async def write_held(events: list[tuple[Record, TicketEvent]]) -> None:
+        """Write the events; one the store refuses is set aside, those around it written."""
+        while events:
+            batch = [event for _, event in events]
+            try:
+                await writer.write_or_exit(batch, store.record, batch[0].event_id)
+                return
+            except Unstorable as exc:
+                at = exc.index
+                if at is None and len(events) > 1:
+                    for one in events:  # the store did not say which: one at a time
+                        await write_held([one])
+                    return
+                at = at or 0
+                await write_held(events[:at])
+                await boundary.set_aside(events[at][0], exc)
+                events = events[at + 1 :]
 
     @streams.app.agent(streams.events, name="record_ticket_events", concurrency=1)
     async def record_ticket_events(stream: Any) -> None:
-        async for batch in stream.take(BATCH_SIZE, within=BATCH_WITHIN_S):
-            events = [decode_event(raw) for raw in batch]
-            await writer.write_or_exit(events, store.record, events[0].event_id)
+        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+            await boundary.handle_batch([Record.of(event) for event in batch], write)
 
     return record_ticket_events
 
 
 def install_rejections(streams: Streams, store: RejectionStore, clock: Clock | None = None) -> Any:
     """`appeals.rejected` into `appeal_rejections`, so reports and ops can query them."""
+    clock = clock or _UtcClock()
     writer = _writer(streams, clock)
+    boundary = boundary_for(streams, "record_rejections", clock)
+
+    async def write(records: Sequence[Record]) -> None:
+        rejections = []
+        for record in records:
+            try:
+                rejections.append(AppealRejected.model_validate_json(record.value or b""))
+            except ValueError as exc:  # not ours, or a future schema version
+                await boundary.set_aside(record, exc)
+        if rejections:
+            await writer.write_or_exit(rejections, store.record_rejections, rejections[0].rejection_id)
 
     @streams.app.agent(streams.rejected, name="record_rejections", concurrency=1)
     async def record_rejections(stream: Any) -> None:
-        async for batch in stream.take(BATCH_SIZE, within=BATCH_WITHIN_S):
-            rejections = [r for raw in batch if (r := _rejection(raw)) is not None]
-            if rejections:
-                await writer.write_or_exit(rejections, store.record_rejections, rejections[0].rejection_id)
+        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+            await boundary.handle_batch([Record.of(event) for event in batch], write)
 
     return record_rejections
 
 
-def _rejection(raw: bytes) -> AppealRejected | None:
-    try:
-        return AppealRejected.model_validate_json(raw)
-    except ValueError:
-        # Not ours, or a future schema version: left on the topic (kept forever), not in the table.
-        log.warning("skipping an unreadable record on appeals.rejected (%d bytes)", len(raw))
-        return None
+class DeadLetterStore(Protocol):
+    async def record_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        """Write dead letters idempotently; returns how many were new. Raises `StoreUnavailable`."""
+        ...
+
+
+def install_dead_letters(streams: Streams, store: DeadLetterStore, clock: Clock | None = None) -> Any:
+    """`dead.letters` into `dead_letters`, for the control room's ops panel."""
+    clock = clock or _UtcClock()
+    writer = _writer(streams, clock)
+    boundary = boundary_for(streams, "record_dead_letters", clock)
+
+    async def write(records: Sequence[Record]) -> None:
+        letters = []
+        for record in records:
+            try:
+                letters.append(DeadLetter.model_validate_json(record.value or b""))
+            except ValueError as exc:  # a broken writer's record: a dead letter of ours, read next
+                await boundary.set_aside(record, exc)
+        if letters:
+            await writer.write_or_exit(letters, store.record_dead_letters, letters[0].dead_letter_id)
+
+    @streams.app.agent(streams.dead_letters, name="record_dead_letters", concurrency=1)
+    async def record_dead_letters(stream: Any) -> None:
+        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+            await boundary.handle_batch([Record.of(event) for event in batch], write)
+
+    return record_dead_letters
 
 
 def _alert_sender(streams: Streams) -> Callable[[Alert], Awaitable[None]]:

@@ -18,6 +18,7 @@ from typing import Any
 from mode.types.signals import BaseSignalT
 from pydantic import BaseModel, ConfigDict
 
+from agents.boundary import Record, boundary_for, guard_task
 from agents.ports import Clock
 from domain.timers import DueIndex, DueMark
 from schemas.commands import FlagLimit
@@ -114,12 +115,24 @@ def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> Du
 
     app.on_partitions_revoked.connect(forget_revoked)
 
+    boundary = boundary_for(streams, "index_ticket_clocks", clock)
+
+    async def index_clocks(record: Record) -> None:
+        event = decode_event(record.value or b"")
+        if event.clocks is None:
+            return
+        # Only the ticket agent's own events: it wrote the `tickets` table (co-partitioned, on
+        # this worker) before the event came back. A broken writer's event ahead of the ticket
+        # (a huge version, false clocks) would otherwise shadow the real clocks until a rebuild.
+        stored = streams.tickets.get(event.ticket_id)
+        if stored is None or IndexedState.model_validate_json(stored).version < event.version:
+            return
+        index.update(event.ticket_id, event.version, event.clocks)
+
     @app.agent(streams.events, name="index_ticket_clocks", concurrency=1)
     async def index_ticket_clocks(stream: Any) -> None:
-        async for raw in stream:
-            event = decode_event(raw)
-            if event.clocks is not None:
-                index.update(event.ticket_id, event.version, event.clocks)
+        async for event in stream.events():
+            await boundary.handle(Record.of(event), index_clocks)
 
     async def fire_due_timers() -> None:
         now = clock.now()
@@ -127,5 +140,6 @@ def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> Du
             command = flag(mark, now)
             await streams.commands.send(key=mark.ticket_id.encode(), value=encode(command), force=True)
 
-    app.timer(TICK_S, name="fire_due_timers")(fire_due_timers)
+    # A mark popped but not sent when something fails is sent again after the restart's rebuild.
+    app.timer(TICK_S, name="fire_due_timers")(guard_task("fire_due_timers", fire_due_timers))
     return index

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from domain.decide import Refusal
 from schemas.alerts import Alert
+from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.events import CommandRejected
 
 
@@ -51,33 +51,56 @@ def refusal_alert(refused: Refusal, now: datetime) -> Alert:
     )
 
 
-def undecodable_alert(raw: bytes, error: str, now: datetime) -> Alert:
-    """A command that is not valid JSON of the contract: a writer's bug, shown to ops."""
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    return Alert(
-        alert_id=f"undecodable:{digest}",
-        kind="undecodable_command",
-        severity="critical",
-        message="tickets.commands 上收到无法解析的指令",
-        raised_at=now,
-        details={"error": error[:500], "sha256_16": digest},
-    )
-
-
-def undecodable_action_alert(unit: str, raw: bytes, error: str, now: datetime) -> Alert:
-    """A unit's action that is not valid for the contract: the unit's system needs fixing."""
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    return Alert(
-        alert_id=f"undecodable-action:{unit}:{digest}",
-        kind="undecodable_command",
-        severity="warning",
-        unit=unit,
-        message=f"承办单位 {unit} 的操作无法解析，已忽略，请该单位检查其系统",
-        raised_at=now,
-        details={"error": error[:500], "sha256_16": digest},
-    )
-
-
 def _unit_of(actor: str | None) -> str | None:
     """Control-room actors are `<role>:<operator>`; a bare code is a unit."""
     return actor if actor is not None and ":" not in actor else None
+
+
+# What each agent does, as the people reading alerts know it.
+AGENT_NAMES = {
+    "take_in_appeals": "诉求受理",
+    "handle_ticket_commands": "工单指令处理",
+    "take_in_unit_actions": "承办单位操作受理",
+    "fan_out_work_orders": "工单派发",
+    "record_ticket_events": "工单入库",
+    "record_rejections": "拒收记录入库",
+    "record_dead_letters": "死信入库",
+    "index_ticket_clocks": "时限跟踪",
+    "signal_clusters": "多人反映识别",
+    "detect_clusters": "多人反映合并",
+}
+REASON_NAMES: dict[DeadLetterReason, str] = {
+    "undecodable": "无法解析",
+    "contract_violation": "不符合接口规范",
+    "unfoldable": "与工单记录不衔接",
+    "unstorable": "数据库无法保存",
+    "too_large": "处理结果超过消息大小上限",
+    "processing_error": "处理出错（程序缺陷）",
+}
+
+
+def dead_letter_alert(letter: DeadLetter, unit: str | None = None) -> Alert:
+    """A message set aside on `dead.letters`: ops look at it, fix the cause and replay it.
+
+    `unit`: the unit whose message it was (its actions topic), told to check its system."""
+    agent = AGENT_NAMES.get(letter.agent, letter.agent)
+    return Alert(
+        alert_id=f"dead:{letter.dead_letter_id}",
+        kind="dead_letter",
+        severity="critical",
+        unit=unit,
+        message=(
+            ("该承办单位发来的操作不符合接口规范，请检查其系统。" if unit else "")
+            + f"{agent}无法处理一条消息（{REASON_NAMES[letter.reason]}），已转入死信队列，"
+            f"其余消息照常处理：{letter.source.topic} 分区 {letter.source.partition} "
+            f"位置 {letter.source.offset}"
+        ),
+        raised_at=letter.dead_at,
+        details={
+            "dead_letter_id": letter.dead_letter_id,
+            "agent": letter.agent,
+            "reason": letter.reason,
+            "error_class": letter.error_class,
+            "error": letter.error[:500],
+        },
+    )

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from domain.ticket import FoldError, TicketState, replay
+from domain.ticket import FoldError, TicketState, fold, replay
 from schemas.events import TicketEvent
 
 
@@ -25,22 +25,51 @@ class Difference:
         return f"{self.kind:<18} {self.ticket_id}  {self.detail}"
 
 
-def folded_tickets(events: Iterable[TicketEvent]) -> tuple[dict[str, TicketState], list[Difference]]:
-    """Each ticket's state from the log (duplicates of an event ignored), and the logs that do not fold."""
-    by_ticket: dict[str, dict[int, TicketEvent]] = defaultdict(dict)
+def accepted_log(events: Iterable[TicketEvent]) -> tuple[list[TicketEvent], list[tuple[TicketEvent, str]]]:
+    """One ticket's events in log order: those the store holds, and those it refuses, with why.
+
+    An event is held when it follows the held ones (the next version, folding cleanly onto
+    their state); the same event again is a duplicate (a producer retry, a replay) and
+    ignored; anything else (a gap, an unequal second copy of a version, a first event that
+    is not `ticket_received`) was written by a broken writer and is refused: the sink
+    dead-letters it and `shaobao verify` leaves it out. The sink and verify share this rule.
+    """
+    state: TicketState | None = None
+    held: dict[int, TicketEvent] = {}
+    refused: list[tuple[TicketEvent, str]] = []
     for event in events:
-        by_ticket[event.ticket_id][event.version] = event
-    states: dict[str, TicketState] = {}
-    broken: list[Difference] = []
-    for ticket_id, log in by_ticket.items():
-        try:
-            state = replay([log[v] for v in sorted(log)])
-        except FoldError as exc:
-            broken.append(Difference("unfoldable_log", ticket_id, str(exc)))
+        earlier = held.get(event.version)
+        if earlier is not None:
+            if earlier != event:
+                refused.append((event, f"version {event.version} again, unlike the one held"))
             continue
+        try:
+            state = fold(state, event)
+        except FoldError as exc:
+            refused.append((event, str(exc)))
+            continue
+        held[event.version] = event
+    return [held[version] for version in sorted(held)], refused
+
+
+def folded_tickets(
+    events: Iterable[TicketEvent],
+) -> tuple[dict[str, TicketState], list[TicketEvent], list[tuple[TicketEvent, str]]]:
+    """Each ticket's state from the log in log order, the events held, and those refused."""
+    by_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
+    for event in events:
+        by_ticket[event.ticket_id].append(event)
+    states: dict[str, TicketState] = {}
+    held: list[TicketEvent] = []
+    refused: list[tuple[TicketEvent, str]] = []
+    for log in by_ticket.values():
+        kept, dropped = accepted_log(log)
+        refused += dropped
+        held += kept
+        state = replay(kept)
         if state is not None:
-            states[ticket_id] = state
-    return states, broken
+            states[state.ticket_id] = state
+    return states, held, refused
 
 
 def compare_events(topic: Iterable[TicketEvent], stored: Mapping[str, TicketEvent]) -> list[Difference]:

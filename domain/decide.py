@@ -75,7 +75,7 @@ def decide(
     """Handle one command: new events and the folded state; a processed command yields nothing."""
     if state is not None and state.has_processed(command.command_id):
         return Decision(events=(), state=state)
-    if state is None and not isinstance(command, ReceiveAppeal | RecordDuplicate):
+    if state is None and not isinstance(command, ReceiveAppeal):
         return Decision(events=(), state=None, refused=_refusal(command))
     emit = Emitter(command.ticket_id, state.version if state else 0, command.command_id, now)
     try:
@@ -99,8 +99,9 @@ def _events_for(
                 raise Rejected("ticket already exists")
             return _receive(command, emit)
         case RecordDuplicate():
-            if state is None:
-                return ()  # a duplicate can only follow its ticket on the same partition; see ADR 0001
+            # A duplicate follows its ticket on the same partition (ADR 0001); one for a ticket
+            # that does not exist was written by a broken client and is refused above.
+            assert state is not None
             appeal = command.appeal
             return (
                 DuplicateReceived(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import masked_caller, scrub_phone_numbers
+from domain.privacy import masked_caller, scrub_phone_numbers, withhold_reporter
 from domain.ticket import WORKING_STATUSES, TicketState
 from schemas.events import (
     ExtensionDenied,
@@ -131,7 +131,7 @@ def work_order(
         urgency=triage.urgency,
         town=town_code,
         town_name=town.name if town else None,
-        text=scrub_phone_numbers(appeal.text),
+        text=scrub_phone_numbers(withhold_reporter(appeal.text, appeal.caller, triage.appeal_type)),
         address=appeal.address,
         caller=masked_caller(appeal.caller, triage.appeal_type),
         received_at=appeal.received_at,

@@ -38,6 +38,23 @@ def masked_caller(caller: Caller, appeal_type: str) -> Caller | None:
     )
 
 
+REPORTER = "（举报人）"
+
+
+def withhold_reporter(text: str, caller: Caller, appeal_type: str) -> str:
+    """A report's (举报) text as the unit reported on may read it: the reporter's name, as they
+    gave it and as it would be masked, replaced wherever they wrote it themselves."""
+    name = (caller.name or "").strip()
+    if appeal_type != "report" or len(name) < 2:
+        return text
+    for form in sorted(
+        {name, mask_name(name), name.removesuffix("先生").removesuffix("女士")}, key=len, reverse=True
+    ):
+        if len(form) >= 2:
+            text = text.replace(form, REPORTER)
+    return text
+
+
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
@@ -57,4 +74,4 @@ def scrub_phone_numbers(text: str) -> str:
     return "".join([*parts, text[last:]])
 
 
-__all__ = ["mask_name", "mask_phone", "masked_caller", "scrub_phone_numbers"]
+__all__ = ["REPORTER", "mask_name", "mask_phone", "masked_caller", "scrub_phone_numbers", "withhold_reporter"]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from infra.topic_read import read_whole_topic
+from domain.consistency import accepted_log
+from infra.topic_read import read_partition, read_whole_topic
 from schemas.events import TICKET_EVENT, TicketEvent
+from streams.partitioning import partition_for
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
@@ -26,3 +28,27 @@ def logs_by_ticket(events: list[TicketEvent]) -> list[list[TicketEvent]]:
     for event in events:
         by_ticket[event.ticket_id][event.event_id] = event
     return [sorted(log.values(), key=lambda e: e.version) for log in by_ticket.values()]
+
+
+class KafkaTicketLog:
+    """One ticket's events re-read from `tickets.events`: its key's partition, from the start.
+
+    For the sink, when the store lacks a ticket's earlier events (a database restored from a
+    backup or failed over behind the log). It reads the whole partition, so it is slow on a
+    long log; it runs only for such a gap."""
+
+    def __init__(self, bootstrap: str, topic: str, partitions: int) -> None:
+        self._bootstrap, self._topic, self._partitions = bootstrap, topic, partitions
+
+    async def held_events(self, ticket_id: str) -> list[TicketEvent]:
+        key = ticket_id.encode()
+        records = await read_partition(self._bootstrap, self._topic, partition_for(key, self._partitions))
+        events = []
+        for record in records:
+            if record.key != key:
+                continue
+            try:
+                events.append(TICKET_EVENT.validate_json(record.value))
+            except ValueError:
+                continue  # a broken writer's record: not an event of this ticket
+        return accepted_log(events)[0]

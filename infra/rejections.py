@@ -3,7 +3,6 @@ reading moves no one's offsets), and put originals back on `appeals.intake`."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from infra.topic_read import read_whole_topic
 from schemas.rejections import AppealRejected
+from streams.kept import restore
 
 IMPORT_SOURCE_PREFIX = "import:"
 
@@ -32,10 +32,14 @@ class KeyNotFixable(ValueError):
 
 
 def original_bytes(rejection: AppealRejected) -> bytes:
-    """The record as it was produced: base64 is how non-UTF-8 bytes were kept."""
-    if rejection.original_encoding == "base64":
-        return base64.b64decode(rejection.original)
-    return rejection.original.encode("utf-8")
+    """The record as it was produced (only its first 256 KiB when `original_truncated`): base64
+    is how bytes that are not UTF-8 text the contract takes were kept."""
+    return restore(rejection.original, rejection.original_encoding) or b""
+
+
+def key_bytes(rejection: AppealRejected) -> bytes | None:
+    """The record's key as it was produced (only its first 4 KiB when `key_truncated`)."""
+    return restore(rejection.key, rejection.key_encoding)
 
 
 def is_from_import(rejection: AppealRejected) -> bool:

@@ -19,6 +19,7 @@ from domain.room_clocks import completed_on_time
 from domain.room_view import RoomTicket
 from domain.ticket import OPEN_STATUSES, TicketState
 from infra.store import UNAVAILABLE_ERRORS, AsyncpgTicketStore
+from schemas.dead_letters import DeadLetter
 from schemas.limits import Clock
 
 # Why a ticket waits for a person, and the clocks that ran just before its last completion
@@ -67,6 +68,10 @@ class AsyncpgRoomQueries:
     async def timeline(self, ticket_id: str) -> list[str]:
         """The ticket's events as recorded, oldest first, each as its JSON."""
         return [str(row["payload"]) for row in await self._fetch(_TIMELINE, ticket_id)]
+
+    async def dead_letters(self, limit: int = 20) -> tuple[int, list[DeadLetter]]:
+        """How many messages the agents set aside, and the newest `limit` (the ops panel)."""
+        return await self._store.recent_dead_letters(limit)
 
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         pool = await self._store.pool()

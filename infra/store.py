@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 
-from agents.ports import StoreUnavailable
+from agents.ports import StoreUnavailable, TicketLog, Unfoldable, Unstorable
 from domain.jurisdiction import Jurisdiction
-from domain.ticket import TicketState, fold
+from domain.ticket import FoldError, TicketState, fold
 from infra.migrate import migrate
-from infra.store_records import record_rejections, record_side_tables, store_jurisdiction
-from schemas.events import TicketEvent
+from infra.store_records import record_dead_letters, record_rejections, record_side_tables, store_jurisdiction
+from schemas.dead_letters import DeadLetter
+from schemas.events import TICKET_EVENT, TicketEvent
 from schemas.rejections import AppealRejected
 
 _INSERT_EVENTS = """
@@ -24,6 +25,7 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestam
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
+_STORED_EVENTS = "SELECT event_id, payload FROM ticket_events WHERE event_id = ANY($1::text[])"
 _LOCK_TICKETS = "SELECT ticket_id, state FROM tickets WHERE ticket_id = ANY($1::text[]) FOR UPDATE"
 _UPSERT_TICKET = """
 INSERT INTO tickets (ticket_id, version, status, channel, appeal_type, category, urgency, town,
@@ -42,6 +44,7 @@ ON CONFLICT (ticket_id) DO UPDATE SET
     returns = EXCLUDED.returns, extensions = EXCLUDED.extensions, limits = EXCLUDED.limits,
     flags = EXCLUDED.flags, dispatched_at = COALESCE(tickets.dispatched_at, EXCLUDED.dispatched_at)
 """
+log = logging.getLogger(__name__)
 _UNAVAILABLE = (
     OSError,  # refused, reset, timed out (TimeoutError is one)
     asyncpg.PostgresConnectionError,
@@ -58,8 +61,11 @@ UNAVAILABLE_ERRORS = _UNAVAILABLE
 class AsyncpgTicketStore:
     """Writes events once (idempotent on event_id) and keeps `tickets` equal to their fold."""
 
-    def __init__(self, dsn: str, jurisdiction: Jurisdiction | None = None) -> None:
+    def __init__(
+        self, dsn: str, jurisdiction: Jurisdiction | None = None, log: TicketLog | None = None
+    ) -> None:
         self._dsn = dsn
+        self._log = log  # where a ticket's missing events are re-read from (None: refused instead)
         self._jurisdiction = jurisdiction  # its units and towns are loaded on connecting
         self._pool: asyncpg.Pool | None = None
         # Two first callers at once (the control room's snapshot and a request) must not each
@@ -103,6 +109,9 @@ class AsyncpgTicketStore:
                 return await self._record(conn, events)
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError) as exc:
+            # A value PostgreSQL will not hold: not a passing fault; the sink finds which event.
+            raise Unstorable(f"{type(exc).__name__}: {exc}") from exc
 
     async def record_rejections(self, rejections: Sequence[AppealRejected]) -> int:
         """Rejected intake records, idempotent on `rejection_id`. Raises `StoreUnavailable`."""
@@ -115,48 +124,109 @@ class AsyncpgTicketStore:
         except _UNAVAILABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
 
-    async def _record(self, conn: asyncpg.Connection, events: Sequence[TicketEvent]) -> int:
-        columns: list[list[Any]] = [[], [], [], [], [], []]
-        for event in events:
-            for column, value in zip(
-                columns,
-                (
-                    event.event_id,
-                    event.ticket_id,
-                    event.version,
-                    event.type,
-                    event.occurred_at,
-                    event.model_dump_json(),
-                ),
-                strict=True,
-            ):
-                column.append(value)
-        inserted = {row["event_id"] for row in await conn.fetch(_INSERT_EVENTS, *columns)}
-        new_by_ticket: dict[str, list[TicketEvent]] = defaultdict(list)
-        for event in events:
-            if event.event_id in inserted:
-                new_by_ticket[event.ticket_id].append(event)
-        if new_by_ticket:
-            await self._project(conn, new_by_ticket)
-            await record_side_tables(conn, [e for e in events if e.event_id in inserted])
-        return len(inserted)
+    async def record_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        """Dead letters, idempotent on `dead_letter_id`. Raises `StoreUnavailable`."""
+        if not letters:
+            return 0
+        pool = await self._connected()
+        try:
+            async with pool.acquire() as conn:
+                return await record_dead_letters(conn, letters)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
-    async def _project(self, conn: asyncpg.Connection, new_by_ticket: dict[str, list[TicketEvent]]) -> None:
-        rows = await conn.fetch(_LOCK_TICKETS, list(new_by_ticket))
-        states = {row["ticket_id"]: TicketState.model_validate_json(row["state"]) for row in rows}
-        upserts = []
-        for ticket_id, events in new_by_ticket.items():
-            state = states.get(ticket_id)
-            for event in sorted(events, key=lambda e: e.version):
-                if state is None or event.version > state.version:
-                    state = fold(state, event)
-            if state is not None:
-                dispatched = min(
-                    (e.occurred_at for e in events if e.type == "ticket_dispatched"), default=None
+    async def recent_dead_letters(self, limit: int = 20) -> tuple[int, list[DeadLetter]]:
+        """How many dead letters there are, and the newest `limit` of them."""
+        pool = await self._connected()
+        try:
+            async with pool.acquire() as conn:
+                total = await conn.fetchval("SELECT count(*) FROM dead_letters")
+                rows = await conn.fetch(
+                    "SELECT letter FROM dead_letters ORDER BY dead_at DESC LIMIT $1", limit
                 )
-                upserts.append((*ticket_row(state), dispatched))
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return int(total), [DeadLetter.model_validate_json(row["letter"]) for row in rows]
+
+    async def _record(self, conn: asyncpg.Connection, events: Sequence[TicketEvent]) -> int:
+        """Hold what follows each ticket's log (`domain.consistency.accepted_log`), in order.
+
+        The first event that does not follow, even after its ticket's missing events are
+        re-read from the log, raises `Unfoldable` naming it, and the batch is rolled back."""
+        ids = list(dict.fromkeys(event.ticket_id for event in events))
+        rows = await conn.fetch(_LOCK_TICKETS, ids)
+        states = {row["ticket_id"]: TicketState.model_validate_json(row["state"]) for row in rows}
+        new: dict[tuple[str, int], TicketEvent] = {}
+        old: list[tuple[int, TicketEvent]] = []
+        for index, event in enumerate(events):
+            state = states.get(event.ticket_id)
+            expected = 1 if state is None else state.version + 1
+            if event.version < expected:
+                held = new.get((event.ticket_id, event.version))
+                if held is None:
+                    old.append((index, event))  # written before: a replay after a restart
+                elif held != event:
+                    raise Unfoldable(
+                        f"version {event.version} again, unlike the one held", event.event_id, index
+                    )
+                continue
+            if event.version > expected:
+                for missing in await self._missing(event, expected, index):
+                    state = fold(state, missing)
+                    new[(missing.ticket_id, missing.version)] = missing
+            try:
+                state = fold(state, event)
+            except FoldError as exc:
+                raise Unfoldable(str(exc), event.event_id, index) from exc
+            states[event.ticket_id] = state
+            new[(event.ticket_id, event.version)] = event
+        await self._check_written(conn, old)
+        written = list(new.values())
+        if not written:
+            return 0
+        await conn.execute(_INSERT_EVENTS, *_event_columns(written))
+        changed = {event.ticket_id for event in written}
+        dispatched: dict[str, Any] = {}
+        for event in written:
+            if event.type == "ticket_dispatched" and event.ticket_id not in dispatched:
+                dispatched[event.ticket_id] = event.occurred_at
+        upserts = [(*ticket_row(states[t]), dispatched.get(t)) for t in changed]
         # One prepared statement for the whole batch: asyncpg pipelines executemany.
         await conn.executemany(_UPSERT_TICKET, upserts)
+        await record_side_tables(conn, written)
+        return len(written)
+
+    async def _missing(self, event: TicketEvent, expected: int, index: int) -> list[TicketEvent]:
+        """The ticket's events `expected`… before `event`, re-read from the log (a store that lost
+        them: restored from a backup, failed over); `Unfoldable` when the log has no such run."""
+        held = list(await self._log.held_events(event.ticket_id)) if self._log is not None else []
+        versions = {e.version: e for e in held}
+        # The log holds this very event at its version, and every version before it: else refused
+        # (checked before the run is built: a broken writer's version may be huge).
+        follows = versions.get(event.version) == event and event.version - expected <= len(held)
+        run = [versions.get(v) for v in range(expected, event.version)] if follows else []
+        if not follows or any(e is None for e in run):
+            raise Unfoldable(
+                f"{event.ticket_id}: event version {event.version} after {expected - 1}, "
+                "and the log does not hold the versions between",
+                event.event_id,
+                index,
+            )
+        log.warning(
+            "ticket %s: versions %d-%d re-read from the log", event.ticket_id, expected, event.version - 1
+        )
+        return [e for e in run if e is not None]
+
+    async def _check_written(self, conn: asyncpg.Connection, old: list[tuple[int, TicketEvent]]) -> None:
+        """Events of versions already held must be those held (a replay), not another writer's."""
+        if not old:
+            return
+        rows = await conn.fetch(_STORED_EVENTS, [event.event_id for _, event in old])
+        stored = {row["event_id"]: row["payload"] for row in rows}
+        for index, event in old:
+            payload = stored.get(event.event_id)
+            if payload is None or TICKET_EVENT.validate_json(payload) != event:
+                raise Unfoldable(f"version {event.version} again, unlike the one held", event.event_id, index)
 
     # --- queries for the control room -------------------------------------------------
 
@@ -216,3 +286,31 @@ def ticket_row(state: TicketState) -> tuple[Any, ...]:
         json.dumps([c.model_dump(mode="json") for c in state.clocks]),
         sorted({mark.value for clock in state.clocks for mark in clock.fired}),
     )
+
+
+def _event_columns(events: Sequence[TicketEvent]) -> list[list[Any]]:
+    """The events as columns for `_INSERT_EVENTS`' unnest."""
+    return [
+        [e.event_id for e in events],
+        [e.ticket_id for e in events],
+        [e.version for e in events],
+        [e.type for e in events],
+        [e.occurred_at for e in events],
+        [e.model_dump_json() for e in events],
+    ]
+
+
+async def rewrite_ticket(conn: asyncpg.Connection, ticket_id: str, events: Sequence[TicketEvent]) -> None:
+    """Replace everything the store holds of one ticket with `events` (its log, as held)."""
+    for table in ("ticket_callbacks", "whistle_units", "ticket_events", "tickets"):
+        await conn.execute(f"DELETE FROM {table} WHERE ticket_id = $1", ticket_id)  # noqa: S608 - fixed names
+    if not events:
+        return
+    state = None
+    for event in events:
+        state = fold(state, event)
+    assert state is not None
+    await conn.execute(_INSERT_EVENTS, *_event_columns(events))
+    dispatched = next((e.occurred_at for e in events if e.type == "ticket_dispatched"), None)
+    await conn.execute(_UPSERT_TICKET, *ticket_row(state), dispatched)
+    await record_side_tables(conn, events)

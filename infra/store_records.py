@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from domain.jurisdiction import Jurisdiction
+from schemas.dead_letters import DeadLetter
 from schemas.events import CallbackRecorded, TicketEvent, UnitReportedIn, WhistleBlown
 from schemas.rejections import AppealRejected
 
@@ -31,10 +32,12 @@ FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(whistle_id, unit, at
 WHERE w.whistle_id = r.whistle_id AND w.unit = r.unit AND w.reported_at IS NULL
 """
 _INSERT_REJECTIONS = """
-INSERT INTO appeal_rejections (rejection_id, reason, message, key, original, original_encoding,
+INSERT INTO appeal_rejections (rejection_id, reason, message, key, key_encoding, key_truncated, original,
+                               original_encoding, original_length, original_sha256, original_truncated,
                                source_topic, source_partition, source_offset, rejected_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::text[], $8::int[], $9::bigint[], $10::timestamptz[])
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[],
+                     $8::text[], $9::bigint[], $10::text[], $11::boolean[],
+                     $12::text[], $13::int[], $14::bigint[], $15::timestamptz[])
 ON CONFLICT (rejection_id) DO NOTHING
 RETURNING rejection_id
 """
@@ -97,8 +100,13 @@ async def record_rejections(conn: asyncpg.Connection, rejections: Sequence[Appea
             r.reason,
             r.message,
             r.key,
+            r.key_encoding,
+            r.key_truncated,
             r.original,
             r.original_encoding,
+            r.original_length,
+            r.original_sha256,
+            r.original_truncated,
             r.source.topic,
             r.source.partition,
             r.source.offset,
@@ -106,7 +114,7 @@ async def record_rejections(conn: asyncpg.Connection, rejections: Sequence[Appea
         )
         for r in rejections
     ]
-    return len(await conn.fetch(_INSERT_REJECTIONS, *_columns(rows, 10))) if rows else 0
+    return len(await conn.fetch(_INSERT_REJECTIONS, *_columns(rows, 15))) if rows else 0
 
 
 async def store_jurisdiction(conn: asyncpg.Connection, jurisdiction: Jurisdiction) -> None:
@@ -127,3 +135,37 @@ async def store_jurisdiction_at(database_url: str, jurisdiction: Jurisdiction) -
         await store_jurisdiction(conn, jurisdiction)
     finally:
         await conn.close()
+
+
+_INSERT_DEAD_LETTERS = """
+INSERT INTO dead_letters (dead_letter_id, agent, reason, error_class, error, source_topic, source_partition,
+                          source_offset, value_length, value_sha256, truncated, dead_at, letter)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+                     $8::bigint[], $9::bigint[], $10::text[], $11::boolean[], $12::timestamptz[],
+                     $13::jsonb[])
+ON CONFLICT (dead_letter_id) DO NOTHING
+RETURNING dead_letter_id
+"""
+
+
+async def record_dead_letters(conn: asyncpg.Connection, letters: Sequence[DeadLetter]) -> int:
+    """Dead letters, idempotent on `dead_letter_id`; returns how many were new."""
+    rows = [
+        (
+            d.dead_letter_id,
+            d.agent,
+            d.reason,
+            d.error_class,
+            d.error,
+            d.source.topic,
+            d.source.partition,
+            d.source.offset,
+            d.value_length,
+            d.value_sha256,
+            d.truncated,
+            d.dead_at,
+            d.model_dump_json(),
+        )
+        for d in letters
+    ]
+    return len(await conn.fetch(_INSERT_DEAD_LETTERS, *_columns(rows, 13)))

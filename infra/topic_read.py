@@ -19,12 +19,24 @@ class TopicRecord:
     partition: int
     offset: int
     value: bytes
+    key: bytes | None = None
 
 
 async def read_whole_topic(
     bootstrap: str, topic: str, timeout_s: float = READ_TIMEOUT_S
 ) -> list[TopicRecord]:
     """Every record on the topic now, oldest first within each partition."""
+    return await _read(bootstrap, topic, None, timeout_s)
+
+
+async def read_partition(
+    bootstrap: str, topic: str, partition: int, timeout_s: float = READ_TIMEOUT_S
+) -> list[TopicRecord]:
+    """Every record on one partition of the topic now, oldest first."""
+    return await _read(bootstrap, topic, partition, timeout_s)
+
+
+async def _read(bootstrap: str, topic: str, partition: int | None, timeout_s: float) -> list[TopicRecord]:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -37,7 +49,11 @@ async def read_whole_topic(
     try:
         if topic not in await consumer.topics():
             raise LookupError(f"no topic {topic} on {bootstrap}")
-        partitions = await _all_partitions(consumer, topic, timeout_s)
+        if partition is None:
+            partitions = await _all_partitions(consumer, topic, timeout_s)
+        else:
+            partitions = [TopicPartition(topic, partition)]
+            consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         found: list[TopicRecord] = []
@@ -47,7 +63,7 @@ async def read_whole_topic(
                 raise TimeoutError(f"could not read {topic} to its end in {timeout_s:.0f}s")
             batch = await consumer.getmany(timeout_ms=500)
             for messages in batch.values():
-                found.extend(TopicRecord(m.partition, m.offset, m.value or b"") for m in messages)
+                found.extend(TopicRecord(m.partition, m.offset, m.value or b"", m.key) for m in messages)
         return found
     finally:
         await consumer.stop()

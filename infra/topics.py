@@ -35,6 +35,7 @@ def topic_specs(
         TopicSpec(names.rejected, ticket_partitions, keep),
         TopicSpec(names.commands, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": WEEK_MS}),
         TopicSpec(names.events, ticket_partitions, keep),
+        TopicSpec(names.dead_letters, ticket_partitions, keep),
         TopicSpec(names.alerts, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": MONTH_MS}),
         TopicSpec(names.clusters, ticket_partitions, {"cleanup.policy": "delete", "retention.ms": WEEK_MS}),
         # One partition keeps publications in order; compaction keeps the latest per jurisdiction.

@@ -5,15 +5,17 @@ gives (`infra.store`'s projection), so a row edited by hand is caught too."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from domain.consistency import Difference, compare_events, compare_states, folded_tickets
 from domain.ticket import TicketState
-from infra.event_log import read_ticket_events
-from infra.store import ticket_row
+from infra.event_log import read_topic
+from infra.store import rewrite_ticket, ticket_row
 from schemas.events import TICKET_EVENT, TicketEvent
 
 # The tickets columns `ticket_row` fills, in its order (dispatched_at is checked apart).
@@ -24,19 +26,77 @@ ROW_COLUMNS = (
 ).split()
 
 
-async def verify(bootstrap: str, events_topic: str, database_url: str) -> list[Difference]:
-    topic = await read_ticket_events(bootstrap, events_topic)
+@dataclass(frozen=True)
+class Verification:
+    differences: list[Difference]
+    refused: list[tuple[TicketEvent, str]]  # on the log, but not held by the store (dead letters)
+    undecodable: int  # records on the log that are no ticket event at all (dead letters)
+    held: list[TicketEvent]  # what the store must hold
+    expected: dict[str, TicketState]  # each ticket's state, folded from `held`
+
+
+async def verify(bootstrap: str, events_topic: str, database_url: str) -> Verification:
+    records = await read_topic(bootstrap, events_topic)
+    topic, undecodable = decode_events(records)
     conn = await asyncpg.connect(database_url)
     try:
         stored_events = await _stored_events(conn)
         rows = {row["ticket_id"]: row for row in await conn.fetch("SELECT * FROM tickets")}
     finally:
         await conn.close()
-    expected, broken = folded_tickets(topic)
+    expected, held, refused = folded_tickets(topic)
     stored_states = {tid: TicketState.model_validate_json(row["state"]) for tid, row in rows.items()}
-    found = [*broken, *compare_events(topic, stored_events), *compare_states(expected, stored_states)]
-    found += _row_differences(expected, rows, topic)
-    return found
+    found = [*compare_events(held, stored_events), *compare_states(expected, stored_states)]
+    found += _row_differences(expected, rows, held)
+    return Verification(found, refused, undecodable, held, expected)
+
+
+async def verify_settled(
+    bootstrap: str, events_topic: str, database_url: str, settle_s: float = 3.0, passes: int = 3
+) -> Verification:
+    """`verify`, on a running system: the store is a little behind the log (the sink's batch)
+    and both move while they are read, so a difference counts only when it is still there on
+    each of up to `passes` reads, `settle_s` apart. On a quiet system one read decides."""
+    result = await verify(bootstrap, events_topic, database_url)
+    for _ in range(passes - 1):
+        if not result.differences:
+            break
+        await asyncio.sleep(settle_s)
+        earlier = {(d.kind, d.ticket_id) for d in result.differences}
+        again = await verify(bootstrap, events_topic, database_url)
+        kept = [d for d in again.differences if (d.kind, d.ticket_id) in earlier]
+        result = Verification(kept, again.refused, again.undecodable, again.held, again.expected)
+    return result
+
+
+def decode_events(records: list[bytes]) -> tuple[list[TicketEvent], int]:
+    """The log's ticket events, and how many records are none (a broken writer's)."""
+    events: list[TicketEvent] = []
+    undecodable = 0
+    for value in records:
+        try:
+            events.append(TICKET_EVENT.validate_json(value))
+        except ValueError:
+            undecodable += 1
+    return events, undecodable
+
+
+async def repair(database_url: str, verification: Verification) -> list[str]:
+    """Rewrite every ticket that differs from the log: its events and its row, in one transaction
+    per ticket. Returns the tickets rewritten."""
+    tickets = sorted({d.ticket_id for d in verification.differences})
+    by_ticket: dict[str, list[TicketEvent]] = {t: [] for t in tickets}
+    for event in verification.held:
+        if event.ticket_id in by_ticket:
+            by_ticket[event.ticket_id].append(event)
+    conn = await asyncpg.connect(database_url)
+    try:
+        for ticket_id in tickets:
+            async with conn.transaction():
+                await rewrite_ticket(conn, ticket_id, by_ticket[ticket_id])
+    finally:
+        await conn.close()
+    return tickets
 
 
 async def _stored_events(conn: asyncpg.Connection) -> dict[str, TicketEvent]:

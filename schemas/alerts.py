@@ -9,6 +9,7 @@ from schemas.base import AwareDatetime, WireModel
 AlertKind = Literal[
     "command_rejected",
     "undecodable_command",
+    "dead_letter",
     "at_risk",
     "overdue",
     "supervise",

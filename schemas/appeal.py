@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from schemas.base import AwareDatetime, WireModel
+from schemas.base import AwareDatetime, WireModel, refused_character
 
 Channel = Literal["phone", "web", "wechat", "app", "sms", "mailbox", "transfer_110", "hotline_12369"]
 CHANNELS: tuple[Channel, ...] = (
@@ -31,27 +31,17 @@ LATEST_RECEIVED_AT = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_AHEAD = timedelta(days=1)
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store U+0000 in jsonb: one NUL would stop the sink for every ticket after it.
-    if "\x00" in value:
-        raise ValueError("contains NUL characters")
-    return value
-
-
 def _printable_id(value: str) -> str:
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("an identifier may not contain control characters")
     return value
 
 
-WireStr = Annotated[str, AfterValidator(_no_nul)]
-
-
 class Caller(WireModel):
     """Who called. Both fields optional: reports (举报) are often anonymous."""
 
-    name: WireStr | None = Field(default=None, max_length=100)
-    phone: WireStr | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
 
 
 class Location(WireModel):
@@ -66,8 +56,8 @@ class Appeal(WireModel):
     channel: Channel
     source_id: Annotated[str, AfterValidator(_printable_id)] = Field(min_length=1, max_length=200)
     received_at: AwareDatetime
-    text: WireStr = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    address: WireStr = Field(default="", max_length=500)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    address: str = Field(default="", max_length=500)
     caller: Caller = Field(default_factory=Caller)
     location: Location | None = None
 
@@ -75,7 +65,10 @@ class Appeal(WireModel):
     @classmethod
     def _text_has_content(cls, value: str) -> str:
         # Zero-width and other format characters (Cf) show nothing: a text of only those is blank.
-        if all(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        # One the store cannot hold is refused as such (`WireModel`), not as blank.
+        if refused_character(value) is None and all(
+            ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in value
+        ):
             raise ValueError("text is blank")
         return value
 

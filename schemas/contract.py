@@ -29,6 +29,7 @@ from schemas.alerts import Alert
 from schemas.appeal import CHANNELS as APPEAL_CHANNELS
 from schemas.appeal import Appeal
 from schemas.commands import TicketCommand
+from schemas.dead_letters import DeadLetter
 from schemas.events import TicketEvent
 from schemas.orders import WorkOrder
 from schemas.reference import ReferencePublished
@@ -66,6 +67,9 @@ PAYLOADS: tuple[Payload, ...] = (
     Payload("Appeal", Appeal, "An appeal (诉求): what a citizen asks, as received from one channel."),
     Payload("AppealRejected", AppealRejected, "An intake record that is not a valid appeal, kept with why."),
     Payload("TicketCommand", TicketCommand, "A command (指令) to the ticket (工单) agent, imperative."),
+    Payload(
+        "DeadLetter", DeadLetter, "A message an agent could not process, kept with its bytes, where and why."
+    ),
     Payload("TicketEvent", TicketEvent, "What happened to a ticket (工单), past tense; the source of truth."),
     Payload("WorkOrder", WorkOrder, "A work order (派单) to one unit (承办单位): what it needs to act."),
     Payload(
@@ -180,6 +184,18 @@ CHANNELS: tuple[Channel, ...] = (
         "`alert_id` derives from the cause: a replay raises nothing new.\n\nWritten by the timer and "
         "ticket agents and the ops monitor; read by the control room and ops.",
         send="raiseAlert",
+    ),
+    Channel(
+        "deadLetters", "dead.letters", "DeadLetter",
+        KafkaKey("`dead_letter_id`: `<source topic>:<partition>:<offset>:<agent>`.",
+                 "appeals.intake:3:120:take_in_appeals"),
+        "Messages an agent could not process (undecodable, against the contract, not following their "
+        "ticket's log, refused by the store, or tripping a bug), kept forever with the first 256 KiB of "
+        "the original bytes, its length and SHA-256, the source position, the agent and the error; the "
+        "agent goes on with the next message. Kafka or PostgreSQL being unavailable is never a dead "
+        "letter: that is retried.\n\nWritten by every agent's error boundary; read by ops "
+        "(`shaobao dead list`, `shaobao dead replay`) and the control room's ops panel.",
+        send="setAsideDeadLetter",
     ),
     Channel(
         "configReference", "config.reference", "ReferencePublished",

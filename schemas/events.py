@@ -29,7 +29,7 @@ class _Event(WireModel):
     schema_version: Literal[1] = 1
     event_id: str
     ticket_id: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)  # the store's int column
     occurred_at: AwareDatetime
     command_id: str
     # The ticket's running clocks after this event, on the events that changed them; None:

@@ -16,6 +16,7 @@ from domain.lifecycle.rules import LifecycleRules, rules_for
 from domain.ops_alerts import LagThresholds
 from domain.triage.learned import LabelledText
 from domain.workdays import WorkingCalendar
+from infra.event_log import KafkaTicketLog
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.holidays import national_holidays
 from infra.leadership import AsyncpgLeadershipLists
@@ -25,6 +26,7 @@ from infra.reference_feed import KafkaReferenceFeed
 from infra.store import AsyncpgTicketStore
 from infra.topics import TopicSpec, topic_specs
 from shaobao.observability import install_ops
+from streams import liveness, rebalance
 from streams.app import Streams, create_streams
 from streams.names import TopicNames
 from streams.settings import Settings
@@ -66,8 +68,13 @@ def build_worker(
     examples = read_examples(DEFAULT_EXAMPLE_FILES)
     reference = load_reference(settings, examples)
     streams = create_streams(settings, reference.jurisdiction.unit_codes)
+    rebalance.install(streams.app)  # Faust's consumer, mended: no record lost, no hang (issue 13)
     clock = SystemClock()
-    store = AsyncpgTicketStore(settings.database_url, reference.jurisdiction)  # loads its units and towns
+    # The store loads the units and towns; a ticket's events it lacks it re-reads from the log.
+    ticket_log = KafkaTicketLog(
+        settings.kafka_bootstrap_servers, streams.names.events, settings.ticket_partitions
+    )
+    store = AsyncpgTicketStore(settings.database_url, reference.jurisdiction, ticket_log)
     # Hot reload: routing, lexicon and places follow `config.reference`; time limits stay as started.
     holder = hot_reload.ReferenceHolder(reference)
     feed = KafkaReferenceFeed(settings.kafka_bootstrap_servers, streams.names.reference)
@@ -75,17 +82,19 @@ def build_worker(
     intake.install(streams, holder, clock)
     tickets.install(streams, clock, timing_rules(reference.jurisdiction, clock))
     actions.install(streams, clock)
-    orders.install(streams, holder)
+    orders.install(streams, holder, clock)
     if settings.auto_merge:
         clusters.install(streams, holder, clock)  # 多人反映 merged, 重复来电 marked
     metered_store = MeteredTicketEventStore(store)  # batch sizes, write time, PostgreSQL errors
     sink.install(streams, metered_store, clock)
     sink.install_rejections(streams, store, clock)
+    sink.install_dead_letters(streams, store, clock)
     timers.install(streams, clock)
     leadership.install(
         streams, AsyncpgLeadershipLists(store.pool, reference.jurisdiction), reference.jurisdiction, clock
     )
     install_ops(streams, settings, clock, metered_store, lag_poll_interval_s, lag_thresholds)
+    liveness.install(streams.app)  # names the agent and partition that sits idle, and why
     return streams, store, reference
 
 

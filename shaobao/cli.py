@@ -152,6 +152,12 @@ def _rejected(args: argparse.Namespace, settings: Settings) -> int:
     return run_rejected(_passed_through(args.rest))
 
 
+def _dead(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao.dead_cli import run_dead
+
+    return run_dead(_passed_through(args.rest), settings)
+
+
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao import report_cli
 
@@ -210,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("contract", "publish the wire contract: write or check schemas/json and schemas/asyncapi.yaml"),
         ("import", "import the mayor's mailbox (.eml) or a legacy ticket CSV onto appeals.intake"),
         ("rejected", "list what intake rejected, or replay it after a fix"),
+        ("dead", "list what the agents could not process (dead letters), or replay it after a fix"),
         ("tokens", "HTTP API tokens: issue (--unit CODE | --role ROLE --name NAME), list, revoke PREFIX"),
         ("top", "ops in the terminal: consumer lag, rates, open tickets and queues, live (--once)"),
         ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
@@ -236,6 +243,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "contract": _contract,
     "import": _import,
     "rejected": _rejected,
+    "dead": _dead,
     "tokens": _tokens,
     "top": _top,
     "leadership": _leadership,
@@ -246,7 +254,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 PASSED_THROUGH = {
     *("triage", "services", "contract", "reference", "tokens", "import", "rejected", "top"),
-    *("report", "verify"),
+    *("report", "verify", "dead"),
 }
 
 

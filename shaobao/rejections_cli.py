@@ -16,7 +16,9 @@ decoded), with its old key or, with --fix-key, `channel:source_id` from the payl
 own channel:source_id). Then it waits (--wait, default 15 s; 0: do not) and says what became
 of each: a new ticket, a duplicate of a ticket, or rejected again under a new id (the intake
 partition and offset it was replayed to). Rows and mails refused by `shaobao import` are
-replayed only with --corrected (else: fix the file and import it again).
+replayed only with --corrected (else: fix the file and import it again), and so are records of
+which only the first 256 KiB were kept (a rejection keeps no more); a key cut at 4 KiB needs
+--fix-key or --corrected.
 Exit status: 0 every record became a ticket or duplicate (or was sent, without --wait);
 1 something was not replayed, rejected again or not seen; 2 the topic cannot be read;
 3 Kafka failed while sending.
@@ -41,6 +43,7 @@ from infra.rejections import (
     StoredRejection,
     corrected_key,
     is_from_import,
+    key_bytes,
     original_bytes,
     read_rejections,
     resubmit,
@@ -122,12 +125,22 @@ def describe(rejection: AppealRejected, zone: ZoneInfo) -> str:
     )
     when = rejection.rejected_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     data = original_bytes(rejection)
+    size = f"{len(data)} bytes"
+    if rejection.original_truncated:
+        size = f"first {len(data)} of {rejection.original_length} bytes, sha256 {rejection.original_sha256}"
     return (
         f"{rejection.rejection_id}  {when}  {rejection.reason}\n"
         f"    {rejection.message}\n"
-        f"    key {rejection.key!r} · from {where}\n"
-        f"    original ({rejection.original_encoding}, {len(data)} bytes): {preview(data)}\n"
+        f"    key {_shown_key(rejection)} · from {where}\n"
+        f"    original ({rejection.original_encoding}, {size}): {preview(data)}\n"
     )
+
+
+def _shown_key(rejection: AppealRejected) -> str:
+    if rejection.key_encoding == "utf-8" and not rejection.key_truncated:
+        return repr(rejection.key)
+    key = key_bytes(rejection) or b""
+    return f"{key[:PREVIEW_CHARS]!r}" + (" (cut)" if rejection.key_truncated else "")
 
 
 def preview(data: bytes) -> str:
@@ -226,15 +239,24 @@ def _plan(rejection_id: str, found: AppealRejected | None, how: Replay) -> Plann
         return rejection_id, key.encode(), how.corrected, " (corrected JSON)"
     if is_from_import(found):
         raise ValueError(f"refused by an import ({found.message}); fix the file and import it again")
-    value = original_bytes(found)
-    old = found.key
+    if found.original_truncated:
+        # Only the start was kept: sent as is, it would be a different (and broken) record.
+        raise ValueError(
+            f"only the first {len(original_bytes(found))} of its {found.original_length} bytes were kept "
+            f"(sha256 {found.original_sha256}); replay it with --corrected FILE"
+        )
+    value, old = original_bytes(found), key_bytes(found)
     if not how.fix_key:
-        return rejection_id, old.encode() if old is not None else None, value, ""
+        if found.key_truncated:
+            raise ValueError(
+                "only the first 4 KiB of its key were kept; replay it with --fix-key or --corrected"
+            )
+        return rejection_id, old, value, ""
     try:
         key = corrected_key(value)
     except KeyNotFixable as exc:
         raise ValueError(f"cannot fix the key: {exc}") from exc
-    change = "" if key == old else f" (was {old!r})"
+    change = "" if key.encode() == old else f" (was {_shown_key(found)})"
     return rejection_id, key.encode(), value, change
 
 

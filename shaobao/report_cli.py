@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from domain.rates import RateWeights
 from infra.reference import load_jurisdiction
 from infra.reports import StoreReports
 from infra.store import AsyncpgTicketStore
-from infra.verify import verify
+from infra.verify import Verification, repair, verify_settled
 from streams.names import TopicNames
 from streams.settings import Settings
 from web.reports import FORMATS, render
@@ -61,12 +62,32 @@ def run_verify(argv: list[str], settings: Settings) -> int:
         prog="shaobao verify", description="compare PostgreSQL with tickets.events; exit 1 on any difference"
     )
     parser.add_argument("--limit", type=int, default=50, help="differences printed at most")
+    parser.add_argument(
+        "--repair", action="store_true", help="rewrite every differing ticket from the log, then check again"
+    )
     args = parser.parse_args(argv)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     topic = TopicNames(settings.topic_prefix).events
-    found = asyncio.run(verify(settings.kafka_bootstrap_servers, topic, settings.database_url))
-    for difference in found[: args.limit]:
+    # A difference must outlast the sink's lag (read again 3 s later) to count on a live system.
+    result = asyncio.run(verify_settled(settings.kafka_bootstrap_servers, topic, settings.database_url))
+    _print_verification(result, topic, args.limit)
+    if args.repair and result.differences:
+        rewritten = asyncio.run(repair(settings.database_url, result))
+        print(f"repaired {len(rewritten)} tickets from {topic}: {', '.join(rewritten[: args.limit])}")
+        result = asyncio.run(verify_settled(settings.kafka_bootstrap_servers, topic, settings.database_url))
+        _print_verification(result, topic, args.limit)
+    return 1 if result.differences else 0
+
+
+def _print_verification(result: Verification, topic: str, limit: int) -> None:
+    found = result.differences
+    for difference in found[:limit]:
         print(difference)
-    if len(found) > args.limit:
-        print(f"… and {len(found) - args.limit} more")
+    if len(found) > limit:
+        print(f"… and {len(found) - limit} more")
+    if result.refused or result.undecodable:
+        print(
+            f"{len(result.refused)} events on {topic} do not follow their ticket's log and "
+            f"{result.undecodable} records are no ticket event: not held by the store (dead letters)"
+        )
     print(f"{len(found)} differences between {topic} and the store")
-    return 1 if found else 0

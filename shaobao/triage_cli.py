@@ -43,6 +43,8 @@ from schemas.triage import TriageDecision
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "jurisdiction"
 DEFAULT_JURISDICTION = _DATA / "sample-county.yaml"
+APPEAL_TYPES = ("consult", "help", "complaint", "report", "suggestion", "praise")
+URGENCIES = ("normal", "urgent", "emergency")
 FIELDS = ("appeal_type", "category", "urgency", "town", "disposition", "lead", "co")
 
 
@@ -114,6 +116,9 @@ class Evaluation:
     expected_urgent: int = 0
     urgent_raised: int = 0
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # (labelled, decided) pairs of appeal type and of urgency, for their confusion tables.
+    type_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    urgency_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     durations_s: list[float] = field(default_factory=list)
 
@@ -129,6 +134,8 @@ class Evaluation:
         wrong = [name for name in FIELDS if actual[name] != wanted[name]]
         self.correct.update(name for name in FIELDS if name not in wrong)
         self.confusion[(str(wanted["category"]), got.category)] += 1
+        self.type_confusion[(str(wanted["appeal_type"]), got.appeal_type)] += 1
+        self.urgency_confusion[(str(wanted["urgency"]), got.urgency)] += 1
         self._dispatch(wanted, got)
         self._towns(wanted, got)
         self._emergency(row_id, wanted, got)
@@ -205,6 +212,11 @@ def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
         ("emergency recall (transferred or urgent+)", _pct(caught, ev.emergencies)),
         ("emergencies missed", f"{len(ev.emergencies_missed)} of {ev.emergencies} ({missed})"),
         ("urgent appeals raised to urgent or above", _pct(ev.urgent_raised, ev.expected_urgent)),
+        (
+            "urgent+emergency raised or transferred",
+            _pct(ev.urgent_raised + caught, ev.expected_urgent + ev.emergencies),
+        ),
+        ("reports recognised as reports (report recall)", _report_recall(ev)),
     ]
     durations = sorted(ev.durations_s)
     if durations:
@@ -215,6 +227,8 @@ def _report(ev: Evaluation, out: TextIO, show_errors: bool) -> None:
         )
     out.writelines(f"{label + ':':<50} {value}\n" for label, value in rows)
     _confusion(ev, out)
+    _table("appeal type", APPEAL_TYPES, ev.type_confusion, out)
+    _table("urgency", URGENCIES, ev.urgency_confusion, out)
     if show_errors:
         out.write("errors:\n" + "".join(f"  {line}\n" for line in ev.errors))
 
@@ -230,6 +244,26 @@ def _confusion(ev: Evaluation, out: TextIO, worst: int = 8) -> None:
         shown = ", ".join(f"{got}×{n}" for got, n in sorted(taken, key=lambda item: -item[1]))
         hits = _pct(ev.confusion[(category, category)], per_category[category])
         out.write(f"  {category:<24} {hits}  {shown}\n")
+
+
+def _report_recall(ev: Evaluation) -> str:
+    reports = sum(n for (wanted, _), n in ev.type_confusion.items() if wanted == "report")
+    return _pct(ev.type_confusion[("report", "report")], reports)
+
+
+def _table(title: str, labels: Sequence[str], confusion: Counter[tuple[str, str]], out: TextIO) -> None:
+    """A confusion table (rows: labelled, columns: decided) with each label's recall."""
+    seen = {label for pair in confusion for label in pair}
+    labels = [*labels, *sorted(seen - set(labels))]
+    width = max(len(label) for label in labels) + 1
+    out.write(f"{title} (rows labelled, columns decided):\n")
+    out.write(f"  {'':<{width}}" + "".join(f"{label[:10]:>11}" for label in labels) + "      recall\n")
+    for wanted in labels:
+        row = [confusion[(wanted, got)] for got in labels]
+        if not sum(row):
+            continue
+        cells = "".join(f"{count:>11}" for count in row)
+        out.write(f"  {wanted:<{width}}{cells}  {_pct(confusion[(wanted, wanted)], sum(row))}\n")
 
 
 def _evaluate(triager: Triager, path: Path, out: TextIO, show_errors: bool) -> int:

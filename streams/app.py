@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import faust
 
+from streams.faults import Faults
 from streams.names import TopicNames
 from streams.settings import Settings
 
@@ -22,6 +23,7 @@ class Streams:
     commands: faust.TopicT
     events: faust.TopicT
     alerts: faust.TopicT
+    dead_letters: faust.TopicT  # what an agent could not process (agents.boundary), kept forever
     clusters: faust.TopicT  # internal, keyed by category:town (多人反映, 重复来电)
     intake_seen: faust.types.TableT[str, bytes]  # channel:source_id → ticket_id (intake idempotency)
     tickets: faust.types.TableT[str, bytes]  # ticket_id → TicketState JSON (the aggregate's working state)
@@ -32,6 +34,7 @@ class Streams:
     cluster_index: faust.types.TableT[str, bytes]  # category:town → the open tickets that take appeals in
     unit_codes: tuple[str, ...] = ()  # the jurisdiction's units: whose actions topics are read
     unit_partitions: int = 3
+    faults: Faults = field(default_factory=Faults.none)  # fault injection, for tests only
 
     def unit_orders(self, unit: str) -> faust.TopicT:
         return self.app.topic(self.names.unit_orders(unit), key_serializer="raw", value_serializer="raw")
@@ -62,6 +65,11 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         # Offsets are committed after the producer is flushed (at-least-once);
         # a short interval bounds how much is reprocessed after a crash.
         broker_commit_interval=1.0,
+        # A worker that dies (a crash exits at once, see agents.boundary) is noticed when its
+        # session lapses: 10 s, not Faust's 60, so its partitions move (and a restarted worker
+        # rejoins) within seconds. Heartbeats go from the consumer's own thread every 3 s.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         web_enabled=True,
         web_port=settings.worker_web_port,
         web_bind="127.0.0.1",
@@ -102,6 +110,7 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         commands=topic(names.commands),
         events=topic(names.events),
         alerts=topic(names.alerts),
+        dead_letters=topic(names.dead_letters),
         clusters=topic(names.clusters),
         intake_seen=table("intake_seen", "channel:source_id → ticket id"),
         tickets=table("tickets", "ticket id → ticket state"),
@@ -110,4 +119,5 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         cluster_index=table("cluster_index", "category:town → open tickets taking appeals in"),
         unit_codes=tuple(units),
         unit_partitions=settings.unit_partitions,
+        faults=Faults.parse(settings.faults, settings.faults_file),
     )

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas.appeal import Appeal
+from schemas.base import escape_refused
 from schemas.commands import TicketCommand
 from schemas.events import TicketEvent
-from schemas.rejections import AppealRejected, RejectionReason, SourcePosition
+from schemas.rejections import (
+    KEY_LIMIT_BYTES,
+    MESSAGE_LIMIT_CHARS,
+    ORIGINAL_LIMIT_BYTES,
+    AppealRejected,
+    RejectionReason,
+    SourcePosition,
+)
+from streams.kept import keep
 
 MAX_INTAKE_BYTES = 256 * 1024
+# How much of a key or of a field's path a message quotes: a key can be ~1 MB.
+QUOTED_CHARS = 200
 COMMAND: TypeAdapter[TicketCommand] = TypeAdapter(TicketCommand)
 EVENT: TypeAdapter[TicketEvent] = TypeAdapter(TicketEvent)
 
@@ -77,34 +87,57 @@ def decode_appeal(raw: bytes | None, key: bytes | None, now: datetime | None = N
     except ValidationError as exc:
         raise IntakeRejection("schema_violation", _summarise(exc)) from exc
     if key is not None and key.decode("utf-8", "replace") != appeal.intake_key:
+        shown = repr(key[:QUOTED_CHARS]) + ("…" if len(key) > QUOTED_CHARS else "")
         raise IntakeRejection(
-            "bad_key", f"key {key!r} does not match channel:source_id {appeal.intake_key!r}"
+            "bad_key", f"key {shown} does not match channel:source_id {appeal.intake_key!r}"
         )
     return appeal
 
 
 def _summarise(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}" for e in exc.errors()[:5]]
+    """The first problems by field path; a path may quote a JSON name, so it is bounded and escaped."""
+    parts = [f"{_path(e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
     more = exc.error_count() - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+def _path(loc: tuple[int | str, ...]) -> str:
+    path = escape_refused(".".join(map(str, loc))) or "(root)"
+    return path[:QUOTED_CHARS] + ("…" if len(path) > QUOTED_CHARS else "")
+
+
+def bounded_message(message: str) -> str:
+    """A message as a rejection carries it: refused characters escaped, at most 2,000 characters."""
+    shown = escape_refused(message)
+    return shown if len(shown) <= MESSAGE_LIMIT_CHARS else shown[: MESSAGE_LIMIT_CHARS - 1] + "…"
+
+
 def rejection(
-    raw: bytes | None, key: bytes | None, error: IntakeRejection, source: SourcePosition, now: datetime
+    raw: bytes | None,
+    key: bytes | None,
+    error: IntakeRejection,
+    source: SourcePosition,
+    now: datetime,
+    rejection_id: str | None = None,
 ) -> AppealRejected:
-    """A rejection that keeps the original bytes, so it can be fixed and replayed."""
-    payload = raw or b""
-    try:
-        original, encoding = payload.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        original, encoding = base64.b64encode(payload).decode("ascii"), "base64"
+    """A rejection that keeps the original bytes, so it can be fixed and replayed.
+
+    Whatever the record (any size, any bytes), the rejection fits the producer: the first
+    256 KiB of the value as text (JSON escaping at most doubles it) or base64 (4/3), the first
+    4 KiB of the key, a bounded message (see `schemas.rejections`)."""
+    original, kept_key = keep(raw, ORIGINAL_LIMIT_BYTES), keep(key, KEY_LIMIT_BYTES)
     return AppealRejected(
-        rejection_id=f"{source.topic}:{source.partition}:{source.offset}",
+        rejection_id=rejection_id or f"{source.topic}:{source.partition}:{source.offset}",
         reason=error.reason,
-        message=error.message,
-        key=key.decode("utf-8", "replace") if key is not None else None,
-        original=original,
-        original_encoding=encoding,
+        message=bounded_message(error.message),
+        key=kept_key.text,
+        key_encoding=kept_key.encoding,
+        key_truncated=kept_key.truncated,
+        original=original.text or "",
+        original_encoding=original.encoding,
+        original_length=original.length,
+        original_sha256=original.sha256,
+        original_truncated=original.truncated,
         source=source,
         rejected_at=now,
     )

@@ -53,6 +53,18 @@ AGENT_PROCESSING = Histogram(
 SEND_ERRORS = Counter(
     "shaobao_send_errors", "Records the producer failed to deliver, by topic.", ["topic"], registry=REGISTRY
 )
+DEAD_LETTERS = Counter(
+    "shaobao_dead_letters",
+    "Messages an agent could not process and set aside on dead.letters, by agent and reason.",
+    ["agent", "reason"],
+    registry=REGISTRY,
+)
+TRANSIENT_RETRIES = Counter(
+    "shaobao_transient_retries",
+    "Messages an agent is retrying because Kafka or PostgreSQL is unavailable, by agent.",
+    ["agent"],
+    registry=REGISTRY,
+)
 CONSUMER_LAG_MESSAGES = Gauge(
     "shaobao_consumer_lag_messages",
     "Records a consumer group has not consumed yet (log end minus committed offset).",

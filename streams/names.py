@@ -29,6 +29,11 @@ class TopicNames:
         return f"{self.prefix}tickets.events"
 
     @property
+    def dead_letters(self) -> str:
+        """What an agent could not process, with the original bytes: kept forever."""
+        return f"{self.prefix}dead.letters"
+
+    @property
     def alerts(self) -> str:
         return f"{self.prefix}alerts"
 

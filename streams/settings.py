@@ -29,6 +29,9 @@ class Settings:
     # 多人反映 / 重复来电 merged automatically (agents.clusters). Off unless asked for: fixtures
     # and benchmarks send one appeal many times, which would be merged. `make run` turns it on.
     auto_merge: bool = False
+    # Fault injection for the no-loss tests (`streams.faults`): `agent:crash@N,…`; empty: off.
+    faults: str = ""
+    faults_file: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,4 +50,6 @@ class Settings:
             datadir=Path(env.get("SHAOBAO_WORKER_DATADIR", str(defaults.datadir))),
             room_password=env.get("SHAOBAO_ROOM_PASSWORD", defaults.room_password),
             auto_merge=env.get("SHAOBAO_AUTO_MERGE", "").lower() in ("1", "true", "yes", "on"),
+            faults=env.get("SHAOBAO_FAULTS", ""),
+            faults_file=env.get("SHAOBAO_FAULTS_FILE", ""),
         )

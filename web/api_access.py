@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -12,11 +10,12 @@ from starlette.responses import JSONResponse, Response
 
 from agents.ports import StoreUnavailable
 from domain.access import Forbidden, Principal, TokenRole
+from schemas.base import escape_refused, is_unstorable
 from schemas.http_api import ApiError, FieldError
 from web.api_ports import PublishUnavailable, TokenVerifier
-from web.intake import RETRY_AFTER_S, BodyTooLarge, read_body
+from web.inputs import UNSTORABLE_CODE, InputRefused
+from web.intake import RETRY_AFTER_S, UNSTORABLE_MESSAGE, field_errors
 
-MAX_BODY_BYTES = 64 * 1024  # the longest text field is 4,000 characters
 Handler = Callable[[Request, Principal], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -26,7 +25,9 @@ class ApiProblem(Exception):
 
     def __init__(self, status: int, error: str, message: str, fields: tuple[FieldError, ...] = ()) -> None:
         super().__init__(message)
-        self.status, self.body = status, ApiError(error=error, message=message, fields=fields)
+        # A message may quote the path (a ticket id as sent), which the contract would refuse.
+        shown = escape_refused(message)
+        self.status, self.body = status, ApiError(error=error, message=shown, fields=fields)
 
     def response(self) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="shaobao"'} if self.status == 401 else {}
@@ -36,21 +37,12 @@ class ApiProblem(Exception):
 
 
 def invalid(error: str, message: str, exc: ValidationError) -> ApiProblem:
-    """422 naming each field and why; the submitted values are not echoed (they may hold a phone)."""
-    fields = tuple(
-        FieldError(field=".".join(map(str, e["loc"])) or "(body)", message=e["msg"], type=e["type"])
-        for e in exc.errors()
-    )
+    """422 naming each field and why, or 400 when a field holds characters the store cannot
+    (see `web.intake`); the submitted values are not echoed (they may hold a phone)."""
+    fields = tuple(FieldError(**found) for found in field_errors(exc))
+    if is_unstorable(exc):
+        return ApiProblem(400, UNSTORABLE_CODE, UNSTORABLE_MESSAGE, fields)
     return ApiProblem(422, error, message, fields)
-
-
-async def json_body(request: Request) -> Any:
-    try:
-        return json.loads(await read_body(request, MAX_BODY_BYTES))
-    except BodyTooLarge:
-        raise ApiProblem(413, "too_large", f"the body exceeds {MAX_BODY_BYTES} bytes") from None
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ApiProblem(400, "invalid_json", f"the body is not UTF-8 JSON: {exc}") from None
 
 
 async def authenticate(request: Request, tokens: TokenVerifier) -> Principal:
@@ -76,6 +68,8 @@ def guarded(tokens: TokenVerifier, roles: frozenset[TokenRole], handler: Handler
             return await handler(request, principal)
         except ApiProblem as problem:
             return problem.response()
+        except InputRefused as refused:  # the body (`web.inputs.read_json`)
+            return ApiProblem(refused.status, refused.code, refused.message).response()
         except Forbidden as exc:
             return ApiProblem(403, "forbidden", exc.reason).response()
         except StoreUnavailable:

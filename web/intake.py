@@ -1,13 +1,12 @@
 """HTTP intake: `POST /api/appeals` puts an appeal on `appeals.intake`; `GET` follows it to its ticket.
 
-An invalid body is answered synchronously (400/413/422) and not published: the HTTP
+An invalid body is answered synchronously (400/413/415/422) and not published: the HTTP
 client holds the error and its own copy of what it sent, so nothing is lost. Only the
 Kafka channel adapters, which have nobody to answer, rely on `appeals.rejected`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,31 +20,17 @@ from starlette.routing import Route
 from agents.ports import StoreUnavailable
 from domain.jurisdiction import Jurisdiction
 from schemas.appeal import Appeal
-from streams.codecs import MAX_INTAKE_BYTES
+from schemas.base import escape_refused, is_unstorable
+from web.inputs import APPEAL_BODY_BYTES, UNSTORABLE_CODE, InputRefused, check_parameters, read_json
 from web.ports import AppealPublisher, IntakeUnavailable, TicketReader
 
-# The same bound the intake agent applies to a record, so what HTTP accepts the topic accepts.
-MAX_BODY_BYTES = MAX_INTAKE_BYTES
 # How long a client waits before retrying when Kafka or PostgreSQL is not reachable.
 RETRY_AFTER_S = "5"
-
-
-class BodyTooLarge(Exception):
-    """More than the limit was sent (or announced); the rest of the body is not read."""
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refusing early when Content-Length or the bytes received pass `limit`."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+# The fields holding characters the store cannot, as `UNSTORABLE_CODE` answers them (400).
+UNSTORABLE_MESSAGE = (
+    "the body holds characters that cannot be stored (control characters other than tab, LF and CR; "
+    "lone surrogates; U+FFFE, U+FFFF): see fields"
+)
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -54,9 +39,14 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 
 
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    """Each problem by field path; the submitted values are not echoed (they may hold a phone)."""
+    """Each problem by field path; the submitted values are not echoed (they may hold a phone).
+    A path may quote a JSON name as sent: a character the contract refuses is shown escaped."""
     return [
-        {"field": ".".join(map(str, e["loc"])) or "(body)", "message": e["msg"], "type": e["type"]}
+        {
+            "field": escape_refused(".".join(map(str, e["loc"]))) or "(body)",
+            "message": escape_refused(e["msg"]),
+            "type": e["type"],
+        }
         for e in exc.errors()
     ]
 
@@ -73,19 +63,22 @@ def intake_routes(
 ) -> list[Route]:
     async def submit(request: Request) -> Response:
         try:
-            data = json.loads(await read_body(request))
-        except BodyTooLarge:
-            return error(413, "too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            return error(400, "invalid_json", f"the body is not UTF-8 JSON: {exc}")
+            data = await read_json(request, APPEAL_BODY_BYTES)
+        except InputRefused as refused:
+            return error(refused.status, refused.code, refused.message)
         if not isinstance(data, dict):
-            return error(400, "invalid_json", "the body must be a JSON object of appeal fields")
+            return error(400, "invalid_json", "请求体须是诉求字段组成的 JSON 对象")
+        at = now()
         if data.get("received_at") is None:
-            data["received_at"] = now().isoformat()
+            data["received_at"] = at.isoformat()
         try:
-            appeal = Appeal.model_validate(data)
+            # The intake agent's own check (`streams.codecs.decode_appeal`): not dated ahead of now.
+            appeal = Appeal.model_validate(data, context={"now": at})
         except ValidationError as exc:
-            return error(422, "invalid_appeal", "the appeal was not accepted", fields=field_errors(exc))
+            fields = field_errors(exc)
+            if is_unstorable(exc):
+                return error(400, UNSTORABLE_CODE, UNSTORABLE_MESSAGE, fields=fields)
+            return error(422, "invalid_appeal", "the appeal was not accepted", fields=fields)
         try:
             await publisher.publish(appeal)
         except IntakeUnavailable:
@@ -97,7 +90,10 @@ def intake_routes(
     async def follow(request: Request) -> Response:
         channel, source_id = request.path_params["channel"], request.path_params["source_id"]
         try:
+            check_parameters(request)
             state = await tickets.by_intake_key(channel, source_id)
+        except InputRefused as refused:
+            return error(refused.status, refused.code, refused.message)
         except StoreUnavailable:
             return error(503, "store_unavailable", "the ticket database is not reachable; retry")
         if state is None:

@@ -7,10 +7,10 @@ once the pipeline has taken it in, so the answer is a token (the intake key) tha
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -29,10 +29,20 @@ from domain.open311 import (
     services,
     split_token,
 )
-from domain.open311_query import parse_request_query
+from domain.open311_query import RequestQuery, parse_request_query
 from domain.service_requests import service_request
 from domain.ticket import TicketState
-from web.intake import MAX_BODY_BYTES, BodyTooLarge, read_body
+from schemas.appeal import EARLIEST_RECEIVED_AT, LATEST_RECEIVED_AT
+from schemas.base import escape_refused, refused_character, unstorable_error
+from web.inputs import (
+    APPEAL_BODY_BYTES,
+    JSON_MEDIA_TYPE,
+    InputRefused,
+    check_parameters,
+    media_type,
+    parse_json,
+    read_body,
+)
 from web.open311_render import Format, render, render_error
 from web.ports import AppealPublisher, IntakeUnavailable, TicketReader
 
@@ -40,6 +50,7 @@ _FORMATS: dict[str, Format] = {"json": "json", "xml": "xml"}
 # Safe in a URL path segment as it is, since the token built from it is one.
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _MAX_FIELDS = 100
+_FORM = "application/x-www-form-urlencoded"
 NOTICE = "诉求已受理，工单编号在分派后生成，可凭 token 查询办理进度"
 
 Handler = Callable[[Request, Format], Awaitable[Response]]
@@ -53,9 +64,12 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if fmt is None:
             return render_error("json", 404, "format not supported: use .json or .xml")
         try:
+            check_parameters(request)  # every id and filter, before any reaches PostgreSQL
             return await handler(request, fmt)
         except Open311Error as exc:
             return render_error(fmt, exc.code, exc.description)
+        except InputRefused as refused:
+            return render_error(fmt, refused.status, refused.message)
         except (StoreUnavailable, IntakeUnavailable):
             return render_error(fmt, 503, "temporarily unavailable; retry (with the same Idempotency-Key)")
 
@@ -64,19 +78,29 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
 
 async def submitted_fields(request: Request) -> dict[str, str]:
     """The POST's fields: form-encoded as the spec says, or a flat JSON object."""
+    media, _ = media_type(request)
+    if media not in ("", _FORM, JSON_MEDIA_TYPE):
+        raise Open311Error(415, "send application/x-www-form-urlencoded or application/json")
+    body = await read_body(request, APPEAL_BODY_BYTES)
+    if media == JSON_MEDIA_TYPE:
+        return _storable(_flat_json(parse_json(body)))
     try:
-        body = await read_body(request)
-    except BodyTooLarge as exc:
-        raise Open311Error(413, f"the body exceeds {MAX_BODY_BYTES} bytes") from exc
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if media == "application/json":
-            return _flat_json(json.loads(body))
-        if media in ("", "application/x-www-form-urlencoded"):
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS))
-    except ValueError as exc:  # bad JSON, bad UTF-8, too many fields
+        form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError as exc:  # bad UTF-8, too many fields
         raise Open311Error(400, f"the body cannot be read: {exc}") from exc
-    raise Open311Error(415, "send application/x-www-form-urlencoded or application/json")
+    return _storable(dict(form))
+
+
+def _storable(fields: dict[str, str]) -> dict[str, str]:
+    """The fields, or 400 naming the first one that holds a character the store cannot, by the
+    client's name for it and the place in what it sent (`WireModel` refuses it too, but in the
+    appeal's terms: its text starts with the service's name)."""
+    for name, value in fields.items():
+        for text in (name, value):
+            if (index := refused_character(text)) is not None:
+                problem = unstorable_error(text, index).message()
+                raise Open311Error(400, f"{escape_refused(name)}: {problem}")
+    return fields
 
 
 def _flat_json(data: object) -> dict[str, str]:
@@ -89,6 +113,16 @@ def _flat_json(data: object) -> dict[str, str]:
         elif value is not None:
             raise Open311Error(400, f"{name} must be a string or a number")
     return flat
+
+
+def _within_appeal_times(query: RequestQuery) -> RequestQuery:
+    """The dates cut to the times an appeal may carry (`schemas.appeal`): the same tickets, and
+    no date near year 1 or 9999, which PostgreSQL's driver cannot send once in UTC."""
+
+    def cut(moment: datetime | None) -> datetime | None:
+        return None if moment is None else min(max(moment, EARLIEST_RECEIVED_AT), LATEST_RECEIVED_AT)
+
+    return replace(query, received_from=cut(query.received_from), received_to=cut(query.received_to))
 
 
 def source_id_for(request: Request) -> str:
@@ -131,8 +165,11 @@ def open311_routes(
 
     async def list_requests(request: Request, fmt: Format) -> Response:
         check(request)
-        query = parse_request_query(request.query_params, now(), jurisdiction.timezone)
-        found = await tickets.find(query)
+        try:
+            query = parse_request_query(request.query_params, now(), jurisdiction.timezone)
+        except OverflowError as exc:  # a date near year 1 or 9999: the 90-day window passes datetime's
+            raise Open311Error(400, "start_date 或 end_date 超出范围") from exc
+        found = await tickets.find(_within_appeal_times(query))
         return render(fmt, "service_requests", "request", [_shown(state) for state in found])
 
     async def get_request(request: Request, fmt: Format) -> Response:

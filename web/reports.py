@@ -15,6 +15,7 @@ from domain.periods import PeriodKind
 from domain.rates import RateWeights
 from domain.report import Report
 from infra.reports import StoreReports
+from schemas.appeal import EARLIEST_RECEIVED_AT, LATEST_RECEIVED_AT
 from web.report_files import render_csv, render_json, render_xlsx
 from web.report_html import render_html
 
@@ -54,6 +55,13 @@ def report_routes(
             weight = float(request.query_params.get("weight", reports.weights.basically_satisfied))
         except ValueError as exc:
             return PlainTextResponse(f"bad date or weight: {exc}", 400)
+        # A date near year 1 or 9999 overflows the period arithmetic; no appeal is dated outside.
+        if day is not None and not EARLIEST_RECEIVED_AT.date() <= day < LATEST_RECEIVED_AT.date():
+            return PlainTextResponse(
+                f"date 须在 {EARLIEST_RECEIVED_AT.date()} 及以后、{LATEST_RECEIVED_AT.date()} 以前", 400
+            )
+        if not 0 <= weight <= 1:  # a share (nan and inf fail this too)
+            return PlainTextResponse("weight 须在 0 与 1 之间", 400)
         now = datetime.now(UTC)
         weights = RateWeights(basically_satisfied=weight)
         found = await reports.report(await pool(), PeriodKind(kind), day, now, weights)

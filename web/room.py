@@ -7,13 +7,12 @@ it on `tickets.commands` through the same publisher; the ticket agent decides th
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -24,8 +23,11 @@ from domain.jurisdiction import Jurisdiction
 from domain.room_search import TicketFilter, find_tickets
 from domain.ticket import TicketStatus
 from infra.room_queries import AsyncpgRoomQueries
+from schemas.base import UNSTORABLE, WireModel, is_unstorable
 from schemas.commands import DispatchTicket
 from web.api_ports import ActionPublisher, PublishUnavailable
+from web.inputs import InputRefused, check_parameters, read_json
+from web.intake import field_errors
 from web.room_auth import RoomSessions
 from web.room_live import RoomLive, to_json
 from web.room_render import reference, ticket_page
@@ -35,7 +37,7 @@ KEEPALIVE_S = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class DispatchRequest(BaseModel):
+class DispatchRequest(WireModel):
     """人工派单 from the room: to `lead` (and `co`), category and town as corrected; `version`
     is the ticket version the operator saw, so a second click sends the same command."""
 
@@ -100,17 +102,28 @@ def room_routes(room: ControlRoom) -> list[Route]:
     async def ticket(request: Request, principal: Principal) -> Response:
         ticket_id = request.path_params["ticket_id"]
         try:
+            check_parameters(request)
             held = room.live.view.tickets.get(ticket_id)
             found = [held] if held else await room.queries.tickets([ticket_id])
             if not found:
                 return JSONResponse({"error": "没有这张工单"}, status_code=404)
             timeline = await room.queries.timeline(ticket_id)
+        except InputRefused as refused:
+            return JSONResponse({"error": refused.message}, status_code=refused.status)
         except StoreUnavailable:
             return JSONResponse({"error": "数据库暂不可用"}, status_code=503)
         return JSONResponse(ticket_page(found[0], timeline, room.jurisdiction), headers=NO_STORE)
 
     async def dispatch(request: Request, principal: Principal) -> Response:
         return await _dispatch(room, request, principal)
+
+    async def dead_letters(request: Request, principal: Principal) -> Response:
+        try:
+            total, letters = await room.queries.dead_letters()
+        except StoreUnavailable:
+            return JSONResponse({"error": "数据库暂不可用"}, status_code=503)
+        shown = [letter.model_dump(mode="json", exclude={"key", "value"}) for letter in letters]
+        return JSONResponse({"total": total, "letters": shown}, headers=NO_STORE)
 
     return [
         Route("/", index),
@@ -124,6 +137,7 @@ def room_routes(room: ControlRoom) -> list[Route]:
         Route("/api/room/tickets", need(tickets)),
         Route("/api/room/tickets/{ticket_id}", need(ticket)),
         Route("/api/room/tickets/{ticket_id}/dispatch", need(dispatch), methods=["POST"]),
+        Route("/api/room/dead-letters", need(dead_letters)),
     ]
 
 
@@ -141,8 +155,12 @@ async def _events(live: RoomLive, request: Request) -> AsyncIterator[str]:
 async def _dispatch(room: ControlRoom, request: Request, principal: Principal) -> Response:
     ticket_id = request.path_params["ticket_id"]
     try:
-        body = DispatchRequest.model_validate(json.loads(await request.body()))
-    except (ValueError, ValidationError):
+        body = DispatchRequest.model_validate(await read_json(request))
+    except InputRefused as refused:
+        return JSONResponse({"error": f"派单请求无效：{refused.message}"}, status_code=refused.status)
+    except ValidationError as exc:
+        if is_unstorable(exc):
+            return _unstorable(exc)
         return JSONResponse({"error": "派单请求无效：需要 lead 与 version"}, status_code=422)
     held = room.live.view.tickets.get(ticket_id)
     if held is None or held.state.status != TicketStatus.MANUAL:
@@ -153,8 +171,18 @@ async def _dispatch(room: ControlRoom, request: Request, principal: Principal) -
             principal, DispatchTicket, ticket_id, fields, f"room-v{body.version}", room.live.now()
         )
         await room.publisher.publish_command(command)
+    except ValidationError as exc:
+        if not is_unstorable(exc):
+            raise
+        return _unstorable(exc)  # the operator's name as typed at login (`RoomSessions.login`)
     except Forbidden as exc:
         return JSONResponse({"error": exc.reason}, status_code=403)
     except PublishUnavailable:
         return JSONResponse({"error": "Kafka 暂不可用，请重试"}, status_code=503)
     return JSONResponse({"ticket_id": ticket_id, "command_id": command.command_id}, status_code=202)
+
+
+def _unstorable(exc: ValidationError) -> JSONResponse:
+    """400 naming each field holding a character the store cannot, in the room's own form."""
+    found = "；".join(f"{e['field']}: {e['message']}" for e in field_errors(exc) if e["type"] == UNSTORABLE)
+    return JSONResponse({"error": f"派单请求无效：{found}"}, status_code=400)

@@ -22,7 +22,9 @@ from starlette.responses import JSONResponse, Response
 
 from agents.ports import StoreUnavailable
 from domain.access import Principal
+from schemas.base import refused_character, unstorable_error
 from web.api_ports import TokenVerifier
+from web.inputs import InputRefused, read_json
 
 COOKIE = "shaobao_room"
 SESSION_S = 12 * 3600  # one shift
@@ -93,7 +95,8 @@ class RoomSessions:
         """The holder of a valid, unexpired session cookie, or None."""
         cookie = request.cookies.get(COOKIE, "")
         body, _, signature = cookie.rpartition(".")
-        if not body or not hmac.compare_digest(signature, self._sign(body)):
+        # As bytes: compare_digest refuses str holding anything but ASCII (a cookie as sent).
+        if not body or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             return None
         encoded, _, expires = body.partition(".")
         if not expires.isdigit() or int(expires) < time.time():
@@ -103,10 +106,9 @@ class RoomSessions:
 
     async def login(self, request: Request) -> Response:
         try:
-            body = await request.json()
-            name, secret = str(body.get("name", "")), str(body.get("secret", ""))
-        except (ValueError, AttributeError):
-            return JSONResponse({"error": "需要 JSON：name, secret"}, status_code=400)
+            name, secret = _login_fields(await read_json(request))
+        except InputRefused as refused:
+            return JSONResponse({"error": f"登录请求无效：{refused.message}"}, status_code=refused.status)
         principal = await self._credentials.principal_for(name, secret)
         if principal is None:
             await asyncio.sleep(FAILED_LOGIN_DELAY_S)
@@ -139,3 +141,17 @@ class RoomSessions:
             return await handler(request, principal)
 
         return guarded
+
+
+def _login_fields(body: object) -> tuple[str, str]:
+    """The name and secret of a login; neither may hold what the store cannot (the name is who
+    the room's commands are recorded as, and a lone surrogate cannot even be hashed)."""
+    if not isinstance(body, dict):
+        raise InputRefused(400, "invalid_login", "请求体须是 JSON 对象（name, secret）")
+    fields = {field: str(body.get(field, "")) for field in ("name", "secret")}
+    for field, text in fields.items():
+        if (index := refused_character(text)) is not None:
+            raise InputRefused(
+                400, "unstorable_characters", f"{field}: {unstorable_error(text, index).message()}"
+            )
+    return fields["name"], fields["secret"]

@@ -38,8 +38,9 @@ from schemas.http_api import (
     OpenOrders,
 )
 from schemas.openapi import openapi_document
-from web.api_access import ApiProblem, Handler, guarded, invalid, json_body
+from web.api_access import ApiProblem, Handler, guarded, invalid
 from web.api_ports import ActionPublisher, OrderReader, TokenVerifier
+from web.inputs import read_json
 from web.ports import TicketReader
 
 DEFAULT_ORDERS_LIMIT = 200
@@ -88,7 +89,8 @@ def _my_orders(api: UnitsApi) -> Handler:
     async def handler(request: Request, principal: Principal) -> Response:
         unit = api.unit_of(principal)
         raw = request.query_params.get("limit", str(DEFAULT_ORDERS_LIMIT))
-        if not raw.isdigit() or not 1 <= int(raw) <= ORDERS_LIMIT_MAX:
+        # isascii(): isdigit() passes "²", which int() refuses; the length: int() refuses 4,300 digits.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= ORDERS_LIMIT_MAX:
             raise ApiProblem(
                 422, "invalid_limit", f"limit must be a whole number from 1 to {ORDERS_LIMIT_MAX}"
             )
@@ -105,7 +107,7 @@ def _act(api: UnitsApi) -> Handler:
     async def handler(request: Request, principal: Principal) -> Response:
         unit = api.unit_of(principal)
         ticket_id = request.path_params["ticket_id"]
-        data = await json_body(request)
+        data = await read_json(request)
         try:
             action = UNIT_ACTION.validate_python(data)
         except ValidationError as exc:
@@ -135,7 +137,7 @@ def _command(api: UnitsApi, endpoint: ControlEndpoint) -> Handler:
             raise ApiProblem(
                 422, "invalid_idempotency_key", f"Idempotency-Key must match {IDEMPOTENCY_KEY_PATTERN}"
             )
-        data = await json_body(request)
+        data = await read_json(request)
         try:
             body = endpoint.request.model_validate(data)
         except ValidationError as exc:
@@ -146,9 +148,12 @@ def _command(api: UnitsApi, endpoint: ControlEndpoint) -> Handler:
             if source is None:
                 raise ApiProblem(404, "not_found", f"no ticket {fields['source_ticket_id']} to merge")
             fields["source_appeal"] = source.appeal
-        command = control_command(
-            principal, endpoint.command, ticket_id, fields, key or body_key(body), api.now()
-        )
+        try:
+            command = control_command(
+                principal, endpoint.command, ticket_id, fields, key or body_key(body), api.now()
+            )
+        except ValidationError as exc:  # what the API fills in: the path's ticket id, the token's name
+            raise invalid("invalid_command", f"the {endpoint.path} command cannot be given", exc) from None
         await api.publisher.publish_command(command)
         accepted = CommandAccepted(ticket_id=ticket_id, command_id=command.command_id, type=command.type)
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.jurisdiction import Jurisdiction
+from domain.triage.classify import TypeReading
 from domain.triage.matching import Score
 from domain.triage.places import TownFinding
 from domain.triage.urgency import UrgencyFinding
@@ -54,15 +55,34 @@ def category_line(
     return line + note
 
 
-def type_line(appeal_type: Score, model: float | None = None) -> str:
-    """Why this appeal type: its words and the model's probability, else the category's usual type."""
+def type_line(reading: TypeReading) -> str:
+    """Why this appeal type: its words, the model's probability and the confidence, else the usual type."""
+    appeal_type, model = reading.score, reading.model
     name = _TYPE_NAMES.get(appeal_type.label, appeal_type.label)
+    sure = f"，把握{reading.confidence:.2f}" if reading.ranked else ""
+    if reading.doubt:
+        return f"诉求类型：{name}（可能为举报：{reading.doubt}{sure}；从严按举报处理）"
     said = f"统计模型{model:.2f}" if model is not None else ""
     if appeal_type.hits:
-        return f"诉求类型：{name}，命中{_words(appeal_type.hits)}" + (f"，{said}" if said else "")
+        return f"诉求类型：{name}，命中{_words(appeal_type.hits)}" + (f"，{said}" if said else "") + sure
     if said:
-        return f"诉求类型：{name}（未见明确表述，{said}，参考该分类常见类型）"
+        return f"诉求类型：{name}（未见明确表述，{said}，参考该分类常见类型{sure}）"
     return f"诉求类型：{name}（未见明确表述，按该分类常见类型）"
+
+
+def caller_line(reading: TypeReading) -> str | None:
+    """For a report, or what may be one: the caller is kept from the units (None otherwise)."""
+    if reading.label != "report":
+        return None
+    if reading.doubt:
+        return "来电人身份：保密（不确定是否为举报，按举报人保护，不向承办单位提供来电人信息）"
+    return "来电人身份：保密（举报，不向承办单位提供来电人信息）"
+
+
+def second_line(jurisdiction: Jurisdiction, second: Score) -> str:
+    """A second problem in the same appeal, for a person to split off."""
+    name = jurisdiction.category_by_code[second.label].name
+    return f"另有诉求：{name}（{second.label}），命中{_words(second.hits, 4)}；请拆分另立工单，勿遗漏"
 
 
 def town_line(jurisdiction: Jurisdiction, finding: TownFinding) -> str:
@@ -78,11 +98,14 @@ def town_line(jurisdiction: Jurisdiction, finding: TownFinding) -> str:
 
 
 def urgency_line(finding: UrgencyFinding) -> str:
-    """The urgency and the danger signs that raised it."""
+    """The urgency, the danger signs that raised it, how sure, and whether it was raised from caution."""
     name = _URGENCY_NAMES[finding.urgency]
+    sure = f"，把握{finding.confidence:.2f}"
+    if finding.caution:
+        return f"紧急程度：{name}（从严：{finding.caution}，按紧急处理）{sure}"
     if finding.signs:
-        return f"紧急程度：{name}，依据{_words(finding.signs)}"
-    return f"紧急程度：{name}（分类默认）"
+        return f"紧急程度：{name}，依据{_words(finding.signs)}{sure}"
+    return f"紧急程度：{name}（分类默认）{sure}"
 
 
 def route_line(jurisdiction: Jurisdiction, lead: str, co: Sequence[str]) -> str:

@@ -29,7 +29,7 @@ _BREAKS = frozenset('，。；！？、：,.;!?:"“”‘’（）()【】 \n\t
 
 @dataclass(frozen=True)
 class LabelledText:
-    """One training example: an appeal's text, its labels, and who wrote it.
+    """One training example: an appeal's text, its labels (urgency when known), and who wrote it.
 
     `source` (the labelled file) keeps one author's wording together when the
     triager checks its own confidence on examples it did not learn from.
@@ -39,6 +39,7 @@ class LabelledText:
     category: str
     appeal_type: str | None = None
     source: str = ""
+    urgency: str | None = None
 
 
 def ngrams(text: str, longest: int) -> frozenset[str]:

@@ -75,6 +75,9 @@ class UrgencySigns(_Frozen):
 
     emergency: Cues = Field(default_factory=Cues)
     urgent: Cues = Field(default_factory=Cues)
+    # People who cannot look after themselves: signs short of the line next to one of them
+    # still raise the appeal to urgent, from caution (see `urgency.py`).
+    vulnerable: tuple[str, ...] = ()
 
 
 class InstantRules(_Frozen):
@@ -112,6 +115,14 @@ class Thresholds(_Frozen):
     type_lexicon_weight: float = 1.0
     type_model_sharpness: float = 6.0
     usual_type_bonus: float = 1.0
+    # When unsure whether an appeal is a report (举报), it is taken for one, so its caller is
+    # kept secret: from this weighed share on report, or this many report cue points.
+    report_suspect_share: float = 0.4
+    report_hint_min_score: float = 3.0
+    # Labelled urgencies, when the examples carry them, train a model that may raise a normal
+    # appeal to urgent (from caution) when it gives `urgency_model_raise` or more to urgent.
+    urgency_model_sharpness: float = 4.0
+    urgency_model_raise: float = 0.8
     # The weighed share on emergency categories from which a routine reading goes to a person,
     # urgent (low: a missed emergency costs far more than a manual ticket).
     model_emergency_suspect: float = 0.1
@@ -134,6 +145,8 @@ class Lexicon(_Frozen):
     place_aliases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     place_noise: tuple[str, ...] = ()
     text_noise: tuple[str, ...] = ()
+    # Dialect words and mishearings of a transcript, read as their standard form (冇得 → 没有).
+    spoken_forms: dict[str, str] = Field(default_factory=dict)
     place_stem_suffixes: tuple[str, ...] = ()
     place_stem_followers: tuple[str, ...] = ()
     place_kept_suffixes: tuple[str, ...] = ()

@@ -135,6 +135,11 @@ class CueMatcher:
         self.label = label
         self._cues = cues
         self._words = frozenset(cues.words)
+        # Each rule's groups and vetoes as sets, built once: `score` runs for every label on every text.
+        self._rules = tuple(
+            (rule, tuple(frozenset(group) for group in rule.groups), frozenset(rule.none))
+            for rule in cues.rules
+        )
 
     def words(self) -> set[str]:
         """Every word this matcher may look for (for the shared vocabulary)."""
@@ -146,6 +151,16 @@ class CueMatcher:
     def _found(self, scan: Scan, words: frozenset[str] | set[str]) -> set[str]:
         hits = set(words & scan.present)
         return scan.facts(hits) if self._cues.facts_only else hits
+
+    def _groups_found(self, scan: Scan, groups: tuple[frozenset[str], ...]) -> list[list[str]]:
+        """The words found for each group, or [] as soon as one group has none."""
+        found: list[list[str]] = []
+        for group in groups:
+            hits = self._found(scan, group)
+            if not hits:
+                return []
+            found.append(sorted(hits))
+        return found
 
     def score(self, scan: Scan) -> Score:
         """Sum of the weights of the words present (each once) and of the rules that fire.
@@ -160,9 +175,9 @@ class CueMatcher:
             if not any(word in longer for longer in hits):
                 total += self._cues.words[word]
                 hits.append(word)
-        for rule in self._cues.rules:
-            found = [sorted(self._found(scan, set(group))) for group in rule.groups]
-            if all(found) and not any(w in scan.present for w in rule.none):
+        for rule, groups, none in self._rules:
+            found = self._groups_found(scan, groups)
+            if found and not none & scan.present:
                 total += rule.weight
                 decisive = decisive or rule.decisive
                 hits.append(rule.note or "+".join(words[0] for words in found))

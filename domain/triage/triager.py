@@ -12,8 +12,10 @@ from domain.triage.gate import Gate, Outcome, calibrate, folds
 from domain.triage.geometry import Polygon
 from domain.triage.learned import LabelledText, NaiveBayes, Opinion
 from domain.triage.lexicon import Lexicon
-from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Vocabulary, blank
+from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
+from domain.triage.normalisation import TextNormaliser
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
+from domain.triage.problems import second_problem
 from domain.triage.safety import emergency_verdict, suspected_emergency
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
 from domain.triage.verdict import Verdict, lexicon_verdict, settle, top_alternatives
@@ -43,6 +45,8 @@ class _Reading:
     verdict: Verdict
     # Why a routine reading may be an emergency after all ('' when nothing suggests it).
     suspected_emergency: str = ""
+    # Another problem raised in the same appeal, to split off (None when there is one).
+    second: Score | None = None
 
     @property
     def confidence(self) -> float:
@@ -69,6 +73,8 @@ class Triager:
         self._jurisdiction = jurisdiction
         self._lexicon = lexicon
         self._categories = jurisdiction.category_by_code
+        self._normaliser = TextNormaliser(lexicon.spoken_forms)
+        self._routing_known: dict[tuple[str, str], bool] = {}
         index = build_place_index(jurisdiction, lexicon.place_aliases, lexicon.place_stem_suffixes)
         self._places = PlaceFinder(
             index, lexicon.place_noise, lexicon.place_stem_followers, lexicon.place_kept_suffixes
@@ -92,13 +98,17 @@ class Triager:
         taught = self._taught(examples)
         self._model = NaiveBayes.train((e.text, e.category) for e in taught)
         self._type_model = NaiveBayes.train((e.text, e.appeal_type) for e in taught if e.appeal_type)
+        # Urgency as the labelled appeals had it: a third reader that may raise, never lower.
+        self._urgency_model = NaiveBayes.train((e.text, _raised(e.urgency)) for e in taught if e.urgency)
         self._gate = self._calibrate(taught)
 
     def _taught(self, examples: Iterable[LabelledText]) -> list[LabelledText]:
         """The examples as the models read them; labels this jurisdiction lacks are dropped, not guessed."""
         types = {t.code for t in self._jurisdiction.appeal_types}
         return [
-            LabelledText(self.topic_text(e.text), e.category, _known(e.appeal_type, types), e.source)
+            LabelledText(
+                self.topic_text(e.text), e.category, _known(e.appeal_type, types), e.source, e.urgency
+            )
             for e in examples
             if e.category in self._categories
         ]
@@ -128,7 +138,10 @@ class Triager:
         return self._gate
 
     def topic_text(self, text: str) -> str:
-        """The text as classified: place names and framing ("110转来") blanked out."""
+        """The text as classified: normalised, place names and framing ("110转来") blanked out."""
+        return self._topic(self._normaliser.normalise(text))
+
+    def _topic(self, text: str) -> str:
         masked = self._places.mask(text, self._places.mentions(text, in_address=False))
         return blank(masked, self._lexicon.text_noise)
 
@@ -159,18 +172,25 @@ class Triager:
         )
 
     def _explain(self, reading: _Reading, why: str) -> tuple[str, ...]:
-        return (
+        lines = [
             explain.category_line(
                 self._jurisdiction, reading.guess.best, reading.guess.runner_up, reading.verdict
             ),
-            explain.type_line(reading.appeal_type.score, reading.appeal_type.model),
+            explain.type_line(reading.appeal_type),
             explain.town_line(self._jurisdiction, reading.town),
             explain.urgency_line(reading.urgency),
             why,
-        )
+        ]
+        caller = explain.caller_line(reading.appeal_type)
+        if caller is not None:
+            lines.append(caller)
+        if reading.second is not None:
+            lines.append(explain.second_line(self._jurisdiction, reading.second))
+        return tuple(lines)
 
     def _read(self, appeal: Appeal) -> _Reading:
-        text = self.topic_text(appeal.text)
+        plain = self._normaliser.normalise(appeal.text)
+        text = self._topic(plain)
         scan = self._vocabulary.scan(text)
         guess = self._category.classify(scan)
         thresholds = self._lexicon.thresholds
@@ -187,23 +207,15 @@ class Triager:
             opinion = Opinion(tuple(p for p in opinion.ranked if not self._is_transfer(p[0])))
             verdict = self._settle(guess, opinion, danger=False)
             appeal_type = self._type.classify(scan, verdict.category, types)
+        if appeal_type.label not in calm:
+            appeal_type = self._type.as_report_when_unsure(appeal_type)
         category = self._categories[verdict.category]
-        mentions = self._places.mentions(appeal.address, in_address=True)
-        mentions += self._places.mentions(appeal.text, in_address=False)
+        mentions = self._places.mentions(self._normaliser.normalise(appeal.address), in_address=True)
+        mentions += self._places.mentions(plain, in_address=False)
         town = resolve_town(mentions, appeal.location, self._boundaries)
-        urgency = self._urgency.assess(scan, category, raise_on_signs=appeal_type.label not in calm)
-        suspected = ""
-        if appeal_type.label not in calm and category.transfer is None:
-            suspected = suspected_emergency(
-                verdict,
-                guess,
-                urgency.danger_now,
-                self._is_transfer,
-                thresholds.model_emergency_suspect,
-                thresholds.emergency_hint_min_score,
-            )
-        if suspected and urgency.urgency == "normal":
-            urgency = UrgencyFinding("urgent", ("疑似紧急警情",), urgency.danger_now)
+        routine = appeal_type.label not in calm
+        urgency, suspected = self._urgency_of(text, scan, category, verdict, guess, routine)
+        second = self._second_problem(text, guess, category) if routine else None
         return _Reading(
             scan=scan,
             guess=guess,
@@ -213,6 +225,7 @@ class Triager:
             urgency=urgency,
             verdict=verdict,
             suspected_emergency=suspected,
+            second=second,
         )
 
     def _settle(self, guess: CategoryGuess, opinion: Opinion, danger: bool) -> Verdict:
@@ -224,16 +237,75 @@ class Triager:
             verdict = settle(guess, opinion, thresholds.lexicon_weight, gate, self._same_routing)
         return emergency_verdict(verdict, guess, danger, self._is_transfer)
 
+    def _urgency_of(
+        self, text: str, scan: Scan, category: Category, verdict: Verdict, guess: CategoryGuess, routine: bool
+    ) -> tuple[UrgencyFinding, str]:
+        """The urgency, and why a routine reading may be an emergency ('' when nothing suggests it).
+
+        Praise (`routine=False`) keeps the category default. Otherwise the lexicon's signs
+        decide; short of them, the urgency model, then the emergency safety net, may raise
+        a normal appeal to urgent from caution, and the finding says so.
+        """
+        urgency = self._urgency.assess(scan, category, raise_on_signs=routine)
+        if not routine or category.transfer is not None:
+            return urgency, ""
+        thresholds = self._lexicon.thresholds
+        suspected = suspected_emergency(
+            verdict,
+            guess,
+            urgency.danger_now,
+            self._is_transfer,
+            thresholds.model_emergency_suspect,
+            thresholds.emergency_hint_min_score,
+        )
+        if urgency.urgency != "normal":
+            return urgency, suspected
+        if suspected:
+            return UrgencyFinding("urgent", ("疑似紧急警情",), urgency.danger_now, 0.5, suspected), suspected
+        return self._learned_urgency(text, urgency), suspected
+
+    def _second_problem(self, text: str, guess: CategoryGuess, category: Category) -> Score | None:
+        """Another problem told in the same appeal, for a person to split off (see `problems.py`)."""
+        if category.transfer is not None or category.instant:
+            return None
+        return second_problem(
+            text,
+            category.code,
+            guess,
+            self._vocabulary,
+            self._category,
+            self._lexicon.thresholds.category_min_score,
+            lambda code: self._separate(code, category.code),
+        )
+
+    def _learned_urgency(self, text: str, finding: UrgencyFinding) -> UrgencyFinding:
+        """The finding, raised from caution when the urgency model reads the text as urgent."""
+        opinion = self._urgency_model.opinion(text, self._lexicon.thresholds.urgency_model_sharpness)
+        share = opinion.of("raised")
+        if share < self._lexicon.thresholds.urgency_model_raise:
+            return finding
+        return UrgencyFinding("urgent", finding.signs, False, share, f"统计模型判为紧急（{share:.2f}）")
+
+    def _separate(self, code: str, taken: str) -> bool:
+        """Whether `code` would be a ticket of its own beside `taken`: a unit's work, routed elsewhere."""
+        category = self._categories[code]
+        return category.transfer is None and not category.instant and not self._same_routing(code, taken)
+
     def _is_transfer(self, code: str) -> bool:
         return self._categories[code].transfer is not None
 
     def _same_routing(self, a: str, b: str) -> bool:
-        first, second = self._categories[a], self._categories[b]
-        return (
-            first.route_for("urban") == second.route_for("urban")
-            and first.route_for("rural") == second.route_for("rural")
-            and (first.transfer, first.instant) == (second.transfer, second.instant)
-        )
+        # Asked for many pairs on every appeal; the answer never changes for a built triager.
+        known = self._routing_known.get((a, b))
+        if known is None:
+            first, second = self._categories[a], self._categories[b]
+            known = (
+                first.route_for("urban") == second.route_for("urban")
+                and first.route_for("rural") == second.route_for("rural")
+                and (first.transfer, first.instant) == (second.transfer, second.instant)
+            )
+            self._routing_known[(a, b)] = known
+        return known
 
     def _dispose(self, reading: _Reading) -> tuple[Disposition, Route | None, str]:
         """Transfer, instant, dispatch or manual — and the sentence that says why."""
@@ -293,6 +365,8 @@ class Triager:
         if reading.town.town is None and reading.town.candidates:
             towns = "、".join(self._jurisdiction.unit_name(code) for code in reading.town.candidates)
             lines.append(f"候选属地：{towns}")
+        if reading.second is not None:
+            lines.append(explain.second_line(self._jurisdiction, reading.second))
         if route is not None:
             lines.append("建议" + explain.route_line(self._jurisdiction, route.lead, route.co))
         else:
@@ -300,6 +374,10 @@ class Triager:
             co = f"，{'、'.join(template.co)}协办" if template.co else ""
             lines.append(f"路由表：{template.lead}牵头{co}（town 为属地，待人工确定）")
         return tuple(lines)
+
+
+def _raised(urgency: str | None) -> str:
+    return "normal" if urgency == "normal" else "raised"
 
 
 def _known(label: str | None, labels: set[str]) -> str | None:

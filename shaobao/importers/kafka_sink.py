@@ -4,7 +4,6 @@ appeals to `appeals.rejected` (so ops see them beside the intake agent's rejecti
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,11 +14,10 @@ from aiokafka.errors import KafkaError
 from schemas.appeal import Appeal
 from schemas.rejections import AppealRejected, SourcePosition
 from shaobao.importers.progress import Progress
+from streams.codecs import IntakeRejection, rejection
 from streams.names import TopicNames
 
 SETTLE_EVERY = 500
-# The broker refuses records over ~1 MB; a refused mail with attachments can be bigger.
-MAX_ORIGINAL_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,23 +77,12 @@ def local_rejection(item: Refused, now: datetime) -> AppealRejected:
     """A rejection record for an item the importer refused, keeping what was read.
 
     On the topic its reason is `schema_violation` (the contract's closed set); the importer's
-    finer reason opens the message."""
-    data = item.original[:MAX_ORIGINAL_BYTES]
-    cut = " (original cut to 256 KiB; the file has it all)" if len(item.original) > len(data) else ""
-    try:
-        original, encoding = data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        original, encoding = base64.b64encode(data).decode("ascii"), "base64"
-    return AppealRejected(
-        rejection_id=item.rejection_id,
-        reason="schema_violation",
-        message=f"{item.reason}: {item.where}: {item.message}{cut}",
-        key=item.key,
-        original=original,
-        original_encoding=encoding,
-        source=item.source,
-        rejected_at=now,
-    )
+    finer reason opens the message. Built as the intake agent builds its own: the first
+    256 KiB of the row or file (base64 unless UTF-8 text the contract takes), its length and
+    SHA-256, so a mail of any size or bytes is kept on the topic."""
+    key = item.key.encode("utf-8", "surrogatepass") if item.key is not None else None
+    why = IntakeRejection("schema_violation", f"{item.reason}: {item.where}: {item.message}")
+    return rejection(item.original, key, why, item.source, now, rejection_id=item.rejection_id)
 
 
 def _record(item: ImportItem, names: TopicNames, now: datetime) -> tuple[str, str | None, str]:

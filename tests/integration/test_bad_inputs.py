@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import uuid
 from collections import Counter
@@ -23,8 +24,8 @@ from tests.integration.topictools import Placed, produce_placed, read_topics
 pytestmark = pytest.mark.integration
 GOOD = 20
 CORPUS_KINDS = 98
-REJECTED = {"schema_violation": 49, "invalid_json": 15, "invalid_utf8": 7, "too_large": 2, "bad_key": 2}
-ODD_TICKETS = 22  # odd but acceptable inputs, each one ticket (one of them is sent again)
+REJECTED = {"schema_violation": 51, "invalid_json": 15, "invalid_utf8": 7, "too_large": 2, "bad_key": 2}
+ODD_TICKETS = 20  # odd but acceptable inputs, each one ticket (one of them is sent again)
 
 
 async def tickets_of(db: asyncpg.Connection, run: str) -> dict[str, dict[str, Any]]:
@@ -49,10 +50,17 @@ async def rejections_of(stack: Stack, placed: list[Placed]) -> list[dict[str, An
     ]
 
 
+def kept(text: str | None, encoding: str) -> bytes | None:
+    if text is None:
+        return None
+    return base64.b64decode(text) if encoding == "base64" else text.encode()
+
+
 def original_of(rejection: dict[str, Any]) -> bytes:
-    if rejection["original_encoding"] == "base64":
-        return base64.b64decode(rejection["original"])
-    return str(rejection["original"]).encode()
+    """The original as the rejection keeps it: the first 256 KiB, checked against its length and digest."""
+    data = kept(rejection["original"], rejection["original_encoding"]) or b""
+    assert rejection["original_truncated"] == (rejection["original_length"] > len(data))
+    return data
 
 
 async def test_every_bad_or_odd_input_is_exactly_one_ticket_duplicate_or_rejection(
@@ -74,8 +82,8 @@ async def test_every_bad_or_odd_input_is_exactly_one_ticket_duplicate_or_rejecti
         (i, p) for i, p in zip(inputs, placed, strict=False) if i.expect not in ("ticket", "duplicate")
     ]
     expect_tickets = {i.source_id for i in inputs if i.expect == "ticket"} | {g["source_id"] for g in goods}
-    assert len(inputs) == CORPUS_KINDS and len(expect_rejected) == sum(REJECTED.values()) == 75
-    assert len(expect_tickets) == ODD_TICKETS + GOOD == 42
+    assert len(inputs) == CORPUS_KINDS and len(expect_rejected) == sum(REJECTED.values()) == 77
+    assert len(expect_tickets) == ODD_TICKETS + GOOD == 40
 
     async def settled() -> bool:
         tickets = await tickets_of(db, run)
@@ -89,26 +97,29 @@ async def test_every_bad_or_odd_input_is_exactly_one_ticket_duplicate_or_rejecti
     tickets = await tickets_of(db, run)
     rejections = await rejections_of(stack, placed)
     by_position = {(r["source"]["partition"], r["source"]["offset"]): r for r in rejections}
-    assert len(rejections) == len(by_position) == len(expect_rejected) == 75
+    assert len(rejections) == len(by_position) == len(expect_rejected) == 77
     assert Counter(r["reason"] for r in rejections) == REJECTED
     for bad, where in expect_rejected:
         rejected = by_position[(where.partition, where.offset)]
         assert rejected["reason"] == bad.expect, (bad.kind, rejected["message"])
-        assert original_of(rejected) == (bad.value or b""), bad.kind
-        expected_key = bad.key.decode("utf-8", "replace") if bad.key is not None else None
-        assert rejected["key"] == expected_key, bad.kind
+        value = bad.value or b""
+        data = original_of(rejected)  # all of it, or 256 KiB less a character cut at the end
+        assert value.startswith(data) and len(data) > min(len(value), 256 * 1024) - 4, bad.kind
+        assert rejected["original_length"] == len(value), bad.kind
+        assert rejected["original_sha256"] == hashlib.sha256(value).hexdigest(), bad.kind
+        assert kept(rejected["key"], rejected["key_encoding"]) == bad.key, bad.kind
         assert rejected["rejection_id"] == f"{stack.names.intake}:{where.partition}:{where.offset}"
     # inputs = tickets + duplicates + rejections, each input counted once.
     duplicates = sum(state["duplicates"] for state in tickets.values())
-    assert (len(tickets), duplicates, len(rejections)) == (42, 1, 75)
+    assert (len(tickets), duplicates, len(rejections)) == (40, 1, 77)
     assert len(tickets) + duplicates + len(rejections) == len(inputs) + GOOD == 118
     assert_kept_as_written(inputs, tickets)
 
 
 def assert_kept_as_written(inputs: list[BadInput], tickets: dict[str, dict[str, Any]]) -> None:
-    """Injection strings, control characters and rare characters are stored exactly as sent."""
+    """Injection strings and rare characters are stored exactly as sent."""
     sent = {i.kind: json.loads(i.value or b"") for i in inputs if i.expect == "ticket"}
-    for kind in ("sql_injection_text", "html_script_text", "emoji_only", "rare_cjk", "control_chars_in_text"):
+    for kind in ("sql_injection_text", "html_script_text", "emoji_only", "rare_cjk"):
         assert tickets[sent[kind]["source_id"]]["appeal"]["text"] == sent[kind]["text"], kind
     phone = tickets[sent["fullwidth_phone"]["source_id"]]["appeal"]["caller"]["phone"]
     assert phone == "１３８０７３１１２３４"

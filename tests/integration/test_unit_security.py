@@ -10,8 +10,9 @@ import pytest
 
 from schemas.actions import UNIT_ACTION_TYPES
 from tests.integration.conftest import Stack
-from tests.integration.kafkatools import eventually, produce, read_all
+from tests.integration.kafkatools import eventually, read_all
 from tests.integration.lifecycletools import act, alerts_for, last_event, open_ticket, row_at, substance
+from tests.integration.topictools import produce_placed
 
 pytestmark = pytest.mark.integration
 
@@ -102,20 +103,25 @@ async def test_an_action_on_a_ticket_that_does_not_exist_is_refused_as_a_securit
     assert await db.fetchval("SELECT count(*) FROM tickets WHERE ticket_id = '20990101-00-999999'") == 0
 
 
-async def test_an_undecodable_action_is_alerted_with_its_unit_and_the_agent_goes_on(
+async def test_an_undecodable_action_is_a_dead_letter_alerted_with_its_unit_and_the_agent_goes_on(
     stack: Stack, db: asyncpg.Connection
 ) -> None:
     ticket = await open_ticket(stack, db)
     bootstrap, topic = stack.settings.kafka_bootstrap_servers, stack.names.unit_actions("zjj")
     # A unit naming itself in the payload is refused: identity comes from the topic only.
     forged = {"type": "sign", "action_id": "x", "ticket_id": ticket, "acted_at": "2026-03-02T10:00:00+08:00"}
-    await produce(bootstrap, topic, [(ticket.encode(), json.dumps({**forged, "unit": "zjj"}).encode())])
+    [placed] = await produce_placed(
+        bootstrap, topic, [(ticket.encode(), json.dumps({**forged, "unit": "zjj"}).encode())]
+    )
     await act(stack, "zjj", ticket, "sign")
     assert (await row_at(db, ticket, 3))["status"] == "signed"
+    letter = f"{topic}:{placed.partition}:{placed.offset}:take_in_unit_actions"
 
     async def undecodable() -> list[dict[str, object]]:
         records = await read_all(bootstrap, stack.names.alerts)
-        return [json.loads(v) for k, v in records if k == b"zjj" and b"undecodable" in v]
+        return [json.loads(v) for k, v in records if k == b"zjj" and letter.encode() in v]
 
     alerts = await eventually(undecodable)
-    assert alerts[0]["kind"] == "undecodable_command" and alerts[0]["unit"] == "zjj"
+    assert [(a["kind"], a["unit"], a["details"]["reason"]) for a in alerts] == [
+        ("dead_letter", "zjj", "contract_violation")
+    ]

@@ -118,6 +118,7 @@ def test_the_document_has_a_channel_for_every_topic_of_the_contract(document: di
     channels = document["channels"]
     assert sorted(channel["address"] for channel in channels.values()) == sorted(
         [names.intake, names.rejected, names.commands, names.events, names.alerts, names.reference]
+        + [names.dead_letters]
         + [names.unit_orders("{unit}"), names.unit_actions("{unit}")]
     )
     keys = {

@@ -116,8 +116,8 @@ def test_a_cell_that_is_not_a_date_and_time_is_none(written: str) -> None:
             "渠道 'fax' is not a known channel; 来电时间 '明天' is not a date and time",
         ),
         (row(text="  "), "invalid_field", "诉求内容: String should have at least 1 character"),
-        (row(text="路灯\x00坏了"), "invalid_field", "诉求内容: Value error, contains NUL characters"),
-        (row(phone="1" * 41), "invalid_field", "来电号码: Value should have at most 40 items"),
+        (row(text="路灯\x00坏了"), "invalid_field", "诉求内容: 含有无法保存的控制字符 U+0000（第 3 个字符）"),
+        (row(phone="1" * 41), "invalid_field", "来电号码: String should have at most 40 characters"),
         (row(address="玉" * 501), "invalid_field", "地址: String should have at most 500 characters"),
         (row(at="1999-01-01 00:00"), "bad_time", "来电时间: Value error, received_at must lie between"),
         (

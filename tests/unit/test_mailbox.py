@@ -83,7 +83,7 @@ def test_a_nul_in_the_body_is_refused_as_an_invalid_field() -> None:
     assert isinstance(outcome, MailError)
     assert (outcome.reason, outcome.message) == (
         "invalid_field",
-        "text: Value error, contains NUL characters",
+        "text: 含有无法保存的控制字符 U+0000（第 12 个字符）",
     )
 
 

@@ -22,6 +22,7 @@ def test_the_contract_topics_have_explicit_partitions_and_retention() -> None:
     specs = {spec.name: spec for spec in topic_specs(TopicNames(""), ["cgj", "yutan"], 6, 3)}
     assert specs["tickets.events"].config == {"cleanup.policy": "delete", "retention.ms": "-1"}
     assert specs["appeals.rejected"].config["retention.ms"] == "-1"
+    assert specs["dead.letters"].config == {"cleanup.policy": "delete", "retention.ms": "-1"}
     assert {specs[name].partitions for name in ("appeals.intake", "tickets.commands", "tickets.events")} == {
         6
     }
@@ -29,4 +30,4 @@ def test_the_contract_topics_have_explicit_partitions_and_retention() -> None:
     assert specs["config.reference"].partitions == 1
     assert specs["config.reference"].config == {"cleanup.policy": "compact"}
     assert specs["tickets.clusters"].partitions == 6
-    assert len(specs) == 7 + len(TABLES) + 1 + 2 * 2
+    assert len(specs) == 8 + len(TABLES) + 1 + 2 * 2

@@ -243,7 +243,7 @@ def test_the_explanation_names_the_words_the_place_and_the_route_in_chinese() ->
         decision.explanation[0],
         "诉求类型：求助（未见明确表述，按该分类常见类型）",
         "属地：回龙铺镇，依据“回龙铺镇”、“金玉村”（镇街名称）",
-        "紧急程度：紧急，依据“长时间或大面积停水停电”",
+        "紧急程度：紧急，依据“长时间或大面积停水停电”，把握0.62",
         "派单：市水利局牵头，城区供水公司、回龙铺镇协办（按路由表）",
     )
     assert "“停水”" in decision.explanation[0]

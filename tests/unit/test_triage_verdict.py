@@ -181,7 +181,8 @@ def test_a_routine_reading_with_a_fair_share_on_the_emergency_lines_goes_to_a_pe
         "manual",
         "urgent",
     )
-    assert decision.explanation[3] == "紧急程度：紧急，依据“疑似紧急警情”"
+    assert decision.explanation[3].startswith("紧急程度：紧急（从严：综合判断可能是紧急警情（")
+    assert decision.explanation[3].endswith("，按紧急处理），把握0.50")
     assert decision.explanation[4].startswith("处置：转人工（综合判断可能是紧急警情（")
     assert decision.suggested_lead == "zjj"
 
@@ -200,5 +201,8 @@ def test_the_model_also_reads_the_appeal_type_and_the_explanation_says_so() -> N
     # The lexicon hears no type in the text and the sewer's usual type is help; the model learned complaint.
     decision = triager_taught_an_unknown_danger().decide(sewer_appeal(""))
     assert decision.appeal_type == "complaint"
-    assert decision.explanation[1] == "诉求类型：投诉（未见明确表述，统计模型1.00，参考该分类常见类型）"
+    assert (
+        decision.explanation[1]
+        == "诉求类型：投诉（未见明确表述，统计模型1.00，参考该分类常见类型，把握1.00）"
+    )
     assert decision.explanation[0].endswith(f"综合把握{decision.confidence:.2f}")

@@ -6,6 +6,7 @@ import { renderBoard } from "./board.js";
 import { renderManual } from "./dispatch.js";
 import { setUpFilters, applyQuery, loadTickets } from "./tickets.js";
 import { loadTicket } from "./ticket.js";
+import { watchDeadLetters } from "./dead.js";
 
 let route = { name: "wall", id: null };
 let lastBoard = null;
@@ -81,6 +82,7 @@ async function start() {
   navigate();
   startTicking();
   connect();
+  watchDeadLetters();
 }
 
 start();
