@@ -19,6 +19,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol, TypeVar
 
+import faust
+from pydantic import BaseModel
+
 from agents.boundary import Record, boundary_for
 from agents.ports import Clock, StoreUnavailable, TicketEventStore, Unstorable
 from domain.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
@@ -169,28 +172,48 @@ def install(streams: Streams, store: TicketEventStore, clock: Clock | None = Non
     return record_ticket_events
 
 
-def install_rejections(streams: Streams, store: RejectionStore, clock: Clock | None = None) -> Any:
-    """`appeals.rejected` into `appeal_rejections`, so reports and ops can query them."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def _install_copy(
+    streams: Streams,
+    topic: faust.TopicT,
+    agent: str,
+    model: type[M],
+    write: Callable[[Sequence[M]], Awaitable[int]],
+    first_id: Callable[[M], str],
+    clock: Clock | None,
+) -> Any:
+    """An agent that copies a topic of our own records into PostgreSQL, in batches, idempotently;
+    a record that is not one of ours (a broken writer's, a future schema version) is a dead letter."""
     clock = clock or _UtcClock()
     writer = _writer(streams, clock)
-    boundary = boundary_for(streams, "record_rejections", clock)
+    boundary = boundary_for(streams, agent, clock)
 
-    async def write(records: Sequence[Record]) -> None:
-        rejections = []
+    async def copy(records: Sequence[Record]) -> None:
+        parsed = []
         for record in records:
             try:
-                rejections.append(AppealRejected.model_validate_json(record.value or b""))
-            except ValueError as exc:  # not ours, or a future schema version
+                parsed.append(model.model_validate_json(record.value or b""))
+            except ValueError as exc:  # pydantic's ValidationError is one
                 await boundary.set_aside(record, exc)
-        if rejections:
-            await writer.write_or_exit(rejections, store.record_rejections, rejections[0].rejection_id)
+        if parsed:
+            await writer.write_or_exit(parsed, write, first_id(parsed[0]))
 
-    @streams.app.agent(streams.rejected, name="record_rejections", concurrency=1)
-    async def record_rejections(stream: Any) -> None:
+    async def copy_topic(stream: Any) -> None:
         async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-            await boundary.handle_batch([Record.of(event) for event in batch], write)
+            await boundary.handle_batch([Record.of(event) for event in batch], copy)
 
-    return record_rejections
+    copy_topic.__doc__ = f"{topic.get_topic_name()} into PostgreSQL"
+    return streams.app.agent(topic, name=agent, concurrency=1)(copy_topic)
+
+
+def install_rejections(streams: Streams, store: RejectionStore, clock: Clock | None = None) -> Any:
+    """`appeals.rejected` into `appeal_rejections`, so reports and ops can query them."""
+    return _install_copy(
+        streams, streams.rejected, "record_rejections", AppealRejected, store.record_rejections,
+        lambda r: r.rejection_id, clock,
+    )  # fmt: skip
 
 
 class DeadLetterStore(Protocol):
@@ -201,26 +224,10 @@ class DeadLetterStore(Protocol):
 
 def install_dead_letters(streams: Streams, store: DeadLetterStore, clock: Clock | None = None) -> Any:
     """`dead.letters` into `dead_letters`, for the control room's ops panel."""
-    clock = clock or _UtcClock()
-    writer = _writer(streams, clock)
-    boundary = boundary_for(streams, "record_dead_letters", clock)
-
-    async def write(records: Sequence[Record]) -> None:
-        letters = []
-        for record in records:
-            try:
-                letters.append(DeadLetter.model_validate_json(record.value or b""))
-            except ValueError as exc:  # a broken writer's record: a dead letter of ours, read next
-                await boundary.set_aside(record, exc)
-        if letters:
-            await writer.write_or_exit(letters, store.record_dead_letters, letters[0].dead_letter_id)
-
-    @streams.app.agent(streams.dead_letters, name="record_dead_letters", concurrency=1)
-    async def record_dead_letters(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-            await boundary.handle_batch([Record.of(event) for event in batch], write)
-
-    return record_dead_letters
+    return _install_copy(
+        streams, streams.dead_letters, "record_dead_letters", DeadLetter, store.record_dead_letters,
+        lambda d: d.dead_letter_id, clock,
+    )  # fmt: skip
 
 
 def _alert_sender(streams: Streams) -> Callable[[Alert], Awaitable[None]]:
