@@ -209,8 +209,11 @@ async def test_a_manual_ticket_is_dispatched_from_the_room_in_one_request(two_wo
         assert answer.status_code == 202, answer.text
 
         async def dispatched() -> dict[str, Any] | None:
+            # The status comes from the live feed, the timeline from PostgreSQL (the sink's
+            # batch behind it): wait for both.
             page = (await web.client.get(f"/api/room/tickets/{ticket}")).json()
-            return dict(page) if page["status"] == "dispatched" else None
+            stored = any(e["type"] == "ticket_dispatched" for e in page["timeline"])
+            return dict(page) if page["status"] == "dispatched" and stored else None
 
         page = await eventually(dispatched, timeout_s=30)
         assert (page["lead"], page["co"], page["town"]) == ("zjj", ["baimaqiao"], "baimaqiao")
