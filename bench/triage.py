@@ -15,15 +15,40 @@ from shaobao import triage_cli
 from streams.settings import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "triage.json"
-# Graded once, before the file was shipped or looked at by anyone tuning triage
-# (`shaobao triage eval triage_blind3.jsonl`, model from the seven other files).
+# Graded once, before the files were shipped or looked at by anyone tuning triage, with
+# `shaobao triage eval FILE` (model from the fourteen files shipped before them), and the
+# same files through the triager of the commit before (8af1797) for comparison.
 BLIND_GRADE = """\
-Blind grade of the issue's targets (2026-12-01, the commit that shipped the file): 200 appeals written
-for it by an author who saw only the jurisdiction file (`tests/data/triage_blind3.jsonl`,
-shipped after grading), triaged by a model and gate taught by the seven other files:
-lead right on 98.0% (145/148) of automatic dispatches, 96.0% (145/151) of dispatchable
-appeals dispatched automatically, town right on 100.0% (157/157) where resolvable,
-ambiguous-only places kept manual 17/17, emergencies missed 0 of 18."""
+Blind grade of issue 14's targets (2026-12-06): 550 appeals written for it by four authors who
+saw only the jurisdiction file and the label format (`data/corpus/triage_blind5_*.jsonl`:
+150 clean, 150 phone transcripts with Changsha dialect and traditional characters, 150 pasted
+WeChat chats, 100 mixed; 134 reports, 161 urgent or emergency, 89 with two problems), graded
+once before they were shipped or taught:
+
+| blind5 | before (8af1797) | after | target |
+|---|---|---|---|
+| appeal type right | 73.3% | 85.5% (470/550) | ≥ 90% |
+| reports recognised as reports | 67.9% | 93.3% (125/134) | ≥ 97% |
+| reports whose reporter is protected (report, or caller withheld) | 67.9% | 97.8% (131/134) | ≥ 97% |
+| other appeals whose caller is withheld (the cost) | — | 20.2% (84/416) | |
+| urgent or emergency raised (or transferred) | 96.3% | 97.5% (157/161) | ≥ 95% |
+| emergencies missed | 1 of 54 | 0 of 54 | 0 |
+| lead right on automatic dispatches | 91.1% | 94.6% (352/372) | ≥ 97% |
+| dispatchable appeals dispatched automatically | 87.3% | 82.1% (363/442) | ≥ 95% |
+| town right where resolvable | 98.0% | 99.2% (489/493) | ≥ 98% |
+| two-problem appeals flagged (any second / the labelled one) | — | 53.9% / 31.5% | |
+
+By kind (a line may count under several; `shaobao triage eval` prints this table):
+
+    kind                  n   type  categ  report protect urgent+   auto lead/au   town  missed
+    clean               155   91.0   92.9   100.0   100.0    98.0   87.4    95.0  100.0    0/12
+    dialect             125   84.8   92.0    88.9    97.2    95.7   81.0    98.8   99.2    0/18
+    hidden_report       108   91.7   89.8    91.7    97.2    94.7   73.3    97.3   99.0     0/4
+    looks_like_report    59   52.5   98.3     n/a     n/a   100.0   93.0    98.1  100.0     0/0
+    traditional          35   88.6   94.3   100.0   100.0   100.0   81.5    91.7  100.0     0/0
+    transcript          152   84.9   92.8    92.3    97.4    96.4   83.2    95.1   97.8    0/25
+    two_problem          89   84.3   82.0    81.8   100.0    95.2   72.7    89.1   98.9     0/0
+    wechat              103   84.5   86.4    95.8   100.0    97.1   74.7    92.1   98.9    0/16"""
 
 
 def section(text: str) -> str:

@@ -28,9 +28,9 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
 
-def masked_caller(caller: Caller, appeal_type: str) -> Caller | None:
-    """The caller as units may see them; None for reports (举报), whose reporter stays secret."""
-    if appeal_type == "report":
+def masked_caller(caller: Caller, protected: bool) -> Caller | None:
+    """The caller as units may see them; None for a protected reporter (举报, or what may be one)."""
+    if protected:
         return None
     return Caller(
         name=mask_name(caller.name) if caller.name else None,
@@ -41,11 +41,11 @@ def masked_caller(caller: Caller, appeal_type: str) -> Caller | None:
 REPORTER = "（举报人）"
 
 
-def withhold_reporter(text: str, caller: Caller, appeal_type: str) -> str:
-    """A report's (举报) text as the unit reported on may read it: the reporter's name, as they
-    gave it and as it would be masked, replaced wherever they wrote it themselves."""
+def withhold_reporter(text: str, caller: Caller, protected: bool) -> str:
+    """A protected reporter's text as the unit reported on may read it: the reporter's name, as
+    they gave it and as it would be masked, replaced wherever they wrote it themselves."""
     name = (caller.name or "").strip()
-    if appeal_type != "report" or len(name) < 2:
+    if not protected or len(name) < 2:
         return text
     for form in sorted(
         {name, mask_name(name), name.removesuffix("先生").removesuffix("女士")}, key=len, reverse=True

@@ -62,7 +62,7 @@ def service_request(
     code = state.category or state.triage.category  # as dispatched: a person may have corrected it
     category = jurisdiction.category_by_code.get(code)
     tz = jurisdiction.timezone
-    secret = state.triage.appeal_type == "report"
+    secret = state.triage.reporter_protected
     location = None if secret else appeal.location
     return ServiceRequest(
         service_request_id=state.ticket_id,

@@ -9,19 +9,34 @@ from pathlib import Path
 from domain.triage.learned import LabelledText
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_TESTS = REPO_ROOT / "tests" / "data"
+CORPUS = REPO_ROOT / "data" / "corpus"
 # The labelled appeals shipped with the sample county, each file by a different author
-# (so `shaobao triage cross` can grade each on a model taught by the others). The old
-# blind sets are ordinary labelled data now; the grading set is never shipped here.
-DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = (
-    REPO_ROOT / "data" / "corpus" / "appeals_labeled.jsonl",
-    _TESTS / "triage_dev.jsonl",
-    _TESTS / "triage_dev2.jsonl",
-    _TESTS / "triage_holdout.jsonl",
-    _TESTS / "triage_blind2.jsonl",
-    _TESTS / "triage_dev3.jsonl",
-    _TESTS / "triage_dev4.jsonl",
-    _TESTS / "triage_blind3.jsonl",
+# (so `shaobao triage cross` can grade each on a model taught by the others). They live
+# beside the jurisdiction data, not under tests/, so every deployment (the Docker image
+# too) trains the same triager. Old blind sets are ordinary labelled data once graded;
+# the set being graded is never shipped here until its grade is recorded.
+DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = tuple(
+    CORPUS / name
+    for name in (
+        "appeals_labeled.jsonl",
+        "triage_dev.jsonl",
+        "triage_dev2.jsonl",
+        "triage_holdout.jsonl",
+        "triage_blind2.jsonl",
+        "triage_dev3.jsonl",
+        "triage_dev4.jsonl",
+        "triage_blind3.jsonl",
+        "triage_blind4a.jsonl",
+        "triage_blind4b.jsonl",
+        "triage_train5_clean.jsonl",
+        "triage_train5_spoken.jsonl",
+        "triage_train5_pasted.jsonl",
+        "triage_train5_boundary.jsonl",
+        "triage_blind5_clean.jsonl",
+        "triage_blind5_spoken.jsonl",
+        "triage_blind5_pasted.jsonl",
+        "triage_blind5_mixed.jsonl",
+    )
 )
 
 

@@ -38,3 +38,15 @@ class TriageDecision(WireModel):
     suggested_lead: str | None = None
     suggested_co: tuple[str, ...] = ()
     town_candidates: tuple[str, ...] = ()
+    # How sure the appeal type is: the weighed share of the type taken (1 when cues decided alone).
+    type_confidence: float = Field(default=1.0, ge=0, le=1)
+    # The caller is withheld from units as a reporter's would be: the appeal is a report (举报),
+    # or triage is unsure whether it is one (the explanation says why).
+    caller_withheld: bool = False
+    # Another problem raised in the same appeal, routed elsewhere: a person splits it off.
+    second_category: str | None = None
+
+    @property
+    def reporter_protected(self) -> bool:
+        """Whether the caller's identity stays with the hotline (reports, and what may be one)."""
+        return self.caller_withheld or self.appeal_type == "report"

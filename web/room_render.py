@@ -25,7 +25,7 @@ _TIMELINE_HIDDEN = frozenset(
 
 def ticket_page(ticket: RoomTicket, timeline: list[str], jurisdiction: Jurisdiction) -> dict[str, Any]:
     state = ticket.state
-    caller = masked_caller(state.appeal.caller, state.triage.appeal_type)
+    caller = masked_caller(state.appeal.caller, state.triage.reporter_protected)
     page: dict[str, Any] = {
         "ticket_id": state.ticket_id,
         "version": state.version,
@@ -68,6 +68,9 @@ def ticket_page(ticket: RoomTicket, timeline: list[str], jurisdiction: Jurisdict
         "suggestion": list(state.triage.suggestion),
         "confidence": state.triage.confidence,
         "town_resolution": state.triage.town_resolution,
+        "type_confidence": state.triage.type_confidence,
+        "caller_withheld": state.triage.reporter_protected,
+        "second_category": state.triage.second_category,
     }
     page["timeline"] = [timeline_entry(raw) for raw in timeline]
     return page

@@ -64,7 +64,8 @@ class TypeReading:
     `confidence` is the weighed share of the type taken; `ranked` the weighed shares of
     every type, best first (empty without a model); `report` the report cues found whatever
     type won (a report may be taken for a complaint: its reporter still needs hiding);
-    `doubt` why it was taken for a report from caution ('' when it was not).
+    `doubt` why it may be a report though another type won ('' when nothing suggests it):
+    the caller is then withheld as a reporter's would be.
     """
 
     score: Score
@@ -92,7 +93,8 @@ class AppealTypeClassifier:
     the model's probability, plus `usual_type_bonus` for the category's usual type; the
     softmax of these scores gives each type's share, and the best one's is the confidence.
     Without one, the best cue score decides when it is high enough, else the usual type.
-    `as_report_when_unsure` then errs toward a report, whose caller is kept secret.
+    `with_report_doubt` then notes when the type taken may be a report after all, so
+    the caller is kept secret as a reporter would be, while the type stays the reading.
     """
 
     def __init__(self, lexicon: Lexicon) -> None:
@@ -136,13 +138,14 @@ class AppealTypeClassifier:
         score = found if found is not None and found.value > 0 else Score(label, 0.0, ())
         return TypeReading(score, model.get(label, 0.0), confidence, ranked, report)
 
-    def as_report_when_unsure(self, reading: TypeReading) -> TypeReading:
-        """The reading, taken for a report when it may well be one (see `report_gate`)."""
+    def with_report_doubt(self, reading: TypeReading) -> TypeReading:
+        """The reading, with why it may be a report after all (see `report_gate`); the type is kept.
+
+        The type is what the appeal most likely is (the monthly analysis counts it);
+        the doubt is what protects the caller: a report's caller is withheld from units.
+        """
         why = report_gate(reading, self._report_share, self._report_points)
-        if not why:
-            return reading
-        score = reading.report if reading.report.value > 0 else Score("report", 0.0, ())
-        return replace(reading, score=score, confidence=reading.share("report"), doubt=why)
+        return replace(reading, doubt=why) if why else reading
 
 
 def report_gate(reading: TypeReading, share_floor: float, points_floor: float) -> str:

@@ -60,11 +60,14 @@ def type_line(reading: TypeReading) -> str:
     appeal_type, model = reading.score, reading.model
     name = _TYPE_NAMES.get(appeal_type.label, appeal_type.label)
     sure = f"，把握{reading.confidence:.2f}" if reading.ranked else ""
-    if reading.doubt:
-        return f"诉求类型：{name}（可能为举报：{reading.doubt}{sure}；从严按举报处理）"
+    doubt = f"；可能为举报（{reading.doubt}），来电人按举报人保护" if reading.doubt else ""
+    return _type_reasons(name, appeal_type.hits, model, sure) + doubt
+
+
+def _type_reasons(name: str, hits: Sequence[str], model: float | None, sure: str) -> str:
     said = f"统计模型{model:.2f}" if model is not None else ""
-    if appeal_type.hits:
-        return f"诉求类型：{name}，命中{_words(appeal_type.hits)}" + (f"，{said}" if said else "") + sure
+    if hits:
+        return f"诉求类型：{name}，命中{_words(hits)}" + (f"，{said}" if said else "") + sure
     if said:
         return f"诉求类型：{name}（未见明确表述，{said}，参考该分类常见类型{sure}）"
     return f"诉求类型：{name}（未见明确表述，按该分类常见类型）"
@@ -72,11 +75,11 @@ def type_line(reading: TypeReading) -> str:
 
 def caller_line(reading: TypeReading) -> str | None:
     """For a report, or what may be one: the caller is kept from the units (None otherwise)."""
-    if reading.label != "report":
-        return None
+    if reading.label == "report":
+        return "来电人身份：保密（举报，不向承办单位提供来电人信息）"
     if reading.doubt:
         return "来电人身份：保密（不确定是否为举报，按举报人保护，不向承办单位提供来电人信息）"
-    return "来电人身份：保密（举报，不向承办单位提供来电人信息）"
+    return None
 
 
 def second_line(jurisdiction: Jurisdiction, second: Score) -> str:

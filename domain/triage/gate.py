@@ -3,8 +3,9 @@
 A wrong work order costs a unit a wasted trip and the caller days; a manual
 ticket costs a person a minute. So the gate is the lowest confidence at which
 the appeals triage would dispatch were routed right at least `precision` of
-the time, measured on held-out appeals: each labelled file in turn is left
-out, the model learns from the others, and the left-out file is read.
+the time, measured on held-out appeals: each labelled file (or group of
+files, when there are many) in turn is left out, the model learns from the
+others, and the left-out files are read.
 Files are written by different people, so a held-out file stands for wording
 the triager has not met (random folds would let an author's phrasing leak in
 and make the triager look surer than it is).
@@ -19,6 +20,8 @@ from domain.triage.learned import LabelledText
 
 # Fewer distinct sources than this, and the examples are dealt into this many folds instead.
 FOLDS = 5
+# At most this many folds of whole sources (files by different authors).
+MAX_SOURCE_FOLDS = 6
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,22 @@ def calibrate(outcomes: Iterable[Outcome], precision: float, floor: float) -> Ga
 
 
 def folds(examples: Sequence[LabelledText]) -> list[tuple[list[LabelledText], list[LabelledText]]]:
-    """(training, held out) pairs: one per source when there are several, else dealt folds."""
+    """(training, held out) pairs: whole sources held out together when there are several, else dealt folds.
+
+    With more than `MAX_SOURCE_FOLDS` sources, they are dealt into that many groups:
+    each fold still holds out authors the model has not read, and a build trains
+    that many models, not one per file.
+    """
     sources = sorted({e.source for e in examples})
     if len(sources) >= 2:
+        count = min(len(sources), MAX_SOURCE_FOLDS)
+        group = {source: k % count for k, source in enumerate(sources)}
         return [
-            ([e for e in examples if e.source != s], [e for e in examples if e.source == s]) for s in sources
+            (
+                [e for e in examples if group[e.source] != k],
+                [e for e in examples if group[e.source] == k],
+            )
+            for k in range(count)
         ]
     if len(examples) < FOLDS:
         return []

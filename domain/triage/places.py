@@ -3,7 +3,9 @@
 Citizens name towns in full (白马桥街道), shortened (白马桥那边), by village or
 community (金玉村老十三组), by landmark (湘核华府), or not at all. A place listed
 as `ambiguous` in the jurisdiction names several towns and counts only when
-the rest of the appeal tells them apart.
+the rest of the appeal tells them apart. A phone transcript may write a name
+with homophones (白麻桥 for 白马桥): a name of three characters or more is also
+found by how it sounds, when at least half its characters are written right.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from domain.jurisdiction import Jurisdiction
 from domain.triage.geometry import Polygon, town_at
+from domain.triage.sounds import sounds
 from schemas.appeal import Location
 from schemas.triage import TownResolution
 
@@ -22,6 +25,8 @@ _TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
 # outranks a landmark, because landmarks are what citizens pass on the way.
 _KIND_WEIGHT: dict[TownResolution, float] = {"town_name": 3.0, "place": 2.5, "landmark": 2.0}
 _ADDRESS_BONUS = 10.0
+# Shorter names heard with a wrong character are too often other words (关山 → 关三).
+_HEARD_MIN_LENGTH = 3
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,12 @@ class Mention:
     place: PlaceName
     start: int
     in_address: bool
+    # The characters as written when the name was found by its sound ('' when written right).
+    heard_as: str = ""
+
+    @property
+    def evidence(self) -> str:
+        return f"{self.place.name}（文中作{self.heard_as}）" if self.heard_as else self.place.name
 
 
 @dataclass(frozen=True)
@@ -133,8 +144,12 @@ class PlaceFinder:
         # 花明楼景区 says "scenic area" as well as where: its head noun stays readable.
         self._kept = tuple(sorted(kept_suffixes, key=len, reverse=True))
         self._by_first: dict[str, list[str]] = {}
+        self._by_sound: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for name in sorted(index, key=len, reverse=True):
             self._by_first.setdefault(name[0], []).append(name)
+            if len(name) >= _HEARD_MIN_LENGTH:
+                heard = sounds(name)
+                self._by_sound.setdefault(heard[0], []).append((heard, name))
         # Phrases that contain a place name without meaning the place (e.g. 城郊结合部).
         self._noise = tuple(noise)
 
@@ -142,15 +157,36 @@ class PlaceFinder:
         """All place mentions in `text`, left to right, never overlapping."""
         found: list[Mention] = []
         masked = self._mask_noise(text)
+        heard: tuple[str, ...] | None = None  # the text's sounds, worked out when first needed
         i = 0
         while i < len(masked):
             match = next((n for n in self._by_first.get(masked[i], ()) if self._matches(masked, n, i)), None)
+            if match is not None:
+                found.append(Mention(self._index[match], i, in_address))
+                i += len(match)
+                continue
+            heard = heard or sounds(masked)
+            match = self._sounds_like(masked, heard, i)
             if match is None:
                 i += 1
                 continue
-            found.append(Mention(self._index[match], i, in_address))
+            found.append(Mention(self._index[match], i, in_address, heard_as=masked[i : i + len(match)]))
             i += len(match)
         return found
+
+    def _sounds_like(self, text: str, heard: tuple[str, ...], at: int) -> str | None:
+        """The longest name that sounds like the text at `at`, half its characters or more written right."""
+        for sound, name in self._by_sound.get(heard[at], ()):
+            end = at + len(name)
+            if heard[at:end] != sound:
+                continue
+            same = sum(a == b for a, b in zip(text[at:end], name, strict=True))
+            if 2 * same < len(name):
+                continue
+            place = self._index[name]
+            if not place.needs_follower or any(text.startswith(f, end) for f in self._followers):
+                return name
+        return None
 
     def mask(self, text: str, mentions: Sequence[Mention]) -> str:
         """The text with place names blanked out, so 龙桥小学 or 白马桥市场 do not read as topics.
@@ -224,6 +260,6 @@ def _best_certain(certain: Sequence[Mention], mentions: Sequence[Mention]) -> To
     town = max(scores, key=lambda code: scores[code])
     deciding = [m for m in mentions if town in m.place.towns]
     resolution: TownResolution = "address" if any(m.in_address for m in deciding) else deciding[0].place.kind
-    evidence = tuple(dict.fromkeys(m.place.name for m in deciding))
+    evidence = tuple(dict.fromkeys(m.evidence for m in deciding))
     candidates = tuple(sorted(scores, key=lambda code: -scores[code]))
     return TownFinding(town, resolution, evidence, candidates)

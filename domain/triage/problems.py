@@ -20,7 +20,10 @@ from domain.triage.matching import Score, Vocabulary
 
 # Where one matter ends and another may begin: sentence ends, and words that open another matter.
 _PARTS = re.compile(
-    r"[。！？；!?;\n]+|[，,]?(?:另外|此外|还有一件事|还有一个|还有一件|还有就是|另一个|另一件|顺便|再一个|再就是|同时反映|二是|第二)"
+    r"[。！？；!?;\n]+|[，,]?(?:另外|此外|还有一件事|还有一个|还有一件|还有就是|另一个|另一件|顺便|再一个|再就是|同时反映|二是|第二"
+    r"|还有|而且|再有|再说|加上|更麻烦的是|更气人的是)"
+    # a chat message begins: a nickname and a colon, or a time stamp
+    r"|\s[^\s：:]{1,8}[：:]|\s\d{1,2}[:：]\d{2}\s"
 )
 
 

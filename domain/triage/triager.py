@@ -10,7 +10,7 @@ from domain.triage import explain
 from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess, TypeReading
 from domain.triage.gate import Gate, Outcome, calibrate, folds
 from domain.triage.geometry import Polygon
-from domain.triage.learned import LabelledText, NaiveBayes, Opinion
+from domain.triage.learned import NGRAM_LONGEST, LabelledText, NaiveBayes, Opinion, ngrams
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.normalisation import TextNormaliser
@@ -96,11 +96,16 @@ class Triager:
         )
         self._vocabulary = Vocabulary(words, HedgeDetector(lexicon.hedges, lexicon.hedge_suffixes))
         taught = self._taught(examples)
-        self._model = NaiveBayes.train((e.text, e.category) for e in taught)
-        self._type_model = NaiveBayes.train((e.text, e.appeal_type) for e in taught if e.appeal_type)
+        grams = {e.text: ngrams(e.text, NGRAM_LONGEST) for e in taught}
+        self._model = NaiveBayes.train_on_grams((grams[e.text], e.category) for e in taught)
+        self._type_model = NaiveBayes.train_on_grams(
+            (grams[e.text], e.appeal_type) for e in taught if e.appeal_type
+        )
         # Urgency as the labelled appeals had it: a third reader that may raise, never lower.
-        self._urgency_model = NaiveBayes.train((e.text, _raised(e.urgency)) for e in taught if e.urgency)
-        self._gate = self._calibrate(taught)
+        self._urgency_model = NaiveBayes.train_on_grams(
+            (grams[e.text], _raised(e.urgency)) for e in taught if e.urgency
+        )
+        self._gate = self._calibrate(taught, grams)
 
     def _taught(self, examples: Iterable[LabelledText]) -> list[LabelledText]:
         """The examples as the models read them; labels this jurisdiction lacks are dropped, not guessed."""
@@ -113,12 +118,12 @@ class Triager:
             if e.category in self._categories
         ]
 
-    def _calibrate(self, taught: list[LabelledText]) -> Gate:
+    def _calibrate(self, taught: list[LabelledText], grams: Mapping[str, frozenset[str]]) -> Gate:
         """The auto-dispatch gate, from held-out readings of the examples (see `gate.py`)."""
         thresholds = self._lexicon.thresholds
         outcomes: list[Outcome] = []
         for training, held_out in folds(taught) if taught else []:
-            model = NaiveBayes.train((e.text, e.category) for e in training)
+            model = NaiveBayes.train_on_grams((grams[e.text], e.category) for e in training)
             for example in held_out:
                 category = self._categories[example.category]
                 if category.transfer is not None or category.instant:
@@ -169,6 +174,9 @@ class Triager:
             suggested_lead=guess.lead if guess else None,
             suggested_co=guess.co if guess else (),
             town_candidates=reading.town.candidates if reading.town.town is None else (),
+            type_confidence=round(reading.appeal_type.confidence, 3),
+            caller_withheld=reading.appeal_type.label == "report" or bool(reading.appeal_type.doubt),
+            second_category=reading.second.label if reading.second is not None else None,
         )
 
     def _explain(self, reading: _Reading, why: str) -> tuple[str, ...]:
@@ -208,7 +216,7 @@ class Triager:
             verdict = self._settle(guess, opinion, danger=False)
             appeal_type = self._type.classify(scan, verdict.category, types)
         if appeal_type.label not in calm:
-            appeal_type = self._type.as_report_when_unsure(appeal_type)
+            appeal_type = self._type.with_report_doubt(appeal_type)
         category = self._categories[verdict.category]
         mentions = self._places.mentions(self._normaliser.normalise(appeal.address), in_address=True)
         mentions += self._places.mentions(plain, in_address=False)

@@ -46,8 +46,8 @@ def test_names_keep_only_the_family_name_and_honorific(name: str, masked: str) -
 
 def test_a_reporter_stays_anonymous_to_units() -> None:
     caller = Caller(name="王先生", phone="13900001111")
-    assert masked_caller(caller, "report") is None
-    assert masked_caller(caller, "complaint") == Caller(name="王先生", phone="139****1111")
+    assert masked_caller(caller, protected=True) is None
+    assert masked_caller(caller, protected=False) == Caller(name="王先生", phone="139****1111")
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from domain.open311 import (
     split_token,
 )
 from domain.open311_query import MAX_REQUESTS, RequestQuery, parse_request_query
+from domain.orders import work_order
 from domain.service_requests import public_text, service_request
 from domain.ticket import TicketState, TicketStatus
 from schemas.appeal import Appeal, Caller, Location
@@ -201,10 +202,34 @@ def test_no_service_request_carries_the_callers_name_or_phone(
     assert PHONE not in shown and "向德华" not in shown and "德华" not in shown
 
 
-def test_a_reports_words_and_place_are_withheld(jurisdiction: Jurisdiction) -> None:
-    fields = service_request(ticket(appeal_type="report"), jurisdiction).as_fields()
+@pytest.mark.parametrize(
+    "triage",
+    [{"appeal_type": "report"}, {"appeal_type": "complaint", "caller_withheld": True}],
+    ids=["a_report", "what_may_be_a_report"],
+)
+def test_a_reports_words_and_place_are_withheld(
+    jurisdiction: Jurisdiction, triage: dict[str, object]
+) -> None:
+    fields = service_request(ticket(**triage), jurisdiction).as_fields()
     assert fields["description"] == "举报内容不予公开"
     assert not {"address", "lat", "long"} & set(fields)
+
+
+@pytest.mark.parametrize(
+    ("triage", "caller"),
+    [
+        ({"appeal_type": "complaint"}, {"name": "向**", "phone": "189****5216"}),
+        ({"appeal_type": "report"}, None),
+        ({"appeal_type": "complaint", "caller_withheld": True}, None),
+    ],
+    ids=["a_complaint", "a_report", "what_may_be_a_report"],
+)
+def test_a_work_order_names_no_caller_when_the_reporter_is_protected(
+    jurisdiction: Jurisdiction, triage: dict[str, object], caller: dict[str, str] | None
+) -> None:
+    order = work_order(ticket(**triage), "zjj", "lead", "order", None, "o-1", NOW, jurisdiction)
+    assert (order.caller.model_dump() if order.caller else None) == caller
+    assert PHONE not in order.text
 
 
 # --- POSTed service requests as appeals -------------------------------------------------

@@ -139,9 +139,11 @@ def test_a_report_that_never_says_jubao_is_a_report_and_its_caller_is_kept_secre
 
 def test_when_unsure_whether_it_is_a_report_the_caller_is_kept_secret_and_the_explanation_says_so() -> None:
     # The caller says 投诉 (a complaint) and is bothered themselves, but tells of a shop breaking the rules.
+    # The type stays what it most likely is (the monthly shares count it); the caller is withheld.
     decision = decide("投诉楼下饭店油烟直排，熏得我们没法开窗。")
-    assert decision.appeal_type == "report"
-    assert "可能为举报" in decision.explanation[1] and "从严按举报处理" in decision.explanation[1]
+    assert decision.appeal_type == "complaint"
+    assert decision.caller_withheld and decision.reporter_protected
+    assert "可能为举报" in decision.explanation[1] and "来电人按举报人保护" in decision.explanation[1]
     assert "来电人身份：保密（不确定是否为举报，按举报人保护，不向承办单位提供来电人信息）" in (
         decision.explanation
     )
@@ -155,6 +157,7 @@ def test_when_unsure_whether_it_is_a_report_the_caller_is_kept_secret_and_the_ex
 def test_a_complaint_or_a_request_for_help_is_not_taken_for_a_report(text: str) -> None:
     decision = decide(text)
     assert decision.appeal_type in {"complaint", "help"}
+    assert not decision.caller_withheld
     assert not any(line.startswith("来电人身份") for line in decision.explanation)
 
 

@@ -222,3 +222,34 @@ def test_coordinates_outside_every_town_leave_an_appeal_without_a_place_to_a_per
         at("小区门口下水道堵塞，污水外溢到路面，臭味很大，请疏通。", 30.0, 114.0)
     )
     assert (decision.town, decision.town_resolution, decision.disposition) == (None, "none", "manual")
+
+
+@pytest.mark.parametrize(
+    ("text", "town", "evidence"),
+    [
+        ("喂 东湖堂集镇下面那一段 晚上有船在抽沙", "donghutang", "东湖塘集镇（文中作东湖堂集镇）"),
+        ("白麻桥市场门口有人拿刀", "baimaqiao", "白马桥市场（文中作白麻桥市场）"),
+        ("专塘村有个小作坊在做辣条", "meitanba", "砖塘村（文中作专塘村）"),
+        ("那个 花鸣楼那个 探子冲 挡土墙裂了", "huaminglou", "花明楼（文中作花鸣楼）"),
+    ],
+    ids=[
+        "town_landmark_塘_heard_as_堂",
+        "town_马_heard_as_麻",
+        "village_砖_heard_as_专",
+        "town_明_heard_as_鸣",
+    ],
+)
+def test_a_transcripts_homophone_of_a_place_name_is_found_by_its_sound(
+    text: str, town: str, evidence: str
+) -> None:
+    found = locate(text)
+    assert (found.town, found.evidence[0]) == (town, evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["关三那边有人烧垃圾", "白麻乔那边吵", "毛天的人来了"],
+    ids=["two_characters_are_too_short", "more_than_half_written_wrong", "a_two_character_stem"],
+)
+def test_a_name_found_by_sound_needs_three_characters_and_half_of_them_right(text: str) -> None:
+    assert locate(text) == TownFinding(None, "none")
