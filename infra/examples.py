@@ -36,6 +36,10 @@ DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = tuple(
         "triage_blind5_spoken.jsonl",
         "triage_blind5_pasted.jsonl",
         "triage_blind5_mixed.jsonl",
+        "triage_blind6_reports.jsonl",
+        "triage_blind6_urgent.jsonl",
+        "triage_blind6_twoproblems.jsonl",
+        "triage_blind6_general.jsonl",
     )
 )
 

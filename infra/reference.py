@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
 from domain.triage import Triager, parse_lexicon
 from domain.triage.learned import LabelledText
+from infra.triager_cache import TriagerCache
 from schemas.reference import ReferencePublished
 
 
@@ -73,14 +74,22 @@ def read_reference(jurisdiction_file: Path, lexicon_file: Path | None, now: date
     )
 
 
-def build_reference(published: ReferencePublished, examples: Sequence[LabelledText] = ()) -> BuiltReference:
-    """Validate both files against each other and build the triager; raises `ReferenceInvalid`."""
+def build_reference(
+    published: ReferencePublished, examples: Sequence[LabelledText] = (), cache: TriagerCache | None = None
+) -> BuiltReference:
+    """Validate both files against each other and build the triager (trained, or from `cache`);
+    raises `ReferenceInvalid`."""
     try:
         jurisdiction = parse_jurisdiction(
             _yaml(published.jurisdiction_yaml, "jurisdiction"), version=published.version
         )
         lexicon = parse_lexicon(_yaml(published.lexicon_yaml, "lexicon"))
-        router = Triager(jurisdiction, lexicon, examples=examples)
+        if cache is None:
+            router = Triager(jurisdiction, lexicon, examples=examples)
+        else:
+            router = cache.get_or_train(
+                published.version, examples, lambda: Triager(jurisdiction, lexicon, examples=examples)
+            )
     except ValidationError as error:
         raise ReferenceInvalid(f"invalid jurisdiction: {error}") from error
     except ValueError as error:  # LexiconError, a lexicon naming what the jurisdiction lacks
@@ -92,13 +101,23 @@ def build_reference(published: ReferencePublished, examples: Sequence[LabelledTe
     return BuiltReference(jurisdiction=jurisdiction, router=router, version=published.version)
 
 
-def decode_reference(value: bytes, examples: Sequence[LabelledText] = ()) -> BuiltReference:
+def published_version(value: bytes) -> str | None:
+    """The version a `config.reference` record carries, or None if it is not one."""
+    try:
+        return ReferencePublished.model_validate_json(value).version
+    except ValidationError:
+        return None
+
+
+def decode_reference(
+    value: bytes, examples: Sequence[LabelledText] = (), cache: TriagerCache | None = None
+) -> BuiltReference:
     """A `config.reference` record's value, built; raises `ReferenceInvalid`."""
     try:
         published = ReferencePublished.model_validate_json(value)
     except ValidationError as error:
         raise ReferenceInvalid(f"not a ReferencePublished record: {error}") from error
-    return build_reference(published, examples)
+    return build_reference(published, examples, cache)
 
 
 def _yaml(text: str, what: str) -> object:

@@ -21,10 +21,17 @@ from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.holidays import national_holidays
 from infra.leadership import AsyncpgLeadershipLists
 from infra.metered_store import MeteredTicketEventStore
-from infra.reference import BuiltReference, build_reference, decode_reference, read_reference
+from infra.reference import (
+    BuiltReference,
+    build_reference,
+    decode_reference,
+    published_version,
+    read_reference,
+)
 from infra.reference_feed import KafkaReferenceFeed
 from infra.store import AsyncpgTicketStore
 from infra.topics import TopicSpec, topic_specs
+from infra.triager_cache import TriagerCache
 from shaobao.observability import install_ops
 from streams import liveness, rebalance
 from streams.app import Streams, create_streams
@@ -46,7 +53,15 @@ LoadedReference = BuiltReference
 def load_reference(settings: Settings, examples: Sequence[LabelledText] | None = None) -> LoadedReference:
     """The jurisdiction file and its lexicon; the router's model learns from the shipped labelled appeals."""
     published = read_reference(settings.jurisdiction_file, None, SystemClock().now())
-    return build_reference(published, read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples)
+    return build_reference(
+        published,
+        read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples,
+        triager_cache(settings),
+    )
+
+
+def triager_cache(settings: Settings) -> TriagerCache:
+    return TriagerCache(settings.cache_dir / "triager")
 
 
 def all_topic_specs(settings: Settings, jurisdiction: Jurisdiction) -> list[TopicSpec]:
@@ -78,7 +93,15 @@ def build_worker(
     # Hot reload: routing, lexicon and places follow `config.reference`; time limits stay as started.
     holder = hot_reload.ReferenceHolder(reference)
     feed = KafkaReferenceFeed(settings.kafka_bootstrap_servers, streams.names.reference)
-    hot_reload.install(streams, holder, feed, lambda value: decode_reference(value, examples), clock)
+
+    def build(value: bytes) -> hot_reload.Reference:
+        # The version in force (the files the worker started from, or the last record) is not
+        # built again: training the triager takes seconds of CPU a starting worker needs.
+        if published_version(value) == holder.current.version:
+            return holder.current
+        return decode_reference(value, examples, triager_cache(settings))
+
+    hot_reload.install(streams, holder, feed, build, clock)
     intake.install(streams, holder, clock)
     tickets.install(streams, clock, timing_rules(reference.jurisdiction, clock))
     actions.install(streams, clock)

@@ -115,8 +115,11 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
             start(["worker", "--loglevel", "info"], "worker.log")
             start(["web"], "web.log")
             url = f"http://127.0.0.1:{settings.web_port}"
+            worker_ready = f"http://127.0.0.1:{settings.worker_web_port}/ready"
             deadline = time.monotonic() + READY_TIMEOUT_S
-            while not _healthy(url + "/health"):
+            # Ready means dispatching: the control room answers and the worker has its partitions
+            # and its tables recovered, so the first appeal is not kept waiting on a join.
+            while not (_healthy(url + "/health") and _healthy(worker_ready)):
                 if (
                     stopping
                     or time.monotonic() > deadline

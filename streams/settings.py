@@ -24,6 +24,8 @@ class Settings:
     worker_web_bind: str = "127.0.0.1"
     web_port: int = 8080
     datadir: Path = field(default=REPO_ROOT / ".state" / "worker")
+    # Derived files kept between starts (the trained triager, `infra.triager_cache`).
+    cache_dir: Path = field(default=REPO_ROOT / ".cache")
     # The control room's shared password (besides control-room tokens); empty: tokens only.
     room_password: str = ""
     # 多人反映 / 重复来电 merged automatically (agents.clusters). Off unless asked for: fixtures
@@ -48,6 +50,7 @@ class Settings:
             worker_web_bind=env.get("SHAOBAO_WORKER_WEB_BIND", defaults.worker_web_bind),
             web_port=int(env.get("SHAOBAO_WEB_PORT", defaults.web_port)),
             datadir=Path(env.get("SHAOBAO_WORKER_DATADIR", str(defaults.datadir))),
+            cache_dir=Path(env.get("SHAOBAO_CACHE_DIR", str(defaults.cache_dir))),
             room_password=env.get("SHAOBAO_ROOM_PASSWORD", defaults.room_password),
             auto_merge=env.get("SHAOBAO_AUTO_MERGE", "").lower() in ("1", "true", "yes", "on"),
             faults=env.get("SHAOBAO_FAULTS", ""),

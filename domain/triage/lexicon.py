@@ -115,6 +115,11 @@ class Thresholds(_Frozen):
     type_lexicon_weight: float = 1.0
     type_model_sharpness: float = 6.0
     usual_type_bonus: float = 1.0
+    # A second problem read from a part of the text alone: the part's length and how sure its reading.
+    second_part_min_length: int = 12
+    second_reading_min: float = 0.8
+    # Without a word that opens another matter, a second problem needs this many cue points.
+    second_unmarked_min_score: float = 3.0
     # When unsure whether an appeal is a report (举报), it is taken for one, so its caller is
     # kept secret: from this weighed share on report, or this many report cue points.
     report_suspect_share: float = 0.4

@@ -27,6 +27,18 @@ _PARTS = re.compile(
 )
 
 
+# Words that say another matter follows (or that there are two): a second problem without
+# one of them must stand out more in the text to be flagged.
+_ANOTHER = re.compile(
+    r"另外|此外|还有|顺便|再一个|再就是|第二|二是|而且|同时|以及|也要|也请|一起|两个问题|两件事|两个事|更麻烦|更气人|再说"
+)
+
+
+def opens_another_matter(text: str) -> bool:
+    """Whether the text says another matter follows ("另外", "还有", "顺便", "两件事"…)."""
+    return _ANOTHER.search(text) is not None
+
+
 def parts(text: str) -> list[str]:
     """The text cut where one matter may end and another begin (empty pieces dropped)."""
     return [piece.strip("，, ") for piece in _PARTS.split(text) if piece.strip("，, ")]

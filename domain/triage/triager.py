@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from domain.jurisdiction import Category, Jurisdiction, Route
 from domain.triage import explain
@@ -15,7 +16,7 @@ from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.normalisation import TextNormaliser
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
-from domain.triage.problems import second_problem
+from domain.triage.problems import opens_another_matter, parts, second_problem
 from domain.triage.safety import emergency_verdict, suspected_emergency
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
 from domain.triage.verdict import Verdict, lexicon_verdict, settle, top_alternatives
@@ -276,15 +277,42 @@ class Triager:
         """Another problem told in the same appeal, for a person to split off (see `problems.py`)."""
         if category.transfer is not None or category.instant:
             return None
-        return second_problem(
-            text,
-            category.code,
-            guess,
-            self._vocabulary,
-            self._category,
-            self._lexicon.thresholds.category_min_score,
-            lambda code: self._separate(code, category.code),
-        )
+        separate = partial(self._separate, taken=category.code)
+        line = self._lexicon.thresholds.category_min_score
+        found = second_problem(text, category.code, guess, self._vocabulary, self._category, line, separate)
+        if opens_another_matter(text):
+            return found or self._second_by_reading(text, separate)
+        # Told without a word that opens another matter: only a clearly separate one counts.
+        unmarked = self._lexicon.thresholds.second_unmarked_min_score
+        return found if found is not None and found.value >= unmarked else None
+
+    def _second_by_reading(self, text: str, separate: Callable[[str], bool]) -> Score | None:
+        """A part of the text that reads, by lexicon and model together, as a problem routed elsewhere.
+
+        For what the cue words alone miss: a second matter told in other words
+        ("收摊以后菜叶、塑料袋丢得满地都是"). The part must be long enough to tell a
+        matter of its own and its reading sure enough (`second_reading_min`).
+        """
+        thresholds = self._lexicon.thresholds
+        best: Score | None = None
+        for piece in parts(text):
+            if len(piece) < thresholds.second_part_min_length:
+                continue
+            scan = self._vocabulary.scan(piece)
+            guess = self._category.classify(scan)
+            verdict = settle(
+                guess,
+                self._model.opinion(piece, thresholds.model_sharpness),
+                thresholds.lexicon_weight,
+                0.0,
+                self._same_routing,
+            )
+            if verdict.confidence < thresholds.second_reading_min or not separate(verdict.category):
+                continue
+            hits = next((s.hits for s in guess.ranked if s.label == verdict.category), ())
+            if best is None or verdict.confidence > best.value:
+                best = Score(verdict.category, verdict.confidence, hits)
+        return best
 
     def _learned_urgency(self, text: str, finding: UrgencyFinding) -> UrgencyFinding:
         """The finding, raised from caution when the urgency model reads the text as urgent."""
@@ -294,7 +322,7 @@ class Triager:
             return finding
         return UrgencyFinding("urgent", finding.signs, False, share, f"统计模型判为紧急（{share:.2f}）")
 
-    def _separate(self, code: str, taken: str) -> bool:
+    def _separate(self, code: str, *, taken: str) -> bool:
         """Whether `code` would be a ticket of its own beside `taken`: a unit's work, routed elsewhere."""
         category = self._categories[code]
         return category.transfer is None and not category.instant and not self._same_routing(code, taken)

@@ -4,7 +4,10 @@ A real pipeline (its own topics and database, one worker) takes a steady 20 appe
 `appeals.intake`, each a valid appeal the router dispatches, while a second and a third worker
 are started and stopped 20 times in all (start 2nd, start 3rd, stop 3rd, stop 2nd, ...), with
 SIGTERM and twice SIGKILL. Each step waits for the group to be Stable with the members it
-should have. Then, once the load has stopped and the pipeline has drained:
+should have and for dispatching to have resumed (a rebalance is followed by the workers'
+table recovery; a step taken before that ends stacks one rebalance onto the next, which a
+deployment that scales every few seconds would see, not this one). Then, once the load has
+stopped and the pipeline has drained:
 
 - every appeal produced is exactly one ticket in PostgreSQL, with the id its intake record
   gives it, dispatched, and with its events (versions 1..n, received first, dispatched once);
@@ -55,7 +58,7 @@ from tests.badinputs import good_appeal
 RATE = 20.0  # appeals per second
 CYCLES = 5  # start 2nd, start 3rd, stop 3rd, stop 2nd: 4 steps each, 20 in all
 KILLED = {(1, "3rd"), (3, "2nd")}  # (cycle, worker) stopped with SIGKILL instead of SIGTERM
-DWELL_S = 1.0  # after the group is Stable again, before the next step
+DWELL_S = 0.5  # after dispatching has resumed, before the next step
 SETTLE_TIMEOUT_S = 90.0
 DRAIN_TIMEOUT_S = 120.0
 MAX_IDLE_S = 10.0
@@ -187,9 +190,21 @@ def worker_env(pipeline: Pipeline, name: str) -> dict[str, str]:
     }
 
 
+async def dispatching_again(db: asyncpg.Connection, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
+    """Wait until an appeal received from now on is dispatched; returns the seconds it took."""
+    start, since = time.monotonic(), datetime.now(UTC)
+    query = "SELECT count(*) FROM tickets WHERE status = 'dispatched' AND received_at > $1"
+    while not await db.fetchval(query, since):
+        if time.monotonic() - start > timeout_s:
+            raise AssertionError(f"no appeal received after the group settled dispatched within {timeout_s}s")
+        await asyncio.sleep(0.2)
+    return time.monotonic() - start
+
+
 async def churn(pipeline: Pipeline, group: Group, log: list[str]) -> None:
     """20 steps: start 2nd, start 3rd, stop 3rd, stop 2nd, five times; SIGKILL where KILLED says."""
     workdir = pipeline.worker_log.parent
+    db = await asyncpg.connect(pipeline.settings.database_url)
     running: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for cycle in range(CYCLES):
@@ -204,12 +219,15 @@ async def churn(pipeline: Pipeline, group: Group, log: list[str]) -> None:
                     await asyncio.to_thread(stop_process, running.pop(name), sig)
                     how = f"stopped ({sig.name})"
                 took = await group.settled(1 + len(running))
+                resumed = await dispatching_again(db)
                 log.append(
                     f"{time.time():.1f} cycle {cycle}: {name} {how}; group Stable with {1 + len(running)} "
-                    f"after {time.monotonic() - began:.1f}s (waited {took:.1f}s)"
+                    f"after {time.monotonic() - began - resumed:.1f}s (waited {took:.1f}s), "
+                    f"dispatching again {resumed:.1f}s later"
                 )
                 await asyncio.sleep(DWELL_S)
     finally:
+        await db.close()
         for process in running.values():
             await asyncio.to_thread(stop_process, process, signal.SIGKILL)
 
