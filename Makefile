@@ -22,7 +22,7 @@ run: deps ## install what is missing, start Kafka, PostgreSQL, worker, control r
 	@$(PY) -m shaobao.cli run --rate $(RATE)
 
 test: deps-test check ## the same set-up, then the whole suite against the real broker and database
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider --durations=20
 
 check: $(VENV_STAMP) ## ruff and mypy --strict
 	.venv/bin/ruff check .
