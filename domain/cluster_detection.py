@@ -32,7 +32,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import scrub_phone_numbers
+from domain.privacy import scrub_identifiers
 from schemas.appeal import Appeal
 from schemas.clusters import ClusterSignal
 from schemas.commands import MergeAppeal, RecordRepeatCall
@@ -107,7 +107,7 @@ class Match:
 def normalised_text(text: str) -> str:
     """The words of an appeal: phone numbers scrubbed, the lead-in, requests and particles
     dropped, letters and digits only."""
-    plain = unicodedata.normalize("NFKC", scrub_phone_numbers(text)).strip()
+    plain = unicodedata.normalize("NFKC", scrub_identifiers(text)).strip()
     return "".join(ch for ch in _FILLER.sub("", _LEAD_IN.sub("", plain, count=1)) if ch.isalnum())
 
 

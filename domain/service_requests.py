@@ -7,14 +7,13 @@ words and place withheld, since they could name the reporter.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from domain.jurisdiction import Jurisdiction
 from domain.open311 import Fields
-from domain.privacy import mask_name, mask_phone, scrub_phone_numbers
+from domain.privacy import text_for_units
 from domain.ticket import TicketState
 from schemas.appeal import Caller
 
@@ -23,7 +22,6 @@ from schemas.appeal import Caller
 CLOSED_STATUSES = frozenset({"instant", "transferred", "closed"})
 HOTLINE_UNIT = "hotline"
 REPORT_WITHHELD = "举报内容不予公开"
-_DIGITS = re.compile(r"\d+")  # Unicode digits, full-width ones included
 
 
 @dataclass(frozen=True)
@@ -44,14 +42,8 @@ class ServiceRequest(Fields):
 
 
 def public_text(text: str, caller: Caller) -> str:
-    """`text` with mobile numbers, and the caller's own phone and name, masked."""
-    # Digit runs only: scrub_phone_numbers NFKC-normalises what it is given, and on the
-    # whole text it would turn the citizen's full-width punctuation (，：) into ASCII.
-    shown = _DIGITS.sub(lambda run: scrub_phone_numbers(run.group()), text)
-    for secret, masked in ((caller.phone, mask_phone), (caller.name, mask_name)):
-        if secret and len(secret.strip()) >= 2:
-            shown = shown.replace(secret.strip(), masked(secret))
-    return shown
+    """`text` with every personal number, and the caller's own phone and name, masked."""
+    return text_for_units(text, caller, protected=False)
 
 
 def service_request(

@@ -243,7 +243,10 @@ class AsyncpgTicketStore:
         pool = await self._connected()
         rows = await pool.fetch(
             "SELECT ticket_id, status, category, urgency, town, lead_unit, received_at,"
-            " state->'appeal'->>'text' AS text FROM tickets"
+            " state->'appeal'->>'text' AS text, state->'appeal'->'caller'->>'name' AS caller_name,"
+            " state->'appeal'->'caller'->>'phone' AS caller_phone,"
+            " (appeal_type = 'report' OR coalesce((state->'triage'->>'caller_withheld')::boolean, false))"
+            " AS reporter_protected FROM tickets"
             " WHERE status IN ('dispatched', 'manual', 'received') ORDER BY received_at DESC LIMIT $1",
             limit,
         )

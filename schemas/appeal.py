@@ -60,6 +60,10 @@ class Appeal(WireModel):
     address: str = Field(default="", max_length=500)
     caller: Caller = Field(default_factory=Caller)
     location: Location | None = None
+    # The hotline declares the caller's identity confidential (a report the operator recognised,
+    # or a caller who asked not to be named): withheld from units and the public whatever
+    # triage reads in the text.
+    confidential: bool = False
 
     @field_validator("text")
     @classmethod

@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from domain.access import Principal
+from domain.privacy import text_for_units
 from infra.action_producer import AiokafkaActionProducer
 from infra.intake_producer import AiokafkaAppealProducer
 from infra.ops_queries import AsyncpgOpsQueries
@@ -23,6 +25,7 @@ from infra.reports import StoreReports
 from infra.store import AsyncpgTicketStore
 from infra.ticket_queries import AsyncpgTicketQueries
 from infra.tokens import AsyncpgTokenStore
+from schemas.appeal import Caller
 from streams.names import TopicNames
 from streams.settings import Settings
 from web.api_ports import ActionPublisher
@@ -74,7 +77,8 @@ def create_web_app(
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    async def queues(request: Request) -> Response:
+    async def queues(request: Request, _principal: Principal) -> Response:
+        # Behind the control room's login: the newest tickets' text is citizens' words.
         rows = await store.open_tickets_by_unit()
         units: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -84,6 +88,8 @@ def create_web_app(
         recent = await store.recent_open_tickets(30)
         for ticket in recent:
             ticket["received_at"] = ticket["received_at"].isoformat()
+            caller = Caller(name=ticket.pop("caller_name"), phone=ticket.pop("caller_phone"))
+            ticket["text"] = text_for_units(ticket["text"] or "", caller, ticket.pop("reporter_protected"))
             ticket["lead_name"] = (
                 jurisdiction.unit_name(ticket["lead_unit"]) if ticket["lead_unit"] else "人工派单"
             )
@@ -108,7 +114,7 @@ def create_web_app(
             *room_routes(room),
             Route("/health", health),
             metrics_route(ops_queries),
-            Route("/api/queues", queues),
+            Route("/api/queues", room.sessions.required(queues)),
             *report_routes(StoreReports(jurisdiction), store.pool, room.sessions.required),
             *intake_routes(intake, tickets, jurisdiction),
             Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction)),

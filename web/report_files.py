@@ -141,13 +141,22 @@ def _tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
     ]
 
 
+# A cell a spreadsheet would run as a formula (=HYPERLINK(…), +cmd, -2+3, @SUM): citizens' words
+# reach the outstanding table, so every text cell is kept text (OWASP's CSV injection advice).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def _csv_cell(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def render_csv(report: Report) -> str:
     """All tables in one CSV, each row led by its table's name (UTF-8 with BOM for Excel)."""
     out = io.StringIO()
     writer = csv.writer(out)
     for name, head, rows in _tables(report):
         writer.writerow(["表", *head])
-        writer.writerows([name, *row] for row in rows)
+        writer.writerows([name, *map(_csv_cell, row)] for row in rows)
     return "\ufeff" + out.getvalue()
 
 
@@ -164,6 +173,9 @@ def render_xlsx(report: Report, generated_at: datetime) -> bytes:
             cell.fill = PatternFill("solid", fgColor="F6F7F9")
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula (openpyxl reads "=…" as one)
         sheet.column_dimensions["A"].width = 24
         for column, (_, attr) in enumerate(RATE_COLUMNS, start=2 if name != "单位排名" else 3):
             if attr.endswith("_rate"):

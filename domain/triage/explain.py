@@ -73,8 +73,11 @@ def _type_reasons(name: str, hits: Sequence[str], model: float | None, sure: str
     return f"诉求类型：{name}（未见明确表述，按该分类常见类型）"
 
 
-def caller_line(reading: TypeReading) -> str | None:
-    """For a report, or what may be one: the caller is kept from the units (None otherwise)."""
+def caller_line(reading: TypeReading, declared: bool = False) -> str | None:
+    """For a report, or what may be one, or a caller the hotline declared confidential: the
+    caller is kept from the units (None otherwise)."""
+    if declared:
+        return "来电人身份：保密（热线已声明保密，不向承办单位提供来电人信息）"
     if reading.label == "report":
         return "来电人身份：保密（举报，不向承办单位提供来电人信息）"
     if reading.doubt:

@@ -169,18 +169,20 @@ class Triager:
             co=route.co if route else (),
             transfer_to=reading.category.transfer if disposition == "transfer" else None,
             confidence=round(reading.verdict.confidence, 3),
-            explanation=self._explain(reading, why),
+            explanation=self._explain(reading, why, appeal.confidential),
             suggestion=self._suggest(reading, guess) if manual else (),
             jurisdiction_version=self._jurisdiction.version,
             suggested_lead=guess.lead if guess else None,
             suggested_co=guess.co if guess else (),
             town_candidates=reading.town.candidates if reading.town.town is None else (),
             type_confidence=round(reading.appeal_type.confidence, 3),
-            caller_withheld=reading.appeal_type.label == "report" or bool(reading.appeal_type.doubt),
+            caller_withheld=appeal.confidential
+            or reading.appeal_type.label == "report"
+            or bool(reading.appeal_type.doubt),
             second_category=reading.second.label if reading.second is not None else None,
         )
 
-    def _explain(self, reading: _Reading, why: str) -> tuple[str, ...]:
+    def _explain(self, reading: _Reading, why: str, declared: bool) -> tuple[str, ...]:
         lines = [
             explain.category_line(
                 self._jurisdiction, reading.guess.best, reading.guess.runner_up, reading.verdict
@@ -190,7 +192,7 @@ class Triager:
             explain.urgency_line(reading.urgency),
             why,
         ]
-        caller = explain.caller_line(reading.appeal_type)
+        caller = explain.caller_line(reading.appeal_type, declared)
         if caller is not None:
             lines.append(caller)
         if reading.second is not None:

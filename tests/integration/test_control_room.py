@@ -141,6 +141,19 @@ def counts_from_the_log(records: list[tuple[bytes | None, bytes]]) -> dict[str, 
     return {unit: row.counts for unit, row in unit_queues(RoomTicket(state=s) for s in states).items()}
 
 
+RECENT_FIELDS = {
+    "ticket_id",
+    "status",
+    "category",
+    "urgency",
+    "town",
+    "lead_unit",
+    "received_at",
+    "text",
+    "lead_name",
+}
+
+
 async def test_the_room_counts_equal_the_events_produced_and_the_event_log_with_two_workers(
     two_workers: Pipeline,
 ) -> None:
@@ -157,7 +170,8 @@ async def test_the_room_counts_equal_the_events_produced_and_the_event_log_with_
         ]
         await produce(pipeline.settings.kafka_bootstrap_servers, pipeline.names.intake, records)
         manual = [
-            await manual_ticket(pipeline, f"有个问题想反映一下，编号{marker}-m{i}") for i in range(MANUAL)
+            await manual_ticket(pipeline, f"有个问题想反映一下，回电138-0731-{i:04d}，编号{marker}-m{i}")
+            for i in range(MANUAL)
         ]
         conn = await asyncpg.connect(pipeline.settings.database_url)
         try:
@@ -187,6 +201,14 @@ async def test_the_room_counts_equal_the_events_produced_and_the_event_log_with_
         }
         assert units["baimaqiao"]["awaiting_sign"] == DISPATCHED  # the co unit has not signed
         assert sorted(item["ticket_id"] for item in shown["manual"]) == sorted(manual)
+        # The wall is seen by visitors: the callers' numbers are masked in what it shows.
+        assert sorted(item["text"].split("，")[1] for item in shown["manual"]) == [
+            f"回电138****{i:04d}" for i in range(MANUAL)
+        ]
+        queues = (await web.client.get("/api/queues")).json()
+        mine = [t["text"] for t in queues["recent"] if f"{marker}-m" in t["text"]]
+        assert sorted(t.split("，")[1] for t in mine) == [f"回电138****{i:04d}" for i in range(MANUAL)]
+        assert all(set(t) == RECENT_FIELDS for t in queues["recent"])
         assert shown["rates"]["received"] == DISPATCHED + MANUAL
         log = await read_all(pipeline.settings.kafka_bootstrap_servers, pipeline.names.events)
         assert units == counts_from_the_log(log)
@@ -230,6 +252,7 @@ async def test_the_room_needs_its_password_and_its_cookie(two_workers: Pipeline)
         assert wrong.status_code == 401
         assert (await web.client.get("/api/room/tickets")).status_code == 401
         assert (await web.client.get("/api/stream")).status_code == 401
+        assert (await web.client.get("/api/queues")).status_code == 401
         page = await web.client.get("/")
         assert (page.status_code, page.headers["location"]) == (303, "/login")
         web.client.cookies.set("shaobao_room", "eyJ4Ijoi.9999999999.forged")

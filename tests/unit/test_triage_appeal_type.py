@@ -149,6 +149,21 @@ def test_when_unsure_whether_it_is_a_report_the_caller_is_kept_secret_and_the_ex
     )
 
 
+def test_a_caller_the_hotline_declared_confidential_is_withheld_whatever_the_text_reads() -> None:
+    text = "楼上邻居天天半夜跺脚拖凳子，吵得我们睡不着。"
+    appeal = Appeal(
+        channel="phone",
+        source_id="t-2",
+        received_at=datetime(2026, 1, 5, 2, 0, tzinfo=UTC),
+        text=text,
+        confidential=True,
+    )
+    decision = triager().decide(appeal)
+    assert decision.appeal_type == decide(text).appeal_type  # the type is still the best reading
+    assert decision.caller_withheld and decision.reporter_protected
+    assert "来电人身份：保密（热线已声明保密，不向承办单位提供来电人信息）" in decision.explanation
+
+
 @pytest.mark.parametrize(
     "text",
     ["楼上邻居天天半夜跺脚拖凳子，吵得我们睡不着。", "小区门口的路灯坏了一个多星期，晚上黑漆漆的。"],
