@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -36,6 +37,7 @@ from web.ports import AppealPublisher
 from web.reports import report_routes
 from web.room import room_routes
 from web.room_setup import create_control_room
+from web.security import SecurityMiddleware
 from web.units_api import UnitsApi, units_api_routes
 
 STATIC = Path(__file__).parent / "static"
@@ -121,5 +123,6 @@ def create_web_app(
             *units_api_routes(units_api),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
+        middleware=[Middleware(SecurityMiddleware)],  # headers on every answer; room: same origin
         lifespan=lifespan,
     )

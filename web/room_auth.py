@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -25,10 +26,12 @@ from domain.access import Principal
 from schemas.base import refused_character, unstorable_error
 from web.api_ports import TokenVerifier
 from web.inputs import InputRefused, read_json
+from web.throttle import Attempt, LoginThrottle
 
 COOKIE = "shaobao_room"
 SESSION_S = 12 * 3600  # one shift
 FAILED_LOGIN_DELAY_S = 0.5  # slows guessing down
+LOGIN_BODY_BYTES = 4096  # a name and a secret
 
 
 ROOM_ROLES = frozenset({"control_room", "supervisor"})
@@ -78,9 +81,12 @@ class AnyOf:
 
 
 class RoomSessions:
-    def __init__(self, credentials: Credentials, key: bytes | None = None) -> None:
+    def __init__(
+        self, credentials: Credentials, key: bytes | None = None, throttle: LoginThrottle | None = None
+    ) -> None:
         self._credentials = credentials
         self._key = key or secrets.token_bytes(32)
+        self._throttle = throttle or LoginThrottle()
 
     def _sign(self, body: str) -> str:
         return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
@@ -106,13 +112,22 @@ class RoomSessions:
 
     async def login(self, request: Request) -> Response:
         try:
-            name, secret = _login_fields(await read_json(request))
+            name, secret = _login_fields(await read_json(request, limit=LOGIN_BODY_BYTES))
         except InputRefused as refused:
             return JSONResponse({"error": f"登录请求无效：{refused.message}"}, status_code=refused.status)
+        attempt = self._throttle.begin(name, request.client.host if request.client else "")
+        if not isinstance(attempt, Attempt):
+            wait = max(1, math.ceil(attempt))
+            return JSONResponse(
+                {"error": f"尝试次数过多，请 {wait} 秒后再试"},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
         principal = await self._credentials.principal_for(name, secret)
         if principal is None:
             await asyncio.sleep(FAILED_LOGIN_DELAY_S)
             return JSONResponse({"error": "口令或令牌不正确"}, status_code=401)
+        self._throttle.succeeded(attempt)
         response = JSONResponse({"operator": principal.subject, "role": principal.role})
         response.set_cookie(
             COOKIE,
