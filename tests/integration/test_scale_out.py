@@ -12,7 +12,8 @@ stopped and the pipeline has drained:
 - every appeal produced is exactly one ticket in PostgreSQL, with the id its intake record
   gives it, dispatched, and with its events (versions 1..n, received first, dispatched once);
 - every dispatched ticket's lead unit has exactly one work order on `units.<unit>.orders`
-  (one order id; a redelivery of the same record after a kill is counted, not failed);
+  (one order id; a redelivery of the same record after a kill is counted, not failed), within
+  DRAIN_TIMEOUT_S of PostgreSQL holding every ticket (the orders agent may lag the sink);
 - while appeals were waiting, no more than 10 s passed between two dispatches (the record
   timestamps of `ticket_dispatched` on `tickets.events`).
 
@@ -256,6 +257,21 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, float
         await consumer.stop()
 
 
+async def lead_orders(
+    bootstrap: str, pipeline: Pipeline, units: list[str]
+) -> tuple[dict[str, set[str]], int]:
+    """Lead order ids by ticket on the units' topics now, and how many lead records in all."""
+    orders: dict[str, set[str]] = defaultdict(set)
+    deliveries = 0
+    for unit in units:
+        for _, value, _ in await read_topic(bootstrap, pipeline.names.unit_orders(unit)):
+            order = json.loads(value)
+            if order["kind"] == "order" and order["role"] == "lead":
+                orders[order["ticket_id"]].add(order["order_id"])
+                deliveries += 1
+    return orders, deliveries
+
+
 async def drained(db: asyncpg.Connection, expected: int) -> int:
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while True:
@@ -370,22 +386,28 @@ async def test_every_appeal_is_one_dispatched_ticket_while_workers_come_and_go(p
     replayed = sorted(t for t, log in logs.items() if any(kind == "duplicate_received" for _, kind in log))
     assert replayed == [], f"{len(replayed)} tickets recorded as their own duplicates: {replayed[:3]}"
 
-    # Each dispatched ticket's lead unit: exactly one work order (one order id).
+    # Each dispatched ticket's lead unit: exactly one work order (one order id). The orders
+    # agent reads `tickets.events` on its own, behind the sink or ahead of it: its orders are
+    # waited for (a missing one after DRAIN_TIMEOUT_S is lost), a second order id never is.
     leads = {r["ticket_id"]: r["lead_unit"] for r in tickets}
-    orders: dict[str, set[str]] = defaultdict(set)
-    deliveries = 0
-    for unit in sorted(set(leads.values())):
-        for _, value, _ in await read_topic(bootstrap, pipeline.names.unit_orders(unit)):
-            order = json.loads(value)
-            if order["kind"] == "order" and order["role"] == "lead":
-                orders[order["ticket_id"]].add(order["order_id"])
-                deliveries += 1
-    wrong_orders = {t: sorted(orders.get(t, ())) for t in leads if len(orders.get(t, ())) != 1}
-    assert not wrong_orders, (
-        f"{len(wrong_orders)} tickets without exactly one lead order, e.g. {list(wrong_orders.items())[:3]}"
+    waited_from = time.monotonic()
+    while True:
+        orders, deliveries = await lead_orders(bootstrap, pipeline, sorted(set(leads.values())))
+        doubled_orders = {t: sorted(ids) for t, ids in orders.items() if len(ids) > 1}
+        assert not doubled_orders, f"tickets with two lead order ids: {list(doubled_orders.items())[:3]}"
+        lacking = sorted(t for t in leads if t not in orders)
+        if not lacking or time.monotonic() - waited_from > DRAIN_TIMEOUT_S:
+            break
+        await asyncio.sleep(1.0)
+    assert not lacking, (
+        f"{len(lacking)} dispatched tickets without a lead order after {DRAIN_TIMEOUT_S:.0f}s, "
+        f"e.g. {lacking[:3]}\n" + "\n".join(report)
     )
     assert set(orders) == set(leads)
-    report.append(f"{len(leads)} lead orders, {deliveries - len(leads)} redelivered")
+    report.append(
+        f"{len(leads)} lead orders, {deliveries - len(leads)} redelivered; "
+        f"all out {time.monotonic() - waited_from:.1f}s after PostgreSQL had every ticket"
+    )
 
     # While appeals waited, no more than MAX_IDLE_S between two dispatches.
     dispatched_at: dict[str, float] = {}
