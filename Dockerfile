@@ -20,8 +20,8 @@ COPY . .
 # which a plain `pip install .` would leave behind.
 RUN pip install --no-deps -e . \
     && useradd --create-home --uid 10001 shaobao \
-    && mkdir -p /var/lib/shaobao/worker \
-    && chown shaobao /var/lib/shaobao/worker
+    && mkdir -p /var/lib/shaobao/worker /var/lib/shaobao/state/kafka \
+    && chown -R shaobao /var/lib/shaobao
 
 USER shaobao
 ENV SHAOBAO_WORKER_DATADIR=/var/lib/shaobao/worker

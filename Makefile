@@ -13,7 +13,7 @@ RUN_DEBS := java:openjdk-17-jre-headless mvn:maven initdb:postgresql
 TEST_DEBS := $(RUN_DEBS) chromium:chromium docker-compose:docker-compose kcat:kcat promtool:prometheus \
   /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 
-.PHONY: help run test check bench clean deps deps-test unit integration e2e
+.PHONY: help run test check bench clean compose-env deps deps-test unit integration e2e
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,8 +36,13 @@ bench: deps ## measure throughput and latency; writes BENCHMARKS.md and bench/re
 	$(PY) -m bench.timers
 	$(PY) -m bench.timers_recovery
 
+compose-env: ## write .env with random passwords for docker-compose.yml (kept when it exists)
+	@if [ -e .env ]; then echo ".env exists; keeping it"; else \
+	  umask 077 && python3 -c 'import secrets; print("".join(f"{n}={secrets.token_urlsafe(24)}\n" for n in ("SHAOBAO_KAFKA_ADMIN_PASSWORD", "SHAOBAO_KAFKA_CONTROLLER_PASSWORD", "SHAOBAO_POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")), end="")' > .env \
+	  && echo "wrote .env (mode 0600): docker compose up --build"; fi
+
 clean: ## stop local services and remove all local state (not the downloaded jars)
-	-@[ -x $(PY) ] && $(PY) -m infra.local down
+	-@[ -x $(PY) ] && $(PY) -m infra.local purge
 	rm -rf .state
 
 deps: $(VENV_STAMP) $(JARS_STAMP) debs-run

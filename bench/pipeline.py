@@ -32,6 +32,7 @@ from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
 from shaobao.launch import Pipeline, isolated_pipeline
 from shaobao.simulator import fresh_appeals
+from streams.kafka_access import KafkaAccess
 from streams.settings import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
@@ -45,8 +46,8 @@ def encoded_appeals(n: int, seed: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
-async def produce_all(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=262144)
+async def produce_all(kafka: KafkaAccess, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=20, max_batch_size=262144)
     await producer.start()
     try:
         futures = [await producer.send(topic, key=k, value=v) for k, v in records]
@@ -55,23 +56,23 @@ async def produce_all(bootstrap: str, topic: str, records: list[tuple[bytes, byt
         await producer.stop()
 
 
-async def ceiling(bootstrap: str, prefix: str, records: list[tuple[bytes, bytes]]) -> dict[str, float]:
+async def ceiling(kafka: KafkaAccess, prefix: str, records: list[tuple[bytes, bytes]]) -> dict[str, float]:
     """A bare aiokafka consume → decode (pydantic) → produce loop over the same messages."""
     source, sink = f"{prefix}ceiling.in", f"{prefix}ceiling.out"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     await admin.create_topics([NewTopic(source, 6, 1), NewTopic(sink, 6, 1)])
     await admin.close()
-    await produce_all(bootstrap, source, records)
+    await produce_all(kafka, source, records)
     consumer = AIOKafkaConsumer(
         source,
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         auto_offset_reset="earliest",
         group_id=f"{prefix}ceiling",
         enable_auto_commit=False,
         max_poll_records=2000,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=5)
     await consumer.start()
     await producer.start()
     done, started = 0, time.perf_counter()
@@ -108,11 +109,11 @@ async def order_count(consumer: AIOKafkaConsumer, pipeline: Pipeline) -> int:
 
 async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> dict[str, float]:
     """Appeals/s from the first produce until every ticket row and every order exists."""
-    bootstrap, db_url = pipeline.settings.kafka_bootstrap_servers, pipeline.settings.database_url
+    kafka, db_url = pipeline.settings.kafka, pipeline.settings.database_url
     conn = await asyncpg.connect(db_url)
     target = await conn.fetchval("SELECT count(*) FROM tickets") + len(records)
     started = time.perf_counter()
-    await produce_all(bootstrap, pipeline.names.intake, records)
+    await produce_all(kafka, pipeline.names.intake, records)
     produced = time.perf_counter() - started
     last_print = 0.0
     while (rows := await conn.fetchval("SELECT count(*) FROM tickets")) < target:
@@ -123,7 +124,7 @@ async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> 
     expected = await conn.fetchval(
         "SELECT coalesce(sum(1 + cardinality(co_units)), 0) FROM tickets WHERE status = 'dispatched'"
     )
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(**kafka.client_options())
     await consumer.start()
     try:
         while (orders := await order_count(consumer, pipeline)) < expected:
@@ -146,12 +147,12 @@ async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> 
 
 async def latency(pipeline: Pipeline, count: int, rate: float) -> dict[str, float]:
     """Intake → lead order latency at a fixed rate, from `received_at` (set at produce time)."""
-    bootstrap, prefix = pipeline.settings.kafka_bootstrap_servers, pipeline.settings.topic_prefix
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
+    kafka, prefix = pipeline.settings.kafka, pipeline.settings.topic_prefix
+    consumer = AIOKafkaConsumer(**kafka.client_options(), auto_offset_reset="latest", group_id=None)
     await consumer.start()
     consumer.subscribe(pattern=f"^{prefix.replace('.', '[.]')}units[.].*[.]orders$")
     await consumer.getmany(timeout_ms=2000)  # join and position at the end before producing
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=0)
     await producer.start()
     latencies: list[float] = []
     expected_leads = 0
@@ -293,12 +294,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     state = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO_ROOT / ".state"))
     with running_services(state) as endpoints, tempfile.TemporaryDirectory() as tmp:
-        with isolated_pipeline(
-            endpoints.kafka_bootstrap_servers, endpoints.database_url, Path(tmp), "bench"
-        ) as p:
+        with isolated_pipeline(endpoints.kafka, endpoints.database_url, Path(tmp), "bench") as p:
             records = encoded_appeals(args.appeals, seed=42)
             print(f"ceiling: bare loop over {len(records)} messages…", flush=True)
-            ceil = asyncio.run(ceiling(p.settings.kafka_bootstrap_servers, p.settings.topic_prefix, records))
+            ceil = asyncio.run(ceiling(p.settings.kafka, p.settings.topic_prefix, records))
             print(f"  {ceil['per_second']:.0f} msg/s", flush=True)
             print("warm-up: 500 appeals (not counted)…", flush=True)
             asyncio.run(end_to_end(p, encoded_appeals(500, seed=1)))

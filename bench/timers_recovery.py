@@ -41,6 +41,7 @@ from infra.topics import delete_topics, ensure_topics, list_topic_names
 from schemas.commands import FlagLimit
 from shaobao.bootstrap import all_topic_specs
 from shaobao.launch import isolated_env, run_coroutine, start_worker, stop_process
+from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
 from streams.partitioning import partition_for
 from streams.settings import REPO_ROOT, Settings
@@ -80,13 +81,13 @@ def tickets_states(n: int, overdue: int, firing: int, window: tuple[datetime, fl
 
 
 async def produce_changelog(
-    bootstrap: str, topic: str, partitions: int, states: Any, compression: str | None
+    kafka: KafkaAccess, topic: str, partitions: int, states: Any, compression: str | None
 ) -> tuple[dict[str, datetime], float, int]:
     """Batches per partition, as Faust's changelog holds them: key = the JSON-encoded ticket id
     (the table's key serializer), value = the raw state, partition = murmur2 of the ticket id
     (the partition of the command that wrote it)."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         acks=1,
         linger_ms=50,
         max_batch_size=1 << 20,
@@ -162,7 +163,7 @@ async def watch(
     args: Any,
 ) -> dict[str, Any]:
     names = TopicNames(settings.topic_prefix)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, max_poll_records=5000)
+    consumer = AIOKafkaConsumer(**settings.kafka.client_options(), max_poll_records=5000)
     await consumer.start()
     tps = [TopicPartition(names.commands, p) for p in range(settings.ticket_partitions)]
     consumer.assign(tps)
@@ -238,9 +239,9 @@ def run(args: Any) -> dict[str, Any]:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     state_dir = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO_ROOT / ".state"))
     with running_services(state_dir) as endpoints, tempfile.TemporaryDirectory() as tmp:
-        env = isolated_env(endpoints.kafka_bootstrap_servers, endpoints.database_url, Path(tmp), "benchrec")
+        env = isolated_env(endpoints.kafka, endpoints.database_url, Path(tmp), "benchrec")
         settings = Settings.from_env(env)
-        kafka, names = settings.kafka_bootstrap_servers, TopicNames(settings.topic_prefix)
+        kafka, names = settings.kafka, TopicNames(settings.topic_prefix)
         run_coroutine(
             ensure_topics(kafka, all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file)))
         )

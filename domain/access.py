@@ -3,11 +3,14 @@
 A unit's token makes it the unit (its actions go to its own `units.<unit>.actions`, the same
 path as a Kafka client's); a control-room token names a person and their role, which the
 command carries. Whether the command fits the ticket is the ticket agent's decision, not this.
+An intake key is one client of one channel (`channel:name`): it fixes the channel of what it
+sends and puts the client's name before its source ids, so no client can take another's.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -15,10 +18,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from domain.lifecycle.control import ROLE_MAY
+from schemas.appeal import CHANNELS, Channel
 from schemas.commands import ControlCommand
 
-TokenRole = Literal["unit", "control_room", "supervisor"]
-TOKEN_ROLES: tuple[TokenRole, ...] = ("unit", "control_room", "supervisor")
+TokenRole = Literal["unit", "control_room", "supervisor", "intake"]
+TOKEN_ROLES: tuple[TokenRole, ...] = ("unit", "control_room", "supervisor", "intake")
+CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,44 @@ class Principal:
 
     subject: str
     role: TokenRole
+
+
+@dataclass(frozen=True)
+class IntakeClient:
+    """An intake key's holder: one client (`name`) of one channel."""
+
+    channel: Channel
+    name: str
+
+    @property
+    def subject(self) -> str:
+        return f"{self.channel}:{self.name}"
+
+    def source_id(self, sent: str) -> str:
+        """The source id an appeal from this client carries: the client's own, after its name."""
+        return f"{self.name}.{sent}"
+
+
+def intake_client(channel: str, name: str) -> IntakeClient:
+    """Raises ValueError for an unknown channel or a name that is not 1-40 of a-z 0-9 -."""
+    for known in CHANNELS:
+        if known == channel:
+            if not CLIENT_NAME.match(name):
+                raise ValueError(
+                    f"client name {name!r}: 1-40 characters of a-z 0-9 -, starting with a letter or digit"
+                )
+            return IntakeClient(known, name)
+    raise ValueError(f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})")
+
+
+def intake_client_of(principal: Principal) -> IntakeClient:
+    """The client an intake key speaks for; raises `Forbidden` for any other token."""
+    if principal.role != "intake":
+        raise Forbidden(
+            "this endpoint takes an intake key (shaobao tokens issue --intake CHANNEL --name NAME)"
+        )
+    channel, _, name = principal.subject.partition(":")
+    return intake_client(channel, name)
 
 
 class Forbidden(Exception):
@@ -46,6 +89,8 @@ def may_command(principal: Principal, command: type[ControlCommand]) -> None:
     """Raises `Forbidden` unless the holder's role may give this command (`ROLE_MAY`)."""
     if principal.role == "unit":
         raise Forbidden("a unit's token cannot give control-room commands")
+    if principal.role == "intake":
+        raise Forbidden("an intake key cannot give control-room commands")
     kind = command_type(command)
     if kind not in ROLE_MAY[principal.role]:
         raise Forbidden(f"role {principal.role} may not {kind.replace('_', ' ')}")
@@ -88,11 +133,14 @@ def control_command(
 __all__ = [
     "TOKEN_ROLES",
     "Forbidden",
+    "IntakeClient",
     "Principal",
     "TokenRole",
     "body_key",
     "command_type",
     "control_command",
     "control_command_id",
+    "intake_client",
+    "intake_client_of",
     "may_command",
 ]

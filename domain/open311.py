@@ -99,9 +99,9 @@ def field(values: Mapping[str, str], name: str) -> str | None:
 
 
 def appeal_from_request(
-    values: Mapping[str, str], jurisdiction: Jurisdiction, source_id: str, now: datetime
+    values: Mapping[str, str], jurisdiction: Jurisdiction, source_id: str, now: datetime, channel: Channel
 ) -> Appeal:
-    """A POSTed service request as an appeal on the web channel (`app` when a device_id is sent).
+    """A POSTed service request as an appeal on `channel` (the one the client's intake key fixes).
 
     The chosen service's name leads the text, so the router and the people who read
     the ticket see the category the citizen picked. `email` is not kept: an appeal
@@ -117,7 +117,6 @@ def appeal_from_request(
     description = field(values, "description")
     if description is None:
         raise Open311Error(400, "description is required: the hotline needs the citizen's words")
-    channel: Channel = "app" if field(values, "device_id") else "web"
     try:
         return Appeal(
             channel=channel,

@@ -10,9 +10,14 @@ from zoneinfo import ZoneInfo
 
 from domain.open311 import Open311Error, field
 
-# The spec lets a server bound a query: without dates, the last 90 days; never more than 1000.
+# The spec lets a server bound a query: without dates, the last 90 days; never more than 1000
+# ids. A listing comes in pages (`page`, from 1, and `page_size`, as Open311 servers commonly
+# take them): 50 requests by default, at most 200.
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+MAX_PAGE = 1000
 
 RequestStatus = Literal["open", "closed"]
 
@@ -27,6 +32,7 @@ class RequestQuery:
     received_to: datetime | None = None
     status: RequestStatus | None = None
     limit: int = MAX_REQUESTS
+    offset: int = 0
 
 
 def parse_request_query(params: Mapping[str, str], now: datetime, timezone: str) -> RequestQuery:
@@ -41,12 +47,29 @@ def parse_request_query(params: Mapping[str, str], now: datetime, timezone: str)
     start = _date(params, "start_date", timezone) or end - DEFAULT_WINDOW
     if start > end:
         raise Open311Error(400, "start_date is after end_date")
+    page, size = _page(params)
     return RequestQuery(
         service_codes=_comma_list(params, "service_code"),
         received_from=start,
         received_to=end,
         status=_status(params),
+        limit=size,
+        offset=(page - 1) * size,
     )
+
+
+def _page(params: Mapping[str, str]) -> tuple[int, int]:
+    page = _number(params, "page", 1, MAX_PAGE)
+    return page, _number(params, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def _number(params: Mapping[str, str], name: str, default: int, most: int) -> int:
+    raw = field(params, name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= most:
+        raise Open311Error(400, f"{name} must be a whole number from 1 to {most}")
+    return int(raw)
 
 
 def _comma_list(params: Mapping[str, str], name: str) -> tuple[str, ...]:

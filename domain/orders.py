@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import masked_caller, text_for_units
+from domain.privacy import masked_caller, shown_address, shown_text
 from domain.ticket import WORKING_STATUSES, TicketState
 from schemas.events import (
     ExtensionDenied,
@@ -131,8 +131,8 @@ def work_order(
         urgency=triage.urgency,
         town=town_code,
         town_name=town.name if town else None,
-        text=text_for_units(appeal.text, appeal.caller, triage.reporter_protected),
-        address=text_for_units(appeal.address, appeal.caller, triage.reporter_protected),
+        text=shown_text(state),
+        address=shown_address(state),
         caller=masked_caller(appeal.caller, triage.reporter_protected),
         received_at=appeal.received_at,
         dispatched_at=at,

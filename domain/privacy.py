@@ -5,12 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from domain.ticket import TicketState
 from schemas.appeal import Caller
 
 
 def mask_phone(phone: str) -> str:
     """`13807311234` → `138****1234`; numbers shorter than a mobile keep only their last two digits."""
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+    return _masked_digits(_digits(unicodedata.normalize("NFKC", phone)))
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _masked_digits(digits: str) -> str:
     if len(digits) >= 11:
         return f"{digits[:3]}****{digits[-4:]}"
     if len(digits) >= 3:
@@ -103,14 +111,10 @@ _LANDLINE = re.compile(
 )
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
 def _masked_mobile(match: re.Match[str]) -> str:
-    digits = _digits(match["number"])
+    # Not `mask_phone`: that NFKC-normalises, and a number written in text keeps its own digits (𝟖).
     country = (match["country"] or "").strip(" .-")
-    return f"{country + ' ' if country else ''}{digits[:3]}****{digits[-4:]}"
+    return f"{country + ' ' if country else ''}{_masked_digits(_digits(match['number']))}"
 
 
 def _masked_landline(match: re.Match[str]) -> str:
@@ -160,6 +164,19 @@ def scrub_identifiers(text: str) -> str:
     return "".join([*parts, text[last:]])
 
 
+def mobile_numbers(text: str) -> set[str]:
+    """Every mobile number written in `text`, in any form `scrub_identifiers` reads, as its 11 digits."""
+    return {_digits(match["number"]) for match in _MOBILE.finditer(text.translate(_AS_ASCII))}
+
+
+def replace_mobile(text: str, mobile: str, replacement: str) -> str:
+    """`text` with each writing of one mobile number (its 11 digits) replaced, prefix and all."""
+    spans = [m.span() for m in _MOBILE.finditer(text.translate(_AS_ASCII)) if _digits(m["number"]) == mobile]
+    for start, end in reversed(spans):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
 def text_for_units(text: str, caller: Caller, protected: bool) -> str:
     """An appeal's text (or address) as it leaves the hotline for units, the wall and the public:
     a protected reporter's name taken out, anyone else's name masked, the caller's own phone as
@@ -173,12 +190,26 @@ def text_for_units(text: str, caller: Caller, protected: bool) -> str:
     return scrub_identifiers(text)
 
 
+def shown_text(state: TicketState) -> str:
+    """The ticket's appeal text as units, the control room and visitors may read it."""
+    return text_for_units(state.appeal.text, state.appeal.caller, state.triage.reporter_protected)
+
+
+def shown_address(state: TicketState) -> str:
+    """The ticket's appeal address as units, the control room and visitors may read it."""
+    return text_for_units(state.appeal.address, state.appeal.caller, state.triage.reporter_protected)
+
+
 __all__ = [
     "REPORTER",
     "mask_name",
     "mask_phone",
     "masked_caller",
+    "mobile_numbers",
+    "replace_mobile",
     "scrub_identifiers",
+    "shown_address",
+    "shown_text",
     "text_for_units",
     "withhold_reporter",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import text_for_units
+from domain.privacy import shown_text
 from domain.queues import QueueCounts, town_queues, unit_queues
 from domain.room_clocks import worst_mark
 from domain.room_clusters import Cluster, RepeatCaller, clusters, repeat_callers
@@ -102,7 +102,7 @@ def manual_item(ticket: RoomTicket, jurisdiction: Jurisdiction | None = None) ->
         urgency=triage.urgency,
         category=category,
         town=town,
-        text=text_for_units(state.appeal.text, state.appeal.caller, triage.reporter_protected)[:TEXT_SHOWN],
+        text=shown_text(state)[:TEXT_SHOWN],
         reason=ticket.manual_reason,
         suggested_lead=lead,
         suggested_co=co,

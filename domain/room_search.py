@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.privacy import text_for_units
+from domain.privacy import shown_text
 from domain.queues import QUEUES, ticket_queues, town_queues_of
 from domain.room_view import RoomTicket
 
@@ -86,5 +86,5 @@ def _row(ticket: RoomTicket) -> TicketRow:
         co=state.co,
         received_at=state.received_at,
         mark=mark.value if mark else None,
-        text=text_for_units(state.appeal.text, state.appeal.caller, state.triage.reporter_protected)[:160],
+        text=shown_text(state)[:160],
     )

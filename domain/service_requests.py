@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 
 from domain.jurisdiction import Jurisdiction
 from domain.open311 import Fields
-from domain.privacy import text_for_units
+from domain.privacy import shown_address, shown_text, text_for_units
 from domain.ticket import TicketState
-from schemas.appeal import Caller
 
 # What an Open311 client sees as `closed`: the hotline answered it, handed it to an
 # emergency line, or closed it. Every other status, present or future, is `open`.
@@ -41,11 +40,6 @@ class ServiceRequest(Fields):
     long: float | None
 
 
-def public_text(text: str, caller: Caller) -> str:
-    """`text` with every personal number, and the caller's own phone and name, masked."""
-    return text_for_units(text, caller, protected=False)
-
-
 def service_request(
     state: TicketState, jurisdiction: Jurisdiction, expected_at: datetime | None = None
 ) -> ServiceRequest:
@@ -62,12 +56,12 @@ def service_request(
         status_notes=status_notes(state, jurisdiction),
         service_name=category.name if category else code,
         service_code=code,
-        description=REPORT_WITHHELD if secret else public_text(appeal.text, appeal.caller),
+        description=REPORT_WITHHELD if secret else shown_text(state),
         agency_responsible=jurisdiction.unit_name(state.lead or HOTLINE_UNIT),
         requested_datetime=local_iso(state.received_at, tz),
         updated_datetime=local_iso(state.updated_at, tz),
         expected_datetime=local_iso(expected_at, tz) if expected_at else None,
-        address=None if secret else public_text(appeal.address, appeal.caller) or None,
+        address=None if secret else shown_address(state) or None,
         lat=location.lat if location else None,
         long=location.lon if location else None,
     )
@@ -87,7 +81,7 @@ def status_notes(state: TicketState, jurisdiction: Jurisdiction) -> str:
         return f"已并入工单{state.merged_into}一并办理"
     note = _NOTES.get(status, "办理中").format(lead=lead)
     if state.reply and status in ("completed", "closed"):
-        note += f"。答复：{public_text(state.reply, state.appeal.caller)}"
+        note += f"。答复：{text_for_units(state.reply, state.appeal.caller, protected=False)}"
     return note
 
 

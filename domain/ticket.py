@@ -27,6 +27,7 @@ from domain.whistles import whistle_changes
 from schemas.events import (
     AppealMerged,
     CallbackRecorded,
+    CallerWithheld,
     CommandRejected,
     DemandJudgedUnreasonable,
     DuplicateReceived,
@@ -194,6 +195,11 @@ def _after_completion_changes(state: TicketState, event: TicketEvent) -> dict[st
             return {}
         case AppealMerged():
             return {"citizens": (*state.citizens, event.citizen)}
+        case CallerWithheld():
+            return {
+                "appeal": state.appeal.model_copy(update={"confidential": True}),
+                "triage": state.triage.model_copy(update={"caller_withheld": True}),
+            }
         case RepeatCallRecorded():
             return {"repeat_calls": (*state.repeat_calls, event.source_ticket_id)}
         case LimitAtRisk() | LimitOverdue() | TicketSupervised() | WhistleBlown() | UnitReportedIn():

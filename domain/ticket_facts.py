@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.privacy import scrub_identifiers, text_for_units
+from domain.privacy import scrub_identifiers, shown_text
 from domain.ticket import OPEN_STATUSES, TicketState, fold
 from domain.workdays import WorkingCalendar
 from schemas.events import (
@@ -118,7 +118,7 @@ def ticket_facts(
         category=state.category or state.triage.category,
         town=state.town if state.category is not None else state.triage.town,
         place=scrub_identifiers(state.appeal.address),
-        text=text_for_units(state.appeal.text, state.appeal.caller, state.triage.reporter_protected),
+        text=shown_text(state),
         dispatched_at=dispatched_at,
         lead=state.lead or _last_lead(log),
         signed_in_time=signed_in_time,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from infra.lazy_producer import SEND_TIMEOUT_S, LazyProducer
 from schemas.actions import UnitAction
 from schemas.commands import ControlCommand
+from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
 from web.api_ports import PublishUnavailable
 
@@ -13,13 +14,9 @@ class AiokafkaActionProducer:
     """Keyed `ticket_id` (default murmur2 partitioner, like every writer of these topics); the
     ticket agent acts once per command id, so a retried request is safe."""
 
-    def __init__(
-        self, bootstrap_servers: str, names: TopicNames, send_timeout_s: float = SEND_TIMEOUT_S
-    ) -> None:
+    def __init__(self, kafka: KafkaAccess, names: TopicNames, send_timeout_s: float = SEND_TIMEOUT_S) -> None:
         self._names = names
-        self._producer = LazyProducer(
-            bootstrap_servers, "shaobao-web-api", PublishUnavailable, send_timeout_s
-        )
+        self._producer = LazyProducer(kafka, "shaobao-web-api", PublishUnavailable, send_timeout_s)
 
     async def start(self) -> None:
         await self._producer.start()

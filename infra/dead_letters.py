@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.topic_read import read_whole_topic
 from schemas.dead_letters import DeadLetter
+from streams.kafka_access import KafkaAccess
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,11 @@ class StoredLetter:
     offset: int
 
 
-async def read_dead_letters(bootstrap: str, topic: str) -> list[StoredLetter]:
+async def read_dead_letters(kafka: KafkaAccess, topic: str) -> list[StoredLetter]:
     """Every dead letter on the topic, oldest first within a partition; each id once (the first)."""
     found: list[StoredLetter] = []
     seen: set[str] = set()
-    for record in await read_whole_topic(bootstrap, topic):
+    for record in await read_whole_topic(kafka, topic):
         try:
             letter = DeadLetter.model_validate_json(record.value)
         except ValueError:
@@ -45,18 +46,18 @@ class Fate:
 
 
 async def fates(
-    bootstrap: str, dead_topic: str, group: str, placed: dict[str, tuple[str, int, int]], wait_s: float
+    kafka: KafkaAccess, dead_topic: str, group: str, placed: dict[str, tuple[str, int, int]], wait_s: float
 ) -> dict[str, Fate]:
     """For each replayed id, placed at (topic, partition, offset): what became of it within `wait_s`."""
     outcome: dict[str, Fate] = {}
     deadline = time.monotonic() + wait_s
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         while True:
             letters = {
                 (s.letter.source.topic, s.letter.source.partition, s.letter.source.offset): s.letter
-                for s in await read_dead_letters(bootstrap, dead_topic)
+                for s in await read_dead_letters(kafka, dead_topic)
                 if s.letter is not None
             }
             committed = {

@@ -9,17 +9,18 @@ from collections import defaultdict
 from domain.consistency import accepted_log
 from infra.topic_read import read_partition, read_whole_topic
 from schemas.events import TICKET_EVENT, TicketEvent
+from streams.kafka_access import KafkaAccess
 from streams.partitioning import partition_for
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
+async def read_topic(kafka: KafkaAccess, topic: str) -> list[bytes]:
     """Every record's value on the topic now, oldest first within each partition."""
-    return [record.value for record in await read_whole_topic(bootstrap, topic)]
+    return [record.value for record in await read_whole_topic(kafka, topic)]
 
 
-async def read_ticket_events(bootstrap: str, topic: str) -> list[TicketEvent]:
+async def read_ticket_events(kafka: KafkaAccess, topic: str) -> list[TicketEvent]:
     """Every event on `tickets.events`, decoded (an undecodable record fails loudly)."""
-    return [TICKET_EVENT.validate_json(value) for value in await read_topic(bootstrap, topic)]
+    return [TICKET_EVENT.validate_json(value) for value in await read_topic(kafka, topic)]
 
 
 def logs_by_ticket(events: list[TicketEvent]) -> list[list[TicketEvent]]:
@@ -37,12 +38,12 @@ class KafkaTicketLog:
     backup or failed over behind the log). It reads the whole partition, so it is slow on a
     long log; it runs only for such a gap."""
 
-    def __init__(self, bootstrap: str, topic: str, partitions: int) -> None:
-        self._bootstrap, self._topic, self._partitions = bootstrap, topic, partitions
+    def __init__(self, kafka: KafkaAccess, topic: str, partitions: int) -> None:
+        self._kafka, self._topic, self._partitions = kafka, topic, partitions
 
     async def held_events(self, ticket_id: str) -> list[TicketEvent]:
         key = ticket_id.encode()
-        records = await read_partition(self._bootstrap, self._topic, partition_for(key, self._partitions))
+        records = await read_partition(self._kafka, self._topic, partition_for(key, self._partitions))
         events = []
         for record in records:
             if record.key != key:

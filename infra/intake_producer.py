@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infra.lazy_producer import SEND_TIMEOUT_S, LazyProducer
 from schemas.appeal import Appeal
+from streams.kafka_access import KafkaAccess
 from web.ports import IntakeUnavailable
 
 
@@ -12,11 +13,9 @@ class AiokafkaAppealProducer:
     partition whose intake table knows its duplicates; the client's retry with the same
     source_id is what makes an unacknowledged send safe."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, send_timeout_s: float = SEND_TIMEOUT_S) -> None:
+    def __init__(self, kafka: KafkaAccess, topic: str, send_timeout_s: float = SEND_TIMEOUT_S) -> None:
         self._topic = topic
-        self._producer = LazyProducer(
-            bootstrap_servers, "shaobao-web-intake", IntakeUnavailable, send_timeout_s
-        )
+        self._producer = LazyProducer(kafka, "shaobao-web-intake", IntakeUnavailable, send_timeout_s)
 
     async def start(self) -> None:
         await self._producer.start()

@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError
 
 from agents.ops_ports import LagUnavailable
 from domain.ops import PartitionLag, PartitionOffsets, next_offset, partition_lag
+from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,9 @@ class KafkaLagProbe:
     """
 
     def __init__(
-        self, bootstrap_servers: str, request_timeout_ms: int = 5000, date_within_s: float = 2.0
+        self, kafka: KafkaAccess, request_timeout_ms: int = 5000, date_within_s: float = 2.0
     ) -> None:
-        self._servers = bootstrap_servers
+        self._kafka = kafka
         self._timeout_ms = request_timeout_ms
         self._date_within_s = date_within_s
         self._admin: AIOKafkaAdminClient | None = None
@@ -97,12 +98,12 @@ class KafkaLagProbe:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._servers, request_timeout_ms=self._timeout_ms)
+            admin = AIOKafkaAdminClient(**self._kafka.client_options(), request_timeout_ms=self._timeout_ms)
             await admin.start()
             self._admin = admin
         if self._consumer is None:
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._servers,
+                **self._kafka.client_options(),
                 group_id=None,
                 enable_auto_commit=False,
                 request_timeout_ms=self._timeout_ms,

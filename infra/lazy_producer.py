@@ -14,6 +14,8 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from streams.kafka_access import KafkaAccess
+
 log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 15.0
 
@@ -23,12 +25,12 @@ class LazyProducer:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         client_id: str,
         unavailable: Callable[[str], Exception],
         send_timeout_s: float = SEND_TIMEOUT_S,
     ) -> None:
-        self._bootstrap_servers = bootstrap_servers
+        self._kafka = kafka
         self._client_id = client_id
         self._unavailable = unavailable
         self._send_timeout_s = send_timeout_s
@@ -62,7 +64,7 @@ class LazyProducer:
         async with self._lock:
             if self._producer is None:
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self._bootstrap_servers,
+                    **self._kafka.client_options(),
                     acks="all",
                     enable_idempotence=True,
                     client_id=self._client_id,
@@ -72,6 +74,6 @@ class LazyProducer:
                 except (KafkaError, OSError) as exc:
                     # Broker down or unreachable: release what start() opened, report, retry later.
                     await producer.stop()
-                    raise self._unavailable(f"Kafka at {self._bootstrap_servers}: {exc!r}") from exc
+                    raise self._unavailable(f"Kafka at {self._kafka.bootstrap_servers}: {exc!r}") from exc
                 self._producer = producer
             return self._producer

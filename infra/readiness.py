@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from streams.kafka_access import KafkaAccess
 
-async def group_has_members(bootstrap_servers: str, group_id: str) -> bool:
+
+async def group_has_members(kafka: KafkaAccess, group_id: str) -> bool:
     """True once the group is Stable with at least one member holding an assignment."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=5000)
     try:
         await admin.start()
         described = await admin.describe_consumer_groups([group_id])

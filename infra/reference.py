@@ -101,23 +101,20 @@ def build_reference(
     return BuiltReference(jurisdiction=jurisdiction, router=router, version=published.version)
 
 
-def published_version(value: bytes) -> str | None:
-    """The version a `config.reference` record carries, or None if it is not one."""
+def decode_published(value: bytes) -> ReferencePublished:
+    """A `config.reference` record's value, read but not built (its version says whether it
+    is the one in force); raises `ReferenceInvalid`."""
     try:
-        return ReferencePublished.model_validate_json(value).version
-    except ValidationError:
-        return None
+        return ReferencePublished.model_validate_json(value)
+    except ValidationError as error:
+        raise ReferenceInvalid(f"not a ReferencePublished record: {error}") from error
 
 
 def decode_reference(
     value: bytes, examples: Sequence[LabelledText] = (), cache: TriagerCache | None = None
 ) -> BuiltReference:
     """A `config.reference` record's value, built; raises `ReferenceInvalid`."""
-    try:
-        published = ReferencePublished.model_validate_json(value)
-    except ValidationError as error:
-        raise ReferenceInvalid(f"not a ReferencePublished record: {error}") from error
-    return build_reference(published, examples, cache)
+    return build_reference(decode_published(value), examples, cache)
 
 
 def _yaml(text: str, what: str) -> object:

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from agents.reference import FeedRecord
+from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
@@ -23,15 +24,15 @@ class KafkaReferenceFeed:
     small, and taking up the same references again in order ends in the same one.
     """
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
-        self._bootstrap = bootstrap_servers
+    def __init__(self, kafka: KafkaAccess, topic: str) -> None:
+        self._kafka = kafka
         self._topic = topic
 
     async def records(self) -> AsyncIterator[FeedRecord]:
         while True:
             consumer = AIOKafkaConsumer(
                 self._topic,
-                bootstrap_servers=self._bootstrap,
+                **self._kafka.client_options(),
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from infra.topic_read import read_whole_topic
 from schemas.rejections import AppealRejected
+from streams.kafka_access import KafkaAccess
 from streams.kept import restore
 
 IMPORT_SOURCE_PREFIX = "import:"
@@ -61,9 +62,9 @@ def corrected_key(original: bytes) -> str:
     return f"{channel}:{source_id}"
 
 
-async def read_rejections(bootstrap: str, topic: str) -> list[StoredRejection]:
+async def read_rejections(kafka: KafkaAccess, topic: str) -> list[StoredRejection]:
     """Every record on the topic now, oldest first within each partition."""
-    return [_stored(r.partition, r.offset, r.value) for r in await read_whole_topic(bootstrap, topic)]
+    return [_stored(r.partition, r.offset, r.value) for r in await read_whole_topic(kafka, topic)]
 
 
 def _stored(partition: int, offset: int, raw: bytes) -> StoredRejection:
@@ -75,11 +76,11 @@ def _stored(partition: int, offset: int, raw: bytes) -> StoredRejection:
 
 
 async def resubmit(
-    bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]
+    kafka: KafkaAccess, topic: str, records: Sequence[tuple[bytes | None, bytes]]
 ) -> list[tuple[int, int]]:
     """Produce each (key, value) and wait for the broker's acknowledgement (acks=all);
     returns each record's (partition, offset)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         placed = []

@@ -17,6 +17,8 @@ from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.kafka_access import KafkaAccess
+
 ASSIGN_TIMEOUT_S = 30.0
 Placement = tuple[int, int]  # (partition, offset) on appeals.intake
 
@@ -54,11 +56,13 @@ def outcome_of(
 class ReplayWatch:
     """Marks the ends of the two topics before a replay, then waits for the outcomes."""
 
-    def __init__(self, bootstrap: str, commands_topic: str, rejected_topic: str, intake_topic: str) -> None:
+    def __init__(
+        self, kafka: KafkaAccess, commands_topic: str, rejected_topic: str, intake_topic: str
+    ) -> None:
         self._kinds = {commands_topic: "commands", rejected_topic: "rejected"}
         self._intake = intake_topic
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka.client_options(),
             group_id=None,
             enable_auto_commit=False,
             max_partition_fetch_bytes=4 * 1024 * 1024,

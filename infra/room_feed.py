@@ -18,6 +18,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
+from streams.kafka_access import KafkaAccess
+
 log = logging.getLogger(__name__)
 SNAPSHOT_MARGIN = timedelta(minutes=1)
 START_TIMEOUT_S = 10.0
@@ -29,10 +31,8 @@ class FeedNotReady(Exception):
 
 
 class AiokafkaRoomFeed:
-    def __init__(
-        self, bootstrap_servers: str, events_topic: str, alerts_topic: str, pipeline_group: str
-    ) -> None:
-        self._bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaAccess, events_topic: str, alerts_topic: str, pipeline_group: str) -> None:
+        self._kafka = kafka
         self._events = events_topic
         self._alerts = alerts_topic
         self._group = pipeline_group
@@ -40,7 +40,7 @@ class AiokafkaRoomFeed:
 
     async def committed(self) -> dict[int, int]:
         """The pipeline group's committed offsets on `tickets.events`, by partition; read first."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap_servers, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**self._kafka.client_options(), request_timeout_ms=5000)
         try:
             await admin.start()
             offsets = await admin.list_consumer_group_offsets(self._group)
@@ -52,7 +52,7 @@ class AiokafkaRoomFeed:
 
     async def start(self, committed: dict[int, int], snapshot_at: datetime) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap_servers,
+            **self._kafka.client_options(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -75,7 +75,7 @@ class AiokafkaRoomFeed:
 
     async def _partitions(self) -> dict[str, list[int]]:
         # Asked of the brokers each time: the topics may have been created since the last try.
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap_servers, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**self._kafka.client_options(), request_timeout_ms=5000)
         try:
             await admin.start()
             described = await admin.describe_topics([self._events, self._alerts])

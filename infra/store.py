@@ -240,17 +240,15 @@ class AsyncpgTicketStore:
         return [dict(row) for row in rows]
 
     async def recent_open_tickets(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest open tickets' columns, and each whole ticket as `state` (a `TicketState`):
+        what of its appeal may be shown is the domain's to say (`domain.privacy.shown_text`)."""
         pool = await self._connected()
         rows = await pool.fetch(
-            "SELECT ticket_id, status, category, urgency, town, lead_unit, received_at,"
-            " state->'appeal'->>'text' AS text, state->'appeal'->'caller'->>'name' AS caller_name,"
-            " state->'appeal'->'caller'->>'phone' AS caller_phone,"
-            " (appeal_type = 'report' OR coalesce((state->'triage'->>'caller_withheld')::boolean, false))"
-            " AS reporter_protected FROM tickets"
+            "SELECT ticket_id, status, category, urgency, town, lead_unit, received_at, state FROM tickets"
             " WHERE status IN ('dispatched', 'manual', 'received') ORDER BY received_at DESC LIMIT $1",
             limit,
         )
-        return [dict(row) for row in rows]
+        return [dict(row) | {"state": TicketState.model_validate_json(row["state"])} for row in rows]
 
     async def ping(self) -> bool:
         try:

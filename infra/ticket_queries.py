@@ -24,7 +24,7 @@ WHERE (cardinality($1::text[]) = 0 OR ticket_id = ANY($1::text[]))
   AND ($4::timestamptz IS NULL OR received_at <= $4)
   AND ($5::boolean IS NULL OR (status = ANY($6::text[])) = $5)
 ORDER BY received_at DESC, ticket_id
-LIMIT $7
+LIMIT $7 OFFSET $8
 """
 
 
@@ -55,6 +55,7 @@ class AsyncpgTicketQueries:
             closed,
             sorted(CLOSED_STATUSES),
             query.limit,
+            query.offset,
         )
 
     async def _fetch(self, sql: str, *args: Any) -> list[TicketState]:

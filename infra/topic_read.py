@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.kafka_access import KafkaAccess
+
 READ_TIMEOUT_S = 120.0
 
 
@@ -23,22 +25,22 @@ class TopicRecord:
 
 
 async def read_whole_topic(
-    bootstrap: str, topic: str, timeout_s: float = READ_TIMEOUT_S
+    kafka: KafkaAccess, topic: str, timeout_s: float = READ_TIMEOUT_S
 ) -> list[TopicRecord]:
     """Every record on the topic now, oldest first within each partition."""
-    return await _read(bootstrap, topic, None, timeout_s)
+    return await _read(kafka, topic, None, timeout_s)
 
 
 async def read_partition(
-    bootstrap: str, topic: str, partition: int, timeout_s: float = READ_TIMEOUT_S
+    kafka: KafkaAccess, topic: str, partition: int, timeout_s: float = READ_TIMEOUT_S
 ) -> list[TopicRecord]:
     """Every record on one partition of the topic now, oldest first."""
-    return await _read(bootstrap, topic, partition, timeout_s)
+    return await _read(kafka, topic, partition, timeout_s)
 
 
-async def _read(bootstrap: str, topic: str, partition: int | None, timeout_s: float) -> list[TopicRecord]:
+async def _read(kafka: KafkaAccess, topic: str, partition: int | None, timeout_s: float) -> list[TopicRecord]:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -48,7 +50,7 @@ async def _read(bootstrap: str, topic: str, partition: int | None, timeout_s: fl
     await consumer.start()
     try:
         if topic not in await consumer.topics():
-            raise LookupError(f"no topic {topic} on {bootstrap}")
+            raise LookupError(f"no topic {topic} on {kafka.bootstrap_servers}")
         if partition is None:
             partitions = await _all_partitions(consumer, topic, timeout_s)
         else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from streams.kafka_access import KafkaAccess
 from streams.names import TABLES, TopicNames
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,9 @@ def topic_specs(
     return specs
 
 
-async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[str]:
+async def ensure_topics(kafka: KafkaAccess, specs: list[TopicSpec]) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=30000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -72,8 +73,8 @@ async def ensure_topics(bootstrap_servers: str, specs: list[TopicSpec]) -> list[
         await admin.close()
 
 
-async def list_topic_names(bootstrap_servers: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+async def list_topic_names(kafka: KafkaAccess) -> set[str]:
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=30000)
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -81,13 +82,13 @@ async def list_topic_names(bootstrap_servers: str) -> set[str]:
         await admin.close()
 
 
-async def delete_topics(bootstrap_servers: str, names: Iterable[str]) -> None:
+async def delete_topics(kafka: KafkaAccess, names: Iterable[str]) -> None:
     """Delete topics (a test session's own): a broker that keeps every run's partitions runs
     out of heap."""
     doomed = sorted(names)
     if not doomed:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=30000)
+    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=30000)
     await admin.start()
     try:
         await admin.delete_topics(doomed, timeout_ms=30000)

@@ -17,6 +17,7 @@ from domain.ticket import TicketState
 from infra.event_log import read_topic
 from infra.store import rewrite_ticket, ticket_row
 from schemas.events import TICKET_EVENT, TicketEvent
+from streams.kafka_access import KafkaAccess
 
 # The tickets columns `ticket_row` fills, in its order (dispatched_at is checked apart).
 ROW_COLUMNS = (
@@ -35,8 +36,8 @@ class Verification:
     expected: dict[str, TicketState]  # each ticket's state, folded from `held`
 
 
-async def verify(bootstrap: str, events_topic: str, database_url: str) -> Verification:
-    records = await read_topic(bootstrap, events_topic)
+async def verify(kafka: KafkaAccess, events_topic: str, database_url: str) -> Verification:
+    records = await read_topic(kafka, events_topic)
     topic, undecodable = decode_events(records)
     conn = await asyncpg.connect(database_url)
     try:
@@ -52,18 +53,18 @@ async def verify(bootstrap: str, events_topic: str, database_url: str) -> Verifi
 
 
 async def verify_settled(
-    bootstrap: str, events_topic: str, database_url: str, settle_s: float = 3.0, passes: int = 3
+    kafka: KafkaAccess, events_topic: str, database_url: str, settle_s: float = 3.0, passes: int = 3
 ) -> Verification:
     """`verify`, on a running system: the store is a little behind the log (the sink's batch)
     and both move while they are read, so a difference counts only when it is still there on
     each of up to `passes` reads, `settle_s` apart. On a quiet system one read decides."""
-    result = await verify(bootstrap, events_topic, database_url)
+    result = await verify(kafka, events_topic, database_url)
     for _ in range(passes - 1):
         if not result.differences:
             break
         await asyncio.sleep(settle_s)
         earlier = {(d.kind, d.ticket_id) for d in result.differences}
-        again = await verify(bootstrap, events_topic, database_url)
+        again = await verify(kafka, events_topic, database_url)
         kept = [d for d in again.differences if (d.kind, d.ticket_id) in earlier]
         result = Verification(kept, again.refused, again.undecodable, again.held, again.expected)
     return result

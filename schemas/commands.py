@@ -160,6 +160,14 @@ class JudgeUnreasonable(_ControlCommand):
     reason: Text
 
 
+class DeclareConfidential(_ControlCommand):
+    """声明保密: the hotline withholds the caller from units and the public from now on, whatever
+    triage read (a report it did not recognise, a caller who fears retaliation)."""
+
+    type: Literal["declare_confidential"] = "declare_confidential"
+    reason: Text
+
+
 class CloseTicket(_ControlCommand):
     """销号 by the hotline: a ticket no unit is working on (manual, returned, completed)."""
 
@@ -251,6 +259,7 @@ ControlCommand = (
     | RecordCallback
     | ReworkTicket
     | JudgeUnreasonable
+    | DeclareConfidential
     | CloseTicket
     | MergeAppeal
     | RecordRepeatCall

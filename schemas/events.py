@@ -287,6 +287,14 @@ class RepeatCallRecorded(_Event):
     score: float | None = None
 
 
+class CallerWithheld(_Event):
+    """声明保密: from this event on the caller is withheld (`TriageDecision.caller_withheld`)."""
+
+    type: Literal["caller_withheld"] = "caller_withheld"
+    reason: str
+    operator: str
+
+
 class TicketClosed(_Event):
     """销号."""
 
@@ -319,6 +327,7 @@ TicketEvent = Annotated[
     | DemandJudgedUnreasonable
     | AppealMerged
     | RepeatCallRecorded
+    | CallerWithheld
     | TicketClosed
     | LimitAtRisk
     | LimitOverdue

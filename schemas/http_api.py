@@ -17,6 +17,7 @@ from schemas.base import WireModel
 from schemas.commands import (
     CloseTicket,
     ControlCommand,
+    DeclareConfidential,
     DenyExtension,
     DenyReturn,
     DispatchTicket,
@@ -75,6 +76,11 @@ CONTROL_ENDPOINTS: tuple[ControlEndpoint, ...] = (
     _endpoint("rework", ReworkTicket, "发回重办: back to the same units with the rework limit"),
     _endpoint("judge-unreasonable", JudgeUnreasonable, "诉求不合理 (supervisor): closes the ticket"),
     _endpoint("close", CloseTicket, "销号: close a ticket no unit is working on"),
+    _endpoint(
+        "confidential",
+        DeclareConfidential,
+        "声明保密: withhold the caller from units and the public from now on",
+    ),
     # The source ticket's appeal is read by the API from the tickets it knows.
     _endpoint(
         "merge", MergeAppeal, "多人反映合并: attach another ticket's citizen to this one", "source_appeal"

@@ -24,8 +24,7 @@ from infra.metered_store import MeteredTicketEventStore
 from infra.reference import (
     BuiltReference,
     build_reference,
-    decode_reference,
-    published_version,
+    decode_published,
     read_reference,
 )
 from infra.reference_feed import KafkaReferenceFeed
@@ -86,20 +85,19 @@ def build_worker(
     rebalance.install(streams.app)  # Faust's consumer, mended: no record lost, no hang (issue 13)
     clock = SystemClock()
     # The store loads the units and towns; a ticket's events it lacks it re-reads from the log.
-    ticket_log = KafkaTicketLog(
-        settings.kafka_bootstrap_servers, streams.names.events, settings.ticket_partitions
-    )
+    ticket_log = KafkaTicketLog(settings.kafka, streams.names.events, settings.ticket_partitions)
     store = AsyncpgTicketStore(settings.database_url, reference.jurisdiction, ticket_log)
     # Hot reload: routing, lexicon and places follow `config.reference`; time limits stay as started.
     holder = hot_reload.ReferenceHolder(reference)
-    feed = KafkaReferenceFeed(settings.kafka_bootstrap_servers, streams.names.reference)
+    feed = KafkaReferenceFeed(settings.kafka, streams.names.reference)
 
     def build(value: bytes) -> hot_reload.Reference:
         # The version in force (the files the worker started from, or the last record) is not
         # built again: training the triager takes seconds of CPU a starting worker needs.
-        if published_version(value) == holder.current.version:
+        published = decode_published(value)  # a record that is no reference: ReferenceInvalid
+        if published.version == holder.current.version:
             return holder.current
-        return decode_reference(value, examples, triager_cache(settings))
+        return build_reference(published, examples, triager_cache(settings))
 
     hot_reload.install(streams, holder, feed, build, clock)
     intake.install(streams, holder, clock)

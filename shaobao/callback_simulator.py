@@ -109,15 +109,15 @@ class CallbackSimulator:
         self._sent_ids.add(command_id)
 
     async def run(self, stop: asyncio.Event) -> None:
-        bootstrap = self.settings.kafka_bootstrap_servers
+        kafka = self.settings.kafka
         consumer = AIOKafkaConsumer(
             self.names.events,
-            bootstrap_servers=bootstrap,
+            **kafka.client_options(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=5)
         await producer.start()
         await consumer.start()
         last_report = asyncio.get_running_loop().time()

@@ -20,9 +20,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     streams, store, reference = build_worker(settings)
     asyncio.run(migrate_url(settings.database_url))
-    created = asyncio.run(
-        ensure_topics(settings.kafka_bootstrap_servers, all_topic_specs(settings, reference.jurisdiction))
-    )
+    created = asyncio.run(ensure_topics(settings.kafka, all_topic_specs(settings, reference.jurisdiction)))
     if created:
         print(f"created {len(created)} topics", flush=True)
     settings.datadir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +82,7 @@ def _topics(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao.bootstrap import all_topic_specs
 
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
-    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    created = asyncio.run(ensure_topics(settings.kafka, specs))
     print(f"{len(specs)} topics, {len(created)} created")
     return 0
 
@@ -126,6 +124,12 @@ def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao import tokens_cli
 
     return tokens_cli.run(_passed_through(args.rest), settings)
+
+
+def _privacy(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import privacy_cli
+
+    return privacy_cli.run(_passed_through(args.rest), settings)
 
 
 def _top(args: argparse.Namespace, settings: Settings) -> int:
@@ -202,7 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("topics", help="create the project's topics")
     sub.add_parser("migrate", help="apply database migrations")
     for name, help_text in (
-        ("units", "simulate: departments and towns working their orders (sign, return, extend, complete)"),
+        (
+            "units",
+            "simulate: departments and towns working their orders (sign, return, extend, complete);"
+            " credentials issue|rotate|revoke UNIT: a unit's Kafka principal",
+        ),
         ("callbacks", "simulate: the hotline calling citizens back, rework, decisions on returns"),
     ):
         cmd = sub.add_parser(name, help=help_text)
@@ -222,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
         ("verify", "compare the store with tickets.events; exit 1 on any difference"),
         ("leadership", "the leadership dispatch list (逢6调度): leadership list [--date] [--format]"),
+        ("kafka", "provision: the deployment's Kafka principals, ACLs and client files (as admin)"),
+        (
+            "privacy",
+            "erase --phone N: one person out of the store; retention: delete what is past its window",
+        ),
     ):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("rest", nargs=argparse.REMAINDER)
@@ -245,6 +258,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "rejected": _rejected,
     "dead": _dead,
     "tokens": _tokens,
+    "privacy": _privacy,
     "top": _top,
     "leadership": _leadership,
     "report": _report,
@@ -254,7 +268,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 PASSED_THROUGH = {
     *("triage", "services", "contract", "reference", "tokens", "import", "rejected", "top"),
-    *("report", "verify", "dead"),
+    *("report", "verify", "dead", "privacy"),
 }
 
 
@@ -263,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] and argv[0] in PASSED_THROUGH:
         # These pass their own options (`--eval`, `--state-dir`) straight to their own parsers.
         argv = [argv[0], "--", *argv[1:]]
+    if argv[:2] == ["units", "credentials"]:
+        from shaobao.credentials_cli import main as credentials
+
+        return credentials(argv[2:], Settings.from_env())
+    if argv[:1] == ["kafka"]:
+        from shaobao.credentials_cli import provision_main
+
+        return provision_main(argv[1:], Settings.from_env())
     args = build_parser().parse_args(argv)
     from shaobao.process_setup import setup_process
 

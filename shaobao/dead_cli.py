@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import TextIO, get_args
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from infra.dead_letters import StoredLetter, fates, read_dead_letters
 from infra.rejections import resubmit
@@ -58,7 +58,7 @@ def run_dead(argv: list[str], settings: Settings | None = None, out: TextIO = sy
     settings = settings or Settings.from_env()
     names = TopicNames(settings.topic_prefix)
     try:
-        stored = asyncio.run(read_dead_letters(settings.kafka_bootstrap_servers, names.dead_letters))
+        stored = asyncio.run(read_dead_letters(settings.kafka, names.dead_letters))
     except (LookupError, TimeoutError, KafkaError, OSError) as exc:
         print(f"cannot read {names.dead_letters}: {exc}", file=sys.stderr)
         return 2
@@ -128,19 +128,21 @@ def _replay(
     placed: dict[str, tuple[str, int, int]] = {}
     try:
         for ident, topic, key, value in chosen:
-            [(partition, offset)] = asyncio.run(
-                resubmit(settings.kafka_bootstrap_servers, topic, [(key, value)])
-            )
+            [(partition, offset)] = asyncio.run(resubmit(settings.kafka, topic, [(key, value)]))
             placed[ident] = (topic, partition, offset)
             print(f"{ident}: sent again as {topic}:{partition}:{offset}", file=out)
     except (KafkaError, OSError) as exc:
         print(f"Kafka failed while sending: {exc}", file=sys.stderr)
+        if isinstance(exc, TopicAuthorizationFailedError):
+            print(
+                f"{settings.kafka.principal} may not write that topic; a unit's actions and the ticket log"
+                " take a replay only from admin: KAFKA_CLIENT_FILE=.state/kafka/clients/admin.properties",
+                file=sys.stderr,
+            )
         return 3
     if not placed or args.wait <= 0:
         return status
-    found = asyncio.run(
-        fates(settings.kafka_bootstrap_servers, names.dead_letters, names.app_id, placed, args.wait)
-    )
+    found = asyncio.run(fates(settings.kafka, names.dead_letters, names.app_id, placed, args.wait))
     for ident, fate in found.items():
         print(f"{ident}: {fate.kind} ({fate.detail})", file=out)
         if fate.kind != "processed":

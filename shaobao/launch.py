@@ -25,6 +25,7 @@ from infra.readiness import group_has_members
 from infra.reference import load_jurisdiction
 from infra.topics import ensure_topics
 from shaobao.bootstrap import all_topic_specs
+from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
 from streams.settings import Settings
 
@@ -69,13 +70,13 @@ async def create_database(admin_url: str, name: str) -> str:
 ISSUED_TOPIC_PREFIXES: set[str] = set()
 
 
-def isolated_env(kafka: str, database_url: str, workdir: Path, label: str) -> dict[str, str]:
+def isolated_env(kafka: KafkaAccess, database_url: str, workdir: Path, label: str) -> dict[str, str]:
     run = f"{label}{uuid.uuid4().hex[:8]}"
     ISSUED_TOPIC_PREFIXES.add(f"{run}.")
     db_url = run_coroutine(create_database(database_url, f"shaobao_{run}"))
     return {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        **{name: value for name, value in os.environ.items() if not name.startswith("KAFKA_")},
+        **kafka.as_env(),
         "DATABASE_URL": db_url,
         "SHAOBAO_TOPIC_PREFIX": f"{run}.",
         "SHAOBAO_WORKER_WEB_PORT": str(free_port()),
@@ -126,7 +127,7 @@ def stop_process(
 def wait_for_worker(process: subprocess.Popen[bytes], settings: Settings, log: Path) -> None:
     group = TopicNames(settings.topic_prefix).app_id
     deadline = time.monotonic() + WORKER_JOIN_TIMEOUT_S
-    while not run_coroutine(group_has_members(settings.kafka_bootstrap_servers, group)):
+    while not run_coroutine(group_has_members(settings.kafka, group)):
         if process.poll() is not None:
             raise RuntimeError(f"worker exited with {process.returncode}; see {log}")
         if time.monotonic() > deadline:
@@ -135,12 +136,14 @@ def wait_for_worker(process: subprocess.Popen[bytes], settings: Settings, log: P
 
 
 @contextmanager
-def isolated_pipeline(kafka: str, database_url: str, workdir: Path, label: str = "t") -> Iterator[Pipeline]:
+def isolated_pipeline(
+    kafka: KafkaAccess, database_url: str, workdir: Path, label: str = "t"
+) -> Iterator[Pipeline]:
     """Topics, a database and a running worker of their own; the worker is stopped on exit."""
     env = isolated_env(kafka, database_url, workdir, label)
     settings = Settings.from_env(env)
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
-    run_coroutine(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    run_coroutine(ensure_topics(settings.kafka, specs))
     log = workdir / "worker.log"
     worker = start_worker(env, log)
     try:

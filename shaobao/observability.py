@@ -29,7 +29,7 @@ def install_ops(
     """Meter every agent, poll lag into gauges and alerts, serve /metrics, /health, /ready on
     the worker web port. `store` is the sink's `MeteredTicketEventStore`, for store alerts."""
     ops_sensor.install(streams.app, streams.names)
-    probe = KafkaLagProbe(settings.kafka_bootstrap_servers)
+    probe = KafkaLagProbe(settings.kafka)
     monitor = OpsMonitor(streams, probe, clock, store, lag_thresholds=lag_thresholds)
     ops_monitor.install(streams, monitor, poll_interval_s)
 

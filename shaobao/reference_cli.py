@@ -32,10 +32,8 @@ from streams.settings import Settings
 async def publish(settings: Settings, published: ReferencePublished) -> None:
     """Send one reference record (acks=all), creating the compacted topic if it is missing."""
     topic = TopicNames(settings.topic_prefix).reference
-    await ensure_topics(
-        settings.kafka_bootstrap_servers, [TopicSpec(topic, 1, {"cleanup.policy": "compact"})]
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    await ensure_topics(settings.kafka, [TopicSpec(topic, 1, {"cleanup.policy": "compact"})])
+    producer = AIOKafkaProducer(**settings.kafka.client_options(), acks="all")
     await producer.start()
     try:
         key = published.jurisdiction_code.encode()

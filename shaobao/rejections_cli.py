@@ -82,7 +82,7 @@ def run_rejected(argv: list[str], out: TextIO | None = None) -> int:
     settings = Settings.from_env()
     names = TopicNames(settings.topic_prefix)
     try:
-        stored = asyncio.run(read_rejections(settings.kafka_bootstrap_servers, names.rejected))
+        stored = asyncio.run(read_rejections(settings.kafka, names.rejected))
     except (LookupError, TimeoutError, OSError, KafkaError) as exc:
         print(f"shaobao rejected: {exc}", file=sys.stderr)
         return 2
@@ -214,12 +214,12 @@ async def _send_and_watch(
     if not planned:
         return [], {}
     names = TopicNames(settings.topic_prefix)
-    bootstrap = settings.kafka_bootstrap_servers
-    watch = ReplayWatch(bootstrap, names.commands, names.rejected, names.intake) if wait_s > 0 else None
+    kafka = settings.kafka
+    watch = ReplayWatch(kafka, names.commands, names.rejected, names.intake) if wait_s > 0 else None
     try:
         if watch is not None:
             await watch.start()
-        placed = await resubmit(bootstrap, names.intake, [(key, value) for _, key, value, _ in planned])
+        placed = await resubmit(kafka, names.intake, [(key, value) for _, key, value, _ in planned])
         outcomes = await watch.wait(set(placed), wait_s) if watch is not None else {}
     finally:
         if watch is not None:

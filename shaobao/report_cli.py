@@ -69,12 +69,12 @@ def run_verify(argv: list[str], settings: Settings) -> int:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     topic = TopicNames(settings.topic_prefix).events
     # A difference must outlast the sink's lag (read again 3 s later) to count on a live system.
-    result = asyncio.run(verify_settled(settings.kafka_bootstrap_servers, topic, settings.database_url))
+    result = asyncio.run(verify_settled(settings.kafka, topic, settings.database_url))
     _print_verification(result, topic, args.limit)
     if args.repair and result.differences:
         rewritten = asyncio.run(repair(settings.database_url, result))
         print(f"repaired {len(rewritten)} tickets from {topic}: {', '.join(rewritten[: args.limit])}")
-        result = asyncio.run(verify_settled(settings.kafka_bootstrap_servers, topic, settings.database_url))
+        result = asyncio.run(verify_settled(settings.kafka, topic, settings.database_url))
         _print_verification(result, topic, args.limit)
     return 1 if result.differences else 0
 

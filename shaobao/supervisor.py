@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -13,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from infra.local.services import running_services
-from shaobao.launch import spawn_cli, stop_process
+from infra.kafka_principals import PrincipalStore, provision
+from infra.local.services import ServiceEndpoints, running_services
+from infra.reference import load_jurisdiction
+from shaobao.launch import run_coroutine, spawn_cli, stop_process
+from streams.names import TopicNames
 from streams.settings import REPO_ROOT, Settings
 
 READY_TIMEOUT_S = 180.0
@@ -26,12 +30,24 @@ RESTARTS = 5
 RESTART_WINDOW_S = 600.0
 
 
+# The Kafka principal each process of the stack connects as (`streams.principals`).
+PRINCIPAL_OF = {
+    "worker": "worker",
+    "web": "web",
+    "simulate": "simulator",
+    "units": "units-simulator",
+    "callbacks": "callbacks-simulator",
+    "migrate": "cli",
+}
+
+
 @dataclass
 class Child:
-    """One process of the stack (`shaobao <args>`), and when it was last started again."""
+    """One process of the stack (`shaobao <args>`), its environment, and when it was last started again."""
 
     args: list[str]
     log: Path
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
     restarts: list[float] = field(default_factory=list)
 
@@ -60,7 +76,7 @@ def _stop(children: list[Child]) -> None:
         stop_process(child.process, timeout_s=STOP_TIMEOUT_S)
 
 
-def _restart(child: Child, env: dict[str, str], stopping: Callable[[], bool]) -> bool:
+def _restart(child: Child, stopping: Callable[[], bool]) -> bool:
     """Start a child that stopped on its own again, after its backoff; False: give up."""
     wait_s = child.backoff_s(time.monotonic())
     if wait_s is None:
@@ -76,8 +92,33 @@ def _restart(child: Child, env: dict[str, str], stopping: Callable[[], bool]) ->
         time.sleep(0.1)
     if not stopping():
         child.restarts.append(time.monotonic())
-        child.process = spawn_cli(child.args, env, child.log)
+        child.process = spawn_cli(child.args, child.env, child.log)
     return True
+
+
+def without_password(url: str) -> str:
+    """A connection URL fit for a terminal: `postgresql://user:***@host/db`."""
+    return re.sub(r"^(\w+://[^:@/]+):[^@/]*@", r"\1:***@", url)
+
+
+def kafka_envs(endpoints: ServiceEndpoints, settings: Settings, state_dir: Path) -> dict[str, dict[str, str]]:
+    """Each principal's Kafka variables; on a secured cluster, its users and ACLs are provisioned first.
+
+    On a plaintext cluster (one named in KAFKA_BOOTSTRAP_SERVERS without SASL) every process
+    shares the one access the environment gives.
+    """
+    access = endpoints.kafka
+    if not access.uses_sasl:
+        return {principal: access.as_env() for principal in PRINCIPAL_OF.values()}
+    store = PrincipalStore(state_dir / "kafka")
+    units = load_jurisdiction(settings.jurisdiction_file).unit_codes
+    done = run_coroutine(provision(access, TopicNames(settings.topic_prefix), units, store))
+    print(
+        f"kafka principals: {len(done.principals)} with their ACLs ({done.acls_created} new);"
+        f" client files in {done.clients_dir}",
+        flush=True,
+    )
+    return {principal: store.access(access, principal).as_env() for principal in PRINCIPAL_OF.values()}
 
 
 def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
@@ -92,9 +133,9 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     with running_services(state_dir) as endpoints:
+        kafka = kafka_envs(endpoints, settings, state_dir)
         env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+            **{name: value for name, value in os.environ.items() if not name.startswith("KAFKA_")},
             "DATABASE_URL": endpoints.database_url,
             "PYTHONUNBUFFERED": "1",
             "SHAOBAO_AUTO_MERGE": os.environ.get("SHAOBAO_AUTO_MERGE", "1"),
@@ -104,7 +145,8 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
         children: list[Child] = []
 
         def start(args: list[str], log: str) -> None:
-            children.append(Child(args, logs / log, spawn_cli(args, env, logs / log)))
+            child_env = env | kafka[PRINCIPAL_OF[args[0]]]
+            children.append(Child(args, logs / log, child_env, spawn_cli(args, child_env, logs / log)))
 
         try:
             start(["migrate"], "migrate.log")
@@ -140,14 +182,12 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
                 flush=True,
             )
             print(f"control room password: {env['SHAOBAO_ROOM_PASSWORD']}", flush=True)
-            print(
-                f"kafka: {endpoints.kafka_bootstrap_servers}   postgres: {endpoints.database_url}", flush=True
-            )
+            print(f"kafka: {endpoints.kafka}   postgres: {endpoints.database_url}", flush=True)
             print(f"logs: {logs}", flush=True)
             print("Shaobao is ready. Press Ctrl-C to stop.", flush=True)
             while not stopping:
                 for child in children:
-                    if child.process.poll() is not None and not _restart(child, env, lambda: stopping):
+                    if child.process.poll() is not None and not _restart(child, lambda: stopping):
                         print(f"{child.name} keeps stopping; stopping everything. Logs: {logs}", flush=True)
                         return 1
                 time.sleep(0.5)

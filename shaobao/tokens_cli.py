@@ -2,6 +2,7 @@
 
     shaobao tokens issue --unit CODE [--name LABEL]          a unit's system
     shaobao tokens issue --role control_room|supervisor --name NAME   a control-room person
+    shaobao tokens issue --intake CHANNEL --name CLIENT      an intake client (HTTP intake, Open311 POST)
     shaobao tokens list                                     ids (hash prefixes), holders, state
     shaobao tokens revoke ID_PREFIX                         revoke one active token
 
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from domain.access import Principal
+from domain.access import Principal, intake_client
 from infra.reference import load_jurisdiction
 from infra.store import AsyncpgTicketStore
 from infra.tokens import AsyncpgTokenStore, TokenNotFound, TokenRecord
@@ -30,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     holder = issue.add_mutually_exclusive_group(required=True)
     holder.add_argument("--unit", help="a unit code of the jurisdiction: the token is that unit")
     holder.add_argument("--role", choices=("control_room", "supervisor"), help="a control-room person's role")
-    issue.add_argument("--name", default="", help="the person (required with --role); a label for --unit")
+    holder.add_argument(
+        "--intake", metavar="CHANNEL", help="an intake key: the channel its appeals arrive by"
+    )
+    issue.add_argument(
+        "--name", default="", help="the person (--role) or client (--intake, a-z 0-9 -); a label for --unit"
+    )
     sub.add_parser("list", help="every token: id, holder, role, label, issued, revoked")
     revoke = sub.add_parser("revoke", help="revoke the active token whose id starts with PREFIX")
     revoke.add_argument("prefix")
@@ -45,6 +51,11 @@ def _principal(args: argparse.Namespace, settings: Settings) -> tuple[Principal,
             raise ValueError(f"{args.unit} is not a unit of the jurisdiction ({', '.join(units)})")
         return Principal(subject=args.unit, role="unit"), args.name.strip()
     name = args.name.strip()
+    if args.intake is not None:
+        if not name:
+            raise ValueError("--name is required with --intake: the client, which prefixes its source ids")
+        client = intake_client(args.intake, name)
+        return Principal(subject=client.subject, role="intake"), ""
     if not name:
         raise ValueError("--name is required with --role: the person the commands are recorded as")
     return Principal(subject=name, role=args.role), ""

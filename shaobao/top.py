@@ -50,7 +50,7 @@ class Snapshot:
 class Sources:
     def __init__(self, settings: Settings) -> None:
         self.names = TopicNames(settings.topic_prefix)
-        self.probe = KafkaLagProbe(settings.kafka_bootstrap_servers)
+        self.probe = KafkaLagProbe(settings.kafka)
         self.queries = AsyncpgOpsQueries(settings.database_url)
 
     async def snapshot(self) -> Snapshot:

@@ -118,14 +118,14 @@ class UnitSimulator:
 
     async def run(self, stop: asyncio.Event) -> None:
         topics = [self.names.unit_orders(unit) for unit in self.units]
-        bootstrap = self.settings.kafka_bootstrap_servers
+        kafka = self.settings.kafka
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka.client_options(),
             group_id=simulator_group(self.names),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=5)
         await producer.start()
         consumer.subscribe(topics, listener=_Rebalance(self))
         await consumer.start()

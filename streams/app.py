@@ -57,7 +57,8 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
     names = TopicNames(settings.topic_prefix)
     app = faust.App(
         names.app_id,
-        broker=f"kafka://{settings.kafka_bootstrap_servers}",
+        broker=settings.kafka.faust_broker,
+        broker_credentials=settings.kafka.faust_credentials(),
         store="memory://",
         topic_partitions=settings.ticket_partitions,
         topic_replication_factor=1,

@@ -33,6 +33,6 @@ def endpoints() -> Iterator[ServiceEndpoints]:
         # The broker outlives the session when it was already running: remove this session's
         # pipelines' topics (Faust's changelogs share the prefix), and only those.
         issued = tuple(ISSUED_TOPIC_PREFIXES)
-        kafka = found.kafka_bootstrap_servers
+        kafka = found.kafka
         names = run_coroutine(list_topic_names(kafka))
         run_coroutine(delete_topics(kafka, {n for n in names if n.startswith(issued)}))

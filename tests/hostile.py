@@ -284,7 +284,8 @@ def http_request(kind: Kind, targets: Targets) -> HttpRequest:
         kind=kind,
         method=spec.get("method", "POST"),
         path=str(targets.fill(spec["path"], kind)),
-        auth=spec.get("auth", "none"),
+        # Intake and Open311 POSTs carry the city portal's intake key unless the kind says otherwise.
+        auth=spec.get("auth", "intake" if kind.surface in ("http_intake", "http_open311") else "none"),
         headers=headers,
         content=content,
     )

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from domain.access import Principal
-from domain.privacy import text_for_units
+from domain.privacy import shown_text
 from infra.action_producer import AiokafkaActionProducer
 from infra.intake_producer import AiokafkaAppealProducer
 from infra.ops_queries import AsyncpgOpsQueries
@@ -26,11 +26,11 @@ from infra.reports import StoreReports
 from infra.store import AsyncpgTicketStore
 from infra.ticket_queries import AsyncpgTicketQueries
 from infra.tokens import AsyncpgTokenStore
-from schemas.appeal import Caller
 from streams.names import TopicNames
 from streams.settings import Settings
 from web.api_ports import ActionPublisher
 from web.intake import intake_routes
+from web.intake_keys import intake_gate
 from web.open311 import open311_routes
 from web.ops import metrics_route
 from web.ports import AppealPublisher
@@ -38,6 +38,7 @@ from web.reports import report_routes
 from web.room import room_routes
 from web.room_setup import create_control_room
 from web.security import SecurityMiddleware
+from web.throttle import RateLimit
 from web.units_api import UnitsApi, units_api_routes
 
 STATIC = Path(__file__).parent / "static"
@@ -51,11 +52,15 @@ def create_web_app(
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     names = TopicNames(settings.topic_prefix)
     group_id = names.app_id
-    intake = publisher or AiokafkaAppealProducer(settings.kafka_bootstrap_servers, names.intake)
+    intake = publisher or AiokafkaAppealProducer(settings.kafka, names.intake)
     tickets = AsyncpgTicketQueries(store)
-    api_producer = actions or AiokafkaActionProducer(settings.kafka_bootstrap_servers, names)
+    api_producer = actions or AiokafkaActionProducer(settings.kafka, names)
+    keys = AsyncpgTokenStore(store)
+    gate = intake_gate(keys, settings.intake_per_key_per_minute, settings.intake_per_address_per_minute)
+    reads = settings.open311_reads_per_address_per_minute
+    open311_reads = RateLimit(per_key=reads, per_address=reads)
     units_api = UnitsApi(
-        tokens=AsyncpgTokenStore(store),
+        tokens=keys,
         publisher=api_producer,
         orders=AsyncpgOrderQueries(store),
         tickets=tickets,
@@ -68,7 +73,7 @@ def create_web_app(
 
     async def health(request: Request) -> Response:
         database = await store.ping()
-        pipeline = await group_has_members(settings.kafka_bootstrap_servers, group_id)
+        pipeline = await group_has_members(settings.kafka, group_id)
         room_live = room.live.ready.is_set()  # the control room has its snapshot and reads the topics
         ok = database and pipeline and room_live
         body = {
@@ -89,9 +94,9 @@ def create_web_app(
             unit["counts"][row["status"]] = row["n"]
         recent = await store.recent_open_tickets(30)
         for ticket in recent:
+            state = ticket.pop("state")
             ticket["received_at"] = ticket["received_at"].isoformat()
-            caller = Caller(name=ticket.pop("caller_name"), phone=ticket.pop("caller_phone"))
-            ticket["text"] = text_for_units(ticket["text"] or "", caller, ticket.pop("reporter_protected"))
+            ticket["text"] = shown_text(state)
             ticket["lead_name"] = (
                 jurisdiction.unit_name(ticket["lead_unit"]) if ticket["lead_unit"] else "人工派单"
             )
@@ -118,8 +123,8 @@ def create_web_app(
             metrics_route(ops_queries),
             Route("/api/queues", room.sessions.required(queues)),
             *report_routes(StoreReports(jurisdiction), store.pool, room.sessions.required),
-            *intake_routes(intake, tickets, jurisdiction),
-            Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction)),
+            *intake_routes(intake, tickets, jurisdiction, gate),
+            Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction, gate, open311_reads)),
             *units_api_routes(units_api),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

@@ -1,5 +1,8 @@
 """HTTP intake: `POST /api/appeals` puts an appeal on `appeals.intake`; `GET` follows it to its ticket.
 
+Both take an intake key (`web.intake_keys`): it fixes the channel, and the client's own
+`source_id` is kept after the client's name (`name.source_id`), so the status URL and the
+`GET` use the id the client sent while the intake key names the namespaced one.
 An invalid body is answered synchronously (400/413/415/422) and not published: the HTTP
 client holds the error and its own copy of what it sent, so nothing is lost. Only the
 Kafka channel adapters, which have nobody to answer, rely on `appeals.rejected`.
@@ -18,10 +21,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agents.ports import StoreUnavailable
+from domain.access import IntakeClient
 from domain.jurisdiction import Jurisdiction
 from schemas.appeal import Appeal
 from schemas.base import escape_refused, is_unstorable
 from web.inputs import APPEAL_BODY_BYTES, UNSTORABLE_CODE, InputRefused, check_parameters, read_json
+from web.intake_keys import IntakeGate, KeyRefused, bearer
 from web.ports import AppealPublisher, IntakeUnavailable, TicketReader
 
 # How long a client waits before retrying when Kafka or PostgreSQL is not reachable.
@@ -38,6 +43,11 @@ def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
 
 
+def refused(refusal: KeyRefused) -> JSONResponse:
+    body = {"error": refusal.code, "message": refusal.message}
+    return JSONResponse(body, status_code=refusal.status, headers=refusal.headers)
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Each problem by field path; the submitted values are not echoed (they may hold a phone).
     A path may quote a JSON name as sent: a character the contract refuses is shown escaped."""
@@ -51,23 +61,44 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
-def status_url(appeal: Appeal) -> str:
-    return f"/api/appeals/{appeal.channel}/{quote(appeal.source_id, safe='')}"
+def status_url(channel: str, sent_source_id: str) -> str:
+    return f"/api/appeals/{channel}/{quote(sent_source_id, safe='')}"
+
+
+def _as_client(data: dict[str, Any], client: IntakeClient) -> tuple[dict[str, Any], str | None]:
+    """The body as the key's client sends it: its channel, its namespaced source id; and the
+    source id as sent (None when it is missing or not text: validation names that)."""
+    sent = data.get("source_id")
+    if not isinstance(sent, str):
+        return {**data, "channel": client.channel}, None
+    return {**data, "channel": client.channel, "source_id": client.source_id(sent)}, sent
 
 
 def intake_routes(
     publisher: AppealPublisher,
     tickets: TicketReader,
     jurisdiction: Jurisdiction,
+    gate: IntakeGate,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Route]:
     async def submit(request: Request) -> Response:
         try:
+            client = await gate.admit(request, bearer(request))
+        except KeyRefused as refusal:
+            return refused(refusal)
+        except StoreUnavailable:
+            return error(503, "store_unavailable", "the key database is not reachable; retry")
+        try:
             data = await read_json(request, APPEAL_BODY_BYTES)
-        except InputRefused as refused:
-            return error(refused.status, refused.code, refused.message)
+        except InputRefused as refused_input:
+            return error(refused_input.status, refused_input.code, refused_input.message)
         if not isinstance(data, dict):
             return error(400, "invalid_json", "请求体须是诉求字段组成的 JSON 对象")
+        if data.get("channel", client.channel) != client.channel:
+            mismatch = f"the intake key is for channel {client.channel}: leave channel out or send that"
+            fields = [{"field": "channel", "message": mismatch, "type": "channel_mismatch"}]
+            return error(422, "invalid_appeal", "the appeal was not accepted", fields=fields)
+        data, sent = _as_client(data, client)
         at = now()
         if data.get("received_at") is None:
             data["received_at"] = at.isoformat()
@@ -83,17 +114,25 @@ def intake_routes(
             await publisher.publish(appeal)
         except IntakeUnavailable:
             return error(503, "intake_unavailable", "not accepted now; retry with the same source_id")
-        url = status_url(appeal)
+        url = status_url(appeal.channel, sent or appeal.source_id)
         body = {"intake_key": appeal.intake_key, "status_url": url}
         return JSONResponse(body, status_code=202, headers={"Location": url})
 
     async def follow(request: Request) -> Response:
-        channel, source_id = request.path_params["channel"], request.path_params["source_id"]
+        channel, sent = request.path_params["channel"], request.path_params["source_id"]
         try:
             check_parameters(request)
+            client = await gate.admit(request, bearer(request))
+            if channel != client.channel:
+                return error(
+                    403, "forbidden", f"the intake key is for channel {client.channel}, not {channel}"
+                )
+            source_id = client.source_id(sent)
             state = await tickets.by_intake_key(channel, source_id)
-        except InputRefused as refused:
-            return error(refused.status, refused.code, refused.message)
+        except KeyRefused as refusal:
+            return refused(refusal)
+        except InputRefused as refused_input:
+            return error(refused_input.status, refused_input.code, refused_input.message)
         except StoreUnavailable:
             return error(503, "store_unavailable", "the ticket database is not reachable; retry")
         if state is None:

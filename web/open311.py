@@ -3,6 +3,9 @@
 A POSTed request becomes an appeal on `appeals.intake`; its ticket id only exists
 once the pipeline has taken it in, so the answer is a token (the intake key) that
 `GET requests/{token}` and `GET tokens/{token}` accept until and after then.
+A POST needs an intake key as `api_key` (the spec's parameter; `web.intake_keys`), which
+fixes the channel and namespaces the request's id. The listing is public, as the spec
+intends (text scrubbed, reports withheld), a page at a time and counted per address.
 """
 
 from __future__ import annotations
@@ -43,14 +46,17 @@ from web.inputs import (
     parse_json,
     read_body,
 )
+from web.intake_keys import IntakeGate, KeyRefused, bearer, client_address
 from web.open311_render import Format, render, render_error
 from web.ports import AppealPublisher, IntakeUnavailable, TicketReader
+from web.throttle import RateLimit
 
 _FORMATS: dict[str, Format] = {"json": "json", "xml": "xml"}
 # Safe in a URL path segment as it is, since the token built from it is one.
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _MAX_FIELDS = 100
 _FORM = "application/x-www-form-urlencoded"
+
 NOTICE = "诉求已受理，工单编号在分派后生成，可凭 token 查询办理进度"
 
 Handler = Callable[[Request, Format], Awaitable[Response]]
@@ -70,6 +76,10 @@ def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return render_error(fmt, exc.code, exc.description)
         except InputRefused as refused:
             return render_error(fmt, refused.status, refused.message)
+        except KeyRefused as refusal:
+            response = render_error(fmt, refusal.status, refusal.message)
+            response.headers.update(refusal.headers)
+            return response
         except (StoreUnavailable, IntakeUnavailable):
             return render_error(fmt, 503, "temporarily unavailable; retry (with the same Idempotency-Key)")
 
@@ -139,8 +149,19 @@ def open311_routes(
     publisher: AppealPublisher,
     tickets: TicketReader,
     jurisdiction: Jurisdiction,
+    gate: IntakeGate,
+    reads: RateLimit,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Route]:
+    """`reads` counts the public GETs per address (a city's open-data portal polls; a scraper floods)."""
+
+    def counted(request: Request) -> None:
+        wait = reads.admit_address(client_address(request))
+        if wait > 0:
+            raise KeyRefused(
+                429, "too_many_requests", "too many requests from this address; retry later", wait
+            )
+
     def check(request: Request) -> None:
         check_jurisdiction_id(request.query_params.get("jurisdiction_id"), jurisdiction)
 
@@ -154,9 +175,12 @@ def open311_routes(
         return render(fmt, "service_definition", None, [definition])
 
     async def create_request(request: Request, fmt: Format) -> Response:
-        appeal = appeal_from_request(
-            await submitted_fields(request), jurisdiction, source_id_for(request), now()
-        )
+        fields = await submitted_fields(request)
+        # The spec's `api_key` field (or query parameter); an Authorization: Bearer header too.
+        key = fields.pop("api_key", None) or request.query_params.get("api_key") or bearer(request)
+        client = await gate.admit(request, key)
+        source_id = client.source_id(source_id_for(request))
+        appeal = appeal_from_request(fields, jurisdiction, source_id, now(), client.channel)
         await publisher.publish(appeal)
         # 200, not 201/202: stock GeoReport clients expect the spec's plain success.
         return render(
@@ -164,6 +188,7 @@ def open311_routes(
         )
 
     async def list_requests(request: Request, fmt: Format) -> Response:
+        counted(request)
         check(request)
         try:
             query = parse_request_query(request.query_params, now(), jurisdiction.timezone)
@@ -173,11 +198,13 @@ def open311_routes(
         return render(fmt, "service_requests", "request", [_shown(state) for state in found])
 
     async def get_request(request: Request, fmt: Format) -> Response:
+        counted(request)
         check(request)
         state = await _lookup(request.path_params["request_id"])
         return render(fmt, "service_requests", "request", [_shown(state)])
 
     async def get_token(request: Request, fmt: Format) -> Response:
+        counted(request)
         check(request)
         token = request.path_params["token"]
         state = await _lookup(token)

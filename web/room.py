@@ -24,7 +24,7 @@ from domain.room_search import TicketFilter, find_tickets
 from domain.ticket import TicketStatus
 from infra.room_queries import AsyncpgRoomQueries
 from schemas.base import UNSTORABLE, WireModel, is_unstorable
-from schemas.commands import DispatchTicket
+from schemas.commands import ControlCommand, DeclareConfidential, DispatchTicket
 from web.api_ports import ActionPublisher, PublishUnavailable
 from web.inputs import InputRefused, check_parameters, read_json
 from web.intake import field_errors
@@ -48,6 +48,12 @@ class DispatchRequest(WireModel):
     version: int = Field(ge=1)
 
 
+class ConfidentialRequest(WireModel):
+    """声明保密 from the room: why the caller is withheld from now on."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
 @dataclass(frozen=True)
 class ControlRoom:
     live: RoomLive
@@ -61,7 +67,11 @@ def room_routes(room: ControlRoom) -> list[Route]:
     need = room.sessions.required
 
     async def index(request: Request) -> Response:
-        if room.sessions.principal(request) is None:
+        try:
+            holder = await room.sessions.principal(request)
+        except StoreUnavailable:
+            holder = None  # the login page says what is wrong when the database answers again
+        if holder is None:
             return RedirectResponse("/login", status_code=303)
         return FileResponse(STATIC / "index.html", headers=NO_STORE)
 
@@ -117,6 +127,9 @@ def room_routes(room: ControlRoom) -> list[Route]:
     async def dispatch(request: Request, principal: Principal) -> Response:
         return await _dispatch(room, request, principal)
 
+    async def confidential(request: Request, principal: Principal) -> Response:
+        return await _declare_confidential(room, request, principal)
+
     async def dead_letters(request: Request, principal: Principal) -> Response:
         try:
             total, letters = await room.queries.dead_letters()
@@ -137,6 +150,7 @@ def room_routes(room: ControlRoom) -> list[Route]:
         Route("/api/room/tickets", need(tickets)),
         Route("/api/room/tickets/{ticket_id}", need(ticket)),
         Route("/api/room/tickets/{ticket_id}/dispatch", need(dispatch), methods=["POST"]),
+        Route("/api/room/tickets/{ticket_id}/confidential", need(confidential), methods=["POST"]),
         Route("/api/room/dead-letters", need(dead_letters)),
     ]
 
@@ -166,15 +180,28 @@ async def _dispatch(room: ControlRoom, request: Request, principal: Principal) -
     if held is None or held.state.status != TicketStatus.MANUAL:
         return JSONResponse({"error": "该工单不在人工派单队列中"}, status_code=409)
     fields: dict[str, Any] = body.model_dump(exclude={"version"})
+    return await _publish(
+        room, principal, DispatchTicket, ticket_id, fields, f"room-v{body.version}", "派单请求"
+    )
+
+
+async def _publish(
+    room: ControlRoom,
+    principal: Principal,
+    kind: type[ControlCommand],
+    ticket_id: str,
+    fields: dict[str, Any],
+    idempotency_key: str,
+    what: str,
+) -> Response:
+    """The room's command on `tickets.commands` (202), or why not; the same key acts once."""
     try:
-        command = control_command(
-            principal, DispatchTicket, ticket_id, fields, f"room-v{body.version}", room.live.now()
-        )
+        command = control_command(principal, kind, ticket_id, fields, idempotency_key, room.live.now())
         await room.publisher.publish_command(command)
     except ValidationError as exc:
         if not is_unstorable(exc):
             raise
-        return _unstorable(exc)  # the operator's name as typed at login (`RoomSessions.login`)
+        return _unstorable(exc, what)  # the operator's name as typed at login (`RoomSessions.login`)
     except Forbidden as exc:
         return JSONResponse({"error": exc.reason}, status_code=403)
     except PublishUnavailable:
@@ -182,7 +209,26 @@ async def _dispatch(room: ControlRoom, request: Request, principal: Principal) -
     return JSONResponse({"ticket_id": ticket_id, "command_id": command.command_id}, status_code=202)
 
 
-def _unstorable(exc: ValidationError) -> JSONResponse:
+async def _declare_confidential(room: ControlRoom, request: Request, principal: Principal) -> Response:
+    """声明保密: the caller is withheld from units and the public from now on; a second click acts once."""
+    ticket_id = request.path_params["ticket_id"]
+    try:
+        body = ConfidentialRequest.model_validate(await read_json(request))
+    except InputRefused as refused:
+        return JSONResponse({"error": f"保密声明无效：{refused.message}"}, status_code=refused.status)
+    except ValidationError as exc:
+        if is_unstorable(exc):
+            return _unstorable(exc, "保密声明")
+        return JSONResponse({"error": "保密声明无效：请填写原因（1–500 字）"}, status_code=422)
+    if ticket_id not in room.live.view.tickets:
+        return JSONResponse({"error": "控制室当前没有这张工单"}, status_code=404)
+    fields = {"reason": body.reason}
+    return await _publish(
+        room, principal, DeclareConfidential, ticket_id, fields, "room-confidential", "保密声明"
+    )
+
+
+def _unstorable(exc: ValidationError, what: str = "派单请求") -> JSONResponse:
     """400 naming each field holding a character the store cannot, in the room's own form."""
     found = "；".join(f"{e['field']}: {e['message']}" for e in field_errors(exc) if e["type"] == UNSTORABLE)
-    return JSONResponse({"error": f"派单请求无效：{found}"}, status_code=400)
+    return JSONResponse({"error": f"{what}无效：{found}"}, status_code=400)

@@ -1,21 +1,23 @@
-"""Control-room login: a password (or a control-room token) buys a signed session cookie.
+"""Control-room login: a password (or a control-room token) opens a session kept on the server.
 
-The cookie is `<operator and role>.<expires>.<HMAC-SHA256>`, HttpOnly and SameSite=Strict, so
-scripts cannot read it and other sites cannot send it; the operator it names is who the
-commands sent from the room are recorded as.
+The cookie holds only the session's random id (HttpOnly, SameSite=Strict: scripts cannot
+read it, other sites cannot send it); the server keeps who it is (the operator the room's
+commands are recorded as), until when, and which token opened it (`SessionStore`, in
+PostgreSQL: `infra/room_sessions.py`). Logging out ends the session at once, for every copy
+of the cookie; revoking a token ends every session it opened.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import dataclasses
 import hashlib
 import hmac
-import json
 import math
 import secrets
-import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from starlette.requests import Request
@@ -80,35 +82,71 @@ class AnyOf:
         return None
 
 
+class SessionStore(Protocol):
+    """Where sessions live: by the SHA-256 of their id, never the id itself."""
+
+    async def create(self, digest: str, principal: Principal, secret: str, expires_at: datetime) -> None:
+        """Keep a session; `secret` is what logged in (a token's sessions end when it is revoked)."""
+        ...
+
+    async def holder(self, digest: str, now: datetime) -> Principal | None:
+        """Who holds a session that is neither ended, expired nor opened by a revoked token."""
+        ...
+
+    async def end(self, digest: str) -> None: ...
+
+
+@dataclass
+class MemorySessions:
+    """Sessions in this process only (tests, and a room without a database): ended by logout."""
+
+    _held: dict[str, tuple[Principal, datetime]] = dataclasses.field(default_factory=dict)
+
+    async def create(self, digest: str, principal: Principal, secret: str, expires_at: datetime) -> None:
+        self._held[digest] = (principal, expires_at)
+
+    async def holder(self, digest: str, now: datetime) -> Principal | None:
+        found = self._held.get(digest)
+        return found[0] if found is not None and found[1] > now else None
+
+    async def end(self, digest: str) -> None:
+        self._held.pop(digest, None)
+
+
+def session_digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_MAX_SESSION_ID = 100  # ours are 43 characters
+
+
 class RoomSessions:
     def __init__(
-        self, credentials: Credentials, key: bytes | None = None, throttle: LoginThrottle | None = None
+        self,
+        credentials: Credentials,
+        store: SessionStore | None = None,
+        throttle: LoginThrottle | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._credentials = credentials
-        self._key = key or secrets.token_bytes(32)
+        self._store = store or MemorySessions()
         self._throttle = throttle or LoginThrottle()
+        self._clock = clock
 
-    def _sign(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+    async def open(self, principal: Principal, secret: str = "") -> str:
+        """A new session for `principal`; returns its id (the cookie's value)."""
+        session_id = secrets.token_urlsafe(32)
+        expires_at = self._clock() + timedelta(seconds=SESSION_S)
+        await self._store.create(session_digest(session_id), principal, secret, expires_at)
+        return session_id
 
-    def issue(self, principal: Principal, now_s: float | None = None) -> str:
-        expires = int((now_s or time.time()) + SESSION_S)
-        who = json.dumps([principal.subject, principal.role], ensure_ascii=False)
-        body = f"{base64.urlsafe_b64encode(who.encode()).decode()}.{expires}"
-        return f"{body}.{self._sign(body)}"
-
-    def principal(self, request: Request) -> Principal | None:
-        """The holder of a valid, unexpired session cookie, or None."""
-        cookie = request.cookies.get(COOKIE, "")
-        body, _, signature = cookie.rpartition(".")
-        # As bytes: compare_digest refuses str holding anything but ASCII (a cookie as sent).
-        if not body or not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
+    async def principal(self, request: Request) -> Principal | None:
+        """The holder of the request's live session, or None. Raises StoreUnavailable."""
+        session_id = request.cookies.get(COOKIE, "")
+        if not session_id or len(session_id) > _MAX_SESSION_ID:
             return None
-        encoded, _, expires = body.partition(".")
-        if not expires.isdigit() or int(expires) < time.time():
-            return None
-        subject, role = json.loads(base64.urlsafe_b64decode(encoded.encode()))
-        return Principal(subject=subject, role=role) if role in ROOM_ROLES else None
+        principal = await self._store.holder(session_digest(session_id), self._clock())
+        return principal if principal is not None and principal.role in ROOM_ROLES else None
 
     async def login(self, request: Request) -> Response:
         try:
@@ -128,10 +166,16 @@ class RoomSessions:
             await asyncio.sleep(FAILED_LOGIN_DELAY_S)
             return JSONResponse({"error": "口令或令牌不正确"}, status_code=401)
         self._throttle.succeeded(attempt)
+        try:
+            session_id = await self.open(principal, secret)
+        except StoreUnavailable:
+            return JSONResponse(
+                {"error": "数据库暂不可用，请稍后重试"}, status_code=503, headers={"Retry-After": "5"}
+            )
         response = JSONResponse({"operator": principal.subject, "role": principal.role})
         response.set_cookie(
             COOKIE,
-            self.issue(principal),
+            session_id,
             max_age=SESSION_S,
             httponly=True,
             samesite="strict",
@@ -140,6 +184,13 @@ class RoomSessions:
         return response
 
     async def logout(self, request: Request) -> Response:
+        """Ends the session on the server: a copy of the cookie kept elsewhere is worth nothing."""
+        session_id = request.cookies.get(COOKIE, "")
+        if session_id and len(session_id) <= _MAX_SESSION_ID:
+            try:
+                await self._store.end(session_digest(session_id))
+            except StoreUnavailable:
+                return JSONResponse({"error": "数据库暂不可用，未能退出，请重试"}, status_code=503)
         response = JSONResponse({"ok": True})
         response.delete_cookie(COOKIE, httponly=True, samesite="strict")
         return response
@@ -150,7 +201,12 @@ class RoomSessions:
         """A handler that runs only with a valid session, given who holds it."""
 
         async def guarded(request: Request) -> Response:
-            principal = self.principal(request)
+            try:
+                principal = await self.principal(request)
+            except StoreUnavailable:
+                return JSONResponse(
+                    {"error": "数据库暂不可用，请稍后重试"}, status_code=503, headers={"Retry-After": "5"}
+                )
             if principal is None:
                 return JSONResponse({"error": "请先登录"}, status_code=401)
             return await handler(request, principal)

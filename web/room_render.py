@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import masked_caller, text_for_units
+from domain.privacy import masked_caller, shown_address, shown_text
 from domain.room_board import manual_item
 from domain.room_view import RoomTicket
 from domain.ticket import TicketStatus
@@ -25,8 +25,7 @@ _TIMELINE_HIDDEN = frozenset(
 
 def ticket_page(ticket: RoomTicket, timeline: list[str], jurisdiction: Jurisdiction) -> dict[str, Any]:
     state = ticket.state
-    protected = state.triage.reporter_protected
-    caller = masked_caller(state.appeal.caller, protected)
+    caller = masked_caller(state.appeal.caller, state.triage.reporter_protected)
     page: dict[str, Any] = {
         "ticket_id": state.ticket_id,
         "version": state.version,
@@ -41,8 +40,8 @@ def ticket_page(ticket: RoomTicket, timeline: list[str], jurisdiction: Jurisdict
         "co": list(state.co),
         "received_at": state.received_at.isoformat(),
         "updated_at": state.updated_at.isoformat(),
-        "text": text_for_units(state.appeal.text, state.appeal.caller, protected),
-        "address": text_for_units(state.appeal.address, state.appeal.caller, protected),
+        "text": shown_text(state),
+        "address": shown_address(state),
         "caller": caller.model_dump() if caller else None,
         "reply": state.reply,
         "mark": (mark.value if (mark := ticket.mark()) else None),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 from domain.jurisdiction import Jurisdiction
 from domain.room_view import RoomView
 from infra.room_feed import AiokafkaRoomFeed
 from infra.room_queries import AsyncpgRoomQueries
+from infra.room_sessions import AsyncpgRoomSessions
 from infra.store import AsyncpgTicketStore
 from infra.tokens import AsyncpgTokenStore
 from streams.names import TopicNames
@@ -28,20 +28,20 @@ def create_control_room(
 ) -> ControlRoom:
     names = TopicNames(settings.topic_prefix)
     queries = AsyncpgRoomQueries(store)
-    feed = AiokafkaRoomFeed(settings.kafka_bootstrap_servers, names.events, names.alerts, names.app_id)
+    feed = AiokafkaRoomFeed(settings.kafka, names.events, names.alerts, names.app_id)
     view = RoomView(
         day_start=local_day_start(system_now(), jurisdiction.timezone), timezone=jurisdiction.timezone
     )
     credentials = AnyOf(
         TokenCredentials(AsyncpgTokenStore(store)), PasswordCredentials(settings.room_password)
     )
-    # A fixed key keeps sessions across restarts of the web process; without one, each start
-    # signs with a new random key and the desks log in again.
-    key = os.environ.get("SHAOBAO_ROOM_SESSION_KEY", "").encode() or None
+    # Sessions in PostgreSQL: they outlive a restart of the web process, and every web
+    # process behind a balancer sees the same ones.
+    sessions = RoomSessions(credentials, AsyncpgRoomSessions(store))
     return ControlRoom(
         live=RoomLive(view, feed, queries, system_now, jurisdiction),
         queries=queries,
-        sessions=RoomSessions(credentials, key),
+        sessions=sessions,
         publisher=publisher,
         jurisdiction=jurisdiction,
     )

@@ -1,5 +1,6 @@
 """The control room's commands: manual dispatch, redispatch, decisions on returns and
-extensions, callbacks, rework, the supervisor's judgement, close and merge."""
+extensions, callbacks, rework, the supervisor's judgement, declaring the caller confidential,
+close and merge."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from schemas.commands import (
     CloseTicket,
     ControlCommand,
     ControlRole,
+    DeclareConfidential,
     DenyExtension,
     DenyReturn,
     DispatchTicket,
@@ -25,6 +27,7 @@ from schemas.commands import (
 from schemas.events import (
     AppealMerged,
     CallbackRecorded,
+    CallerWithheld,
     Citizen,
     DemandJudgedUnreasonable,
     ExtensionDenied,
@@ -51,6 +54,7 @@ _CONTROL_ROOM = frozenset(
         "close_ticket",
         "merge_appeal",
         "record_repeat_call",
+        "declare_confidential",
     }
 )
 # Who may do what: the supervisor alone judges a demand unreasonable; the system (automatic
@@ -111,6 +115,10 @@ def _after_callback(state: TicketState, command: ControlCommand, emit: Emitter) 
                 **emit.header(), reason=command.reason, operator=command.operator
             )
             return (judged, TicketClosed(**emit.header(), resolution="unreasonable", reason=command.reason))
+        case DeclareConfidential():
+            if state.triage.reporter_protected:
+                raise Rejected("the caller is already withheld")
+            return (CallerWithheld(**emit.header(), reason=command.reason, operator=command.operator),)
         case CloseTicket():
             _status(state, *CLOSABLE)
             return (TicketClosed(**emit.header(), resolution="closed_by_hotline", reason=command.reason),)

@@ -13,6 +13,7 @@ from infra.local.services import (
     ServiceUnavailableError,
     default_state_dir,
     services_down,
+    services_purge,
     services_status,
     services_up,
 )
@@ -20,7 +21,7 @@ from infra.local.services import (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "purge"])
     parser.add_argument("--state-dir", type=Path, default=None, help=f"default: {default_state_dir()}")
     parser.add_argument("--kafka-port", type=int, default=LocalPorts.kafka)
     parser.add_argument("--kafka-controller-port", type=int, default=LocalPorts.kafka_controller)
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}={value}")
         elif args.command == "down":
             services_down(args.state_dir)
+        elif args.command == "purge":
+            services_purge(args.state_dir)
         else:
             status = services_status(args.state_dir)
             for service, state in status.items():

@@ -6,18 +6,25 @@ and `LocalKafka` runs `kafka.Kafka` from them with a configuration it writes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams.kafka_access import KafkaAccess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "infra" / "kafka" / "pom.xml"
@@ -25,6 +32,7 @@ LOG4J_CONFIG = REPO_ROOT / "infra" / "kafka" / "log4j.properties"
 DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "kafka"
 
 NODE_ID = 1
+ADMIN = "admin"
 # Kafka's defaults for the JVM (bin/kafka-run-class.sh), minus the heap, which the caller sizes.
 _JVM_PERFORMANCE_OPTS = (
     "-server",
@@ -99,18 +107,49 @@ def require_java() -> str:
 
 
 def server_properties(
-    *, host: str, port: int, controller_port: int, log_dir: Path, partitions: int = 6
+    *,
+    host: str,
+    port: int,
+    controller_port: int,
+    log_dir: Path,
+    admin_password: str,
+    controller_password: str,
+    partitions: int = 6,
 ) -> dict[str, str]:
-    """The broker's configuration: one node that is both broker and KRaft controller."""
+    """The broker's configuration: one node that is both broker and KRaft controller, secured.
+
+    Clients authenticate with SASL/SCRAM-SHA-512 (`CLIENT` listener, which the broker also
+    uses to talk to itself, as `admin`); the controller listener takes SASL/PLAIN with one
+    static user, since KRaft controllers cannot read SCRAM credentials before the metadata
+    log they hold. The StandardAuthorizer denies whatever no ACL allows: anonymous
+    connections are refused at the handshake, and each principal gets only its bindings
+    (`streams.principals`).
+    """
+    plain_module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    scram_module = "org.apache.kafka.common.security.scram.ScramLoginModule"
     return {
         "process.roles": "broker,controller",
         "node.id": str(NODE_ID),
         "controller.quorum.voters": f"{NODE_ID}@{host}:{controller_port}",
-        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "listeners": f"CLIENT://{host}:{port},CONTROLLER://{host}:{controller_port}",
+        "advertised.listeners": f"CLIENT://{host}:{port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name": "CLIENT",
+        "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            f'{plain_module} required username="controller" password="{controller_password}"'
+            f' user_controller="{controller_password}";'
+        ),
+        "listener.name.client.scram-sha-512.sasl.jaas.config": (
+            f'{scram_module} required username="{ADMIN}" password="{admin_password}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{ADMIN};User:controller",
+        "allow.everyone.if.no.acl.found": "false",
         "log.dirs": str(log_dir),
         "num.partitions": str(partitions),
         # One broker: internal topics cannot have more replicas than that.
@@ -162,6 +201,10 @@ class LocalKafka:
         self.log_file = self.state_dir / "kafka.log"
         self.pid_file = self.state_dir / "kafka.pid"
         self.cluster_id_file = self.state_dir / "cluster.id"
+        # The admin's and the controller's passwords, random per install (mode 0600), and the
+        # mark that the data dir was formatted with the admin's SCRAM credential.
+        self.secrets_file = self.state_dir / "secrets.json"
+        self.secured_mark = self.state_dir / "data.secured"
         self.started_at: datetime | None = None
         self.startup_s: float | None = None
         self._child: int | None = None
@@ -170,6 +213,31 @@ class LocalKafka:
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def admin_access(self) -> KafkaAccess:
+        """The `admin` principal of this broker (its password is created on first start)."""
+        return KafkaAccess(
+            bootstrap_servers=self.bootstrap_servers,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism="SCRAM-SHA-512",
+            username=ADMIN,
+            password=self._secrets()["admin"],
+        )
+
+    def _secrets(self) -> dict[str, str]:
+        try:
+            return dict(json.loads(self.secrets_file.read_text()))
+        except FileNotFoundError:
+            pass
+        created = {"admin": secrets.token_urlsafe(24), "controller": secrets.token_urlsafe(24)}
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        staging = self.secrets_file.with_suffix(".partial")
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(created, out)
+        staging.replace(self.secrets_file)
+        return created
 
     def __repr__(self) -> str:
         return f"LocalKafka({self.bootstrap_servers}, state_dir={self.state_dir})"
@@ -188,7 +256,7 @@ class LocalKafka:
 
     def is_running(self) -> bool:
         """True when this state dir's broker is alive and answers on its port."""
-        return self.pid() is not None and NODE_ID in broker_node_ids(self.host, self.port)
+        return self.pid() is not None and NODE_ID in kafka_node_ids(self.admin_access)
 
     def start(self, timeout_s: float = 90.0) -> None:
         """Format the storage on first use, start the broker and wait until it serves metadata."""
@@ -201,12 +269,23 @@ class LocalKafka:
                 raise LocalKafkaError(f"{self.host}:{port} is already taken by another process")
         java = require_java()
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._set_aside_unsecured_data()
+        passwords = self._secrets()
         props = server_properties(
-            host=self.host, port=self.port, controller_port=self.controller_port, log_dir=self.data_dir
+            host=self.host,
+            port=self.port,
+            controller_port=self.controller_port,
+            log_dir=self.data_dir,
+            admin_password=passwords["admin"],
+            controller_password=passwords["controller"],
         )
-        self.config_file.write_text("".join(f"{key}={value}\n" for key, value in props.items()))
+        # The config holds the passwords: readable by its owner only.
+        fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("".join(f"{key}={value}\n" for key, value in props.items()))
         if not (self.data_dir / "meta.properties").exists():
-            self._format_storage(java)
+            self._format_storage(java, passwords["admin"])
+            self.secured_mark.write_text("formatted with the admin's SCRAM-SHA-512 credential\n")
         self._rotate_log()
         argv = [
             java,
@@ -268,7 +347,16 @@ class LocalKafka:
         if reaped == self._child:
             self._child = None
 
-    def _format_storage(self, java: str) -> None:
+    def _set_aside_unsecured_data(self) -> None:
+        """A data dir formatted before the broker was secured has no `admin` credential, and no
+        client could ever authenticate to it: it is moved aside (kept, not deleted) and said so."""
+        if self.secured_mark.exists() or not (self.data_dir / "meta.properties").exists():
+            return
+        aside = self.state_dir / f"data.unsecured-{datetime.now(UTC):%Y%m%d%H%M%S}"
+        self.data_dir.rename(aside)
+        _say(f"the broker's data predates SASL/ACLs; moved it to {aside} and starting afresh")
+
+    def _format_storage(self, java: str, admin_password: str) -> None:
         if not self.cluster_id_file.exists():
             # The tool logs to stdout too; the id is its last line.
             cluster_id = self._storage_tool(java, "random-uuid").strip().splitlines()[-1]
@@ -277,7 +365,10 @@ class LocalKafka:
             self.cluster_id_file.write_text(cluster_id + "\n")
         cluster_id = self.cluster_id_file.read_text().strip()
         _say(f"formatting Kafka storage in {self.data_dir} (cluster {cluster_id})")
-        self._storage_tool(java, "format", "-t", cluster_id, "-c", str(self.config_file))
+        admin_scram = f"SCRAM-SHA-512=[name={ADMIN},password={admin_password}]"
+        self._storage_tool(
+            java, "format", "-t", cluster_id, "-c", str(self.config_file), "--add-scram", admin_scram
+        )
 
     def _class_archive_opts(self) -> list[str]:
         """Class-data sharing for Kafka's own classes: warm starts take ~1.3 s instead of ~2.2 s.
@@ -339,7 +430,7 @@ class LocalKafka:
                 raise LocalKafkaError(
                     f"Kafka exited during start-up; {self.log_file} ends with:\n{self._tail()}"
                 )
-            if NODE_ID in broker_node_ids(self.host, self.port):
+            if NODE_ID in kafka_node_ids(self.admin_access):
                 return
             # The JVM takes a few seconds to load, recover its logs and unfence itself.
             time.sleep(0.2)
@@ -364,47 +455,30 @@ class LocalKafka:
         return b"kafka.Kafka" in argv and os.fsencode(self.config_file) in argv
 
 
-def broker_node_ids(host: str, port: int, timeout_s: float = 2.0) -> set[int]:
-    """The node ids a broker reports in a Metadata response; empty when it does not answer (yet).
+def kafka_node_ids(access: KafkaAccess, timeout_s: float = 3.0) -> set[int]:
+    """The node ids the cluster reports; empty when it does not answer (yet) or refuses us.
 
-    A plain Metadata v4 request (supported from Kafka 1.0 through 4.x) keeps this check
-    synchronous and free of client-library internals. A KRaft broker lists itself only
-    once it has caught up with the metadata log and been unfenced: ready to serve.
+    A KRaft broker lists itself only once it has caught up with the metadata log and been
+    unfenced: ready to serve. Runs on its own thread and event loop, so synchronous start-up
+    code and callers inside a running loop can both use it.
     """
-    correlation_id = 1
-    client_id = b"shaobao-probe"
-    header = struct.pack(">hhih", 3, 4, correlation_id, len(client_id)) + client_id
-    body = struct.pack(">ib", 0, 0)  # no topics, allow_auto_topic_creation=false
-    request = header + body
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s) as sock:
-            sock.sendall(struct.pack(">i", len(request)) + request)
-            (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-            response = _recv_exact(sock, size)
-    except (OSError, EOFError):
-        return set()
-    received_id, _throttle_ms, broker_count = struct.unpack_from(">iii", response, 0)
-    if received_id != correlation_id:
-        return set()
-    node_ids: set[int] = set()
-    offset = 12
-    for _ in range(broker_count):
-        node_id, host_len = struct.unpack_from(">ih", response, offset)
-        offset += 6 + host_len + 4  # node_id, host, port
-        (rack_len,) = struct.unpack_from(">h", response, offset)
-        offset += 2 + max(rack_len, 0)  # rack is nullable (-1)
-        node_ids.add(node_id)
-    return node_ids
 
+    async def describe() -> set[int]:
+        admin = AIOKafkaAdminClient(
+            **access.client_options(), request_timeout_ms=int(timeout_s * 1000), client_id="shaobao-probe"
+        )
+        try:
+            await asyncio.wait_for(admin.start(), timeout_s)
+            cluster = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
+        finally:
+            await admin.close()
+        return {int(broker["node_id"]) for broker in cluster["brokers"]}
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            raise EOFError("broker closed the connection")
-        chunks += chunk
-    return bytes(chunks)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(lambda: asyncio.run(describe())).result()
+        except Exception:  # not up, not ready, or not letting us in: "no nodes" to the caller
+            return set()
 
 
 def _listening(host: str, port: int) -> bool:

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import asyncpg
 
-from infra.local.kafka import DEFAULT_CACHE_DIR, REPO_ROOT, LocalKafka, broker_node_ids, ensure_kafka_jars
+from infra.local.kafka import DEFAULT_CACHE_DIR, REPO_ROOT, LocalKafka, ensure_kafka_jars, kafka_node_ids
 from infra.local.postgres import LocalPostgres
+from streams.kafka_access import KafkaAccess
+from streams.settings import kafka_access
 
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 DATABASE_ENV = "DATABASE_URL"
@@ -34,11 +36,12 @@ class ServiceUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class ServiceEndpoints:
-    kafka_bootstrap_servers: str
+    # The local broker's `admin` principal, or what the environment names.
+    kafka: KafkaAccess
     database_url: str
 
     def as_env(self) -> dict[str, str]:
-        return {KAFKA_ENV: self.kafka_bootstrap_servers, DATABASE_ENV: self.database_url}
+        return {**self.kafka.as_env(), DATABASE_ENV: self.database_url}
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,17 @@ def services_down(state_dir: Path | None = None) -> None:
         local_kafka(state_dir).stop()
         local_postgres(state_dir).stop()
         (state_dir / "services.env").unlink(missing_ok=True)
+
+
+def services_purge(state_dir: Path | None = None) -> None:
+    """Stop the services and delete the PostgreSQL cluster's files where they live outside
+    the state dir (the caller deletes the state dir itself: `make clean`)."""
+    state_dir = state_dir or default_state_dir()
+    if not state_dir.is_dir():
+        return
+    services_down(state_dir)
+    with _state_lock(state_dir):
+        local_postgres(state_dir).remove()
 
 
 def services_status(state_dir: Path | None = None) -> dict[str, str]:
@@ -118,7 +132,7 @@ def _bring_up(state_dir: Path, ports: LocalPorts) -> tuple[ServiceEndpoints, lis
     with _state_lock(state_dir):
         try:
             endpoints = ServiceEndpoints(
-                kafka_bootstrap_servers=_kafka_endpoint(local_kafka(state_dir, ports), started),
+                kafka=_kafka_endpoint(local_kafka(state_dir, ports), started),
                 database_url=_postgres_endpoint(local_postgres(state_dir, ports), started),
             )
         except BaseException:
@@ -127,21 +141,24 @@ def _bring_up(state_dir: Path, ports: LocalPorts) -> tuple[ServiceEndpoints, lis
             raise
         env_file = state_dir / "services.env"
         staging = env_file.with_suffix(".env.partial")
-        staging.write_text("".join(f"{key}={value}\n" for key, value in endpoints.as_env().items()))
+        # It holds the admin's password: readable by its owner only.
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("".join(f"{key}={value}\n" for key, value in endpoints.as_env().items()))
         staging.replace(env_file)
     return endpoints, started
 
 
-def _kafka_endpoint(kafka: LocalKafka, started: list[Service]) -> str:
-    external = os.environ.get(KAFKA_ENV)
-    if external:
+def _kafka_endpoint(kafka: LocalKafka, started: list[Service]) -> KafkaAccess:
+    if os.environ.get(KAFKA_ENV) or os.environ.get("KAFKA_CLIENT_FILE"):
+        external = kafka_access(dict(os.environ))
         _check_kafka(external)
         return external
     if not kafka.is_running():
         ensure_kafka_jars(DEFAULT_CACHE_DIR)
         kafka.start()
         started.append(kafka)
-    return kafka.bootstrap_servers
+    return kafka.admin_access
 
 
 def _postgres_endpoint(postgres: LocalPostgres, started: list[Service]) -> str:
@@ -159,26 +176,17 @@ def _postgres_endpoint(postgres: LocalPostgres, started: list[Service]) -> str:
 _EXTERNAL_WAIT_S = 15.0
 
 
-def _check_kafka(bootstrap_servers: str) -> None:
-    addresses = [_host_port(server) for server in bootstrap_servers.split(",")]
+def _check_kafka(access: KafkaAccess) -> None:
     deadline = time.monotonic() + _EXTERNAL_WAIT_S
     while True:
-        if any(broker_node_ids(host, port) for host, port in addresses):
+        if kafka_node_ids(access):
             return
         if time.monotonic() >= deadline:
             raise ServiceUnavailableError(
-                f"{KAFKA_ENV}={bootstrap_servers}: no broker answers a metadata request"
+                f"{KAFKA_ENV}={access.bootstrap_servers}: no broker answers a metadata request"
+                f" (as {access.principal} over {access.security_protocol})"
             )
         time.sleep(0.5)
-
-
-def _host_port(server: str) -> tuple[str, int]:
-    """`host:port`, `kafka://host:port` (Faust's form) or `[::1]:port`; Kafka's port when none is given."""
-    address = server.rsplit("://", 1)[-1].strip()
-    host, colon, port = address.rpartition(":")
-    if not colon or host.endswith(":"):  # no port, or a bare IPv6 address
-        return address.strip("[]"), 9092
-    return host.strip("[]"), int(port)
 
 
 def _check_postgres(url: str) -> None:

@@ -84,7 +84,7 @@ def run_import(argv: list[str], out: TextIO | None = None) -> int:
         return 2
     progress = Progress(f"import {args.source}", len(items))
     try:
-        summary = asyncio.run(send_items(settings.kafka_bootstrap_servers, names, items, progress, now))
+        summary = asyncio.run(send_items(settings.kafka, names, items, progress, now))
     except ImportAborted as exc:
         progress.close()
         print_summary(args.source, exc.summary, names, out)

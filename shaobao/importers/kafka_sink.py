@@ -15,6 +15,7 @@ from schemas.appeal import Appeal
 from schemas.rejections import AppealRejected, SourcePosition
 from shaobao.importers.progress import Progress
 from streams.codecs import IntakeRejection, rejection
+from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
 
 SETTLE_EVERY = 500
@@ -93,14 +94,12 @@ def _record(item: ImportItem, names: TopicNames, now: datetime) -> tuple[str, st
 
 
 async def send_items(
-    bootstrap: str, names: TopicNames, items: Sequence[ImportItem], progress: Progress, now: datetime
+    kafka: KafkaAccess, names: TopicNames, items: Sequence[ImportItem], progress: Progress, now: datetime
 ) -> ImportSummary:
     """Produce every item (acks=all, idempotent, pipelined); raises `ImportAborted` if Kafka fails."""
     summary = ImportSummary(read=len(items))
     first_seen: dict[str, str] = {}
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=10
-    )
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True, linger_ms=10)
     try:
         await producer.start()
         pending: list[tuple[ImportItem, asyncio.Future[object]]] = []
@@ -114,7 +113,7 @@ async def send_items(
     except KafkaError as exc:
         # Unacknowledged records may still land; re-running the import is safe, since the
         # intake agent keeps one ticket per channel:source_id and counts the rest as duplicates.
-        raise ImportAborted(f"Kafka at {bootstrap} failed: {exc!r}", summary) from exc
+        raise ImportAborted(f"Kafka at {kafka.bootstrap_servers} failed: {exc!r}", summary) from exc
     finally:
         await producer.stop()
     return summary

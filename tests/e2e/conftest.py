@@ -81,8 +81,8 @@ def launched_stack(
     database_url = run_coroutine(create_database(endpoints.database_url, f"shaobao_e2e_{run}"))
     port = free_port()
     env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        **{name: value for name, value in os.environ.items() if not name.startswith("KAFKA_")},
+        **endpoints.kafka.as_env(),
         "DATABASE_URL": database_url,
         "SHAOBAO_TOPIC_PREFIX": prefix,
         "SHAOBAO_WEB_PORT": str(port),

@@ -5,13 +5,16 @@ then the simulators fill the wall for the screenshot a person looks at."""
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +23,7 @@ from playwright.sync_api import Browser, Page
 
 from infra.local.services import ServiceEndpoints
 from shaobao.launch import run_coroutine
+from streams.kafka_access import KafkaAccess
 from tests.e2e.conftest import REPO, RunningStack, launched_stack
 from tests.integration.kafkatools import produce
 
@@ -55,7 +59,7 @@ def send_appeal(stack: RunningStack, text: str) -> str:
         "caller": {"name": "王先生", "phone": "13907311234"},
     }
     record = (f"phone:{source_id}".encode(), json.dumps(appeal, ensure_ascii=False).encode())
-    run_coroutine(produce(stack.env["KAFKA_BOOTSTRAP_SERVERS"], f"{stack.prefix}appeals.intake", [record]))
+    run_coroutine(produce(KafkaAccess.from_env(stack.env), f"{stack.prefix}appeals.intake", [record]))
     return source_id
 
 
@@ -89,11 +93,47 @@ def act(stack: RunningStack, unit: str, ticket_id: str, action: dict[str, object
     }
     value = json.dumps(body | action, ensure_ascii=False).encode()
     topic = f"{stack.prefix}units.{unit}.actions"
-    run_coroutine(produce(stack.env["KAFKA_BOOTSTRAP_SERVERS"], topic, [(ticket_id.encode(), value)]))
+    run_coroutine(produce(KafkaAccess.from_env(stack.env), topic, [(ticket_id.encode(), value)]))
 
 
 def cell(page: Page, unit: str, queue: str) -> str:
     return f"#queues tbody tr[data-unit='{unit}'] td.q-{queue}"
+
+
+@contextmanager
+def another_site(page_html: str) -> Iterator[str]:
+    """A page served from another origin on this host (same site, other port): what a forged
+    request from a malicious page the operator opens looks like to the browser."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            body = page_html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def forged_post(target: str) -> str:
+    """A form that posts JSON-looking text/plain to `target` as soon as it loads (classic CSRF)."""
+    field = html.escape('{"reason": "伪造", "x": "', quote=True)
+    return (
+        f'<form method="post" action="{html.escape(target)}" enctype="text/plain">'
+        f'<input name="{field}" value=\'"}}\'></form><script>document.forms[0].submit()</script>'
+    )
 
 
 def log_in(page: Page, stack: RunningStack) -> None:
@@ -193,9 +233,41 @@ def test_the_control_room_shows_queues_limits_and_dispatches_in_one_click(
         assert (state["lead"], state["town"]) == ("zjj", "daolin")
 
         page.goto(f"{stack.url}/#/ticket/{ticket}")
+        headers = page.request.get(stack.url + "/").headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert (headers["x-frame-options"], headers["x-content-type-options"]) == ("DENY", "nosniff")
         page.wait_for_selector("#ticket-page .timeline li.ev-limit_overdue", timeout=10_000)
         assert page.text_content("#ticket-page .citizen-text.big") == SEWER
         page.screenshot(path=str(artifacts / "control-room-ticket.png"), full_page=True)
+
+        # A page of another origin the operator opens cannot act with the operator's session:
+        # the browser sends the cookie (same site), the Origin names the other page, 403.
+        # The operator's browser, with their session cookie, opening another page.
+        elsewhere = browser.new_context(storage_state=page.context.storage_state())
+        evil = elsewhere.new_page()
+        with another_site(forged_post(f"{stack.url}/api/room/tickets/{ticket}/confidential")) as url:
+            with evil.expect_response(lambda r: r.url.endswith("/confidential")) as forged:
+                evil.goto(url)
+            assert forged.value.status == 403
+        with another_site(f'<iframe src="{stack.url}/"></iframe>') as url:
+            refused = ("frame-ancestors", "X-Frame-Options")
+            with evil.expect_console_message(lambda m: any(r in m.text for r in refused), timeout=10_000):
+                evil.goto(url)
+        elsewhere.close()
+        assert json.loads(ticket_of(stack, source_id)["state"])["triage"]["caller_withheld"] is False
+
+        # 声明保密 from the ticket page: units and the public see no caller from now on.
+        page.fill("#ticket-page form.confidential input[name=reason]", "来电人担心被报复")
+        page.click("#ticket-page form.confidential button")
+        page.wait_for_selector("#ticket-page .dispatch-note:has-text('已提交')", timeout=5_000)
+        deadline = time.monotonic() + 20
+        while not json.loads(ticket_of(stack, source_id)["state"])["triage"]["caller_withheld"]:
+            assert time.monotonic() < deadline, "the declaration did not reach the ticket"
+            time.sleep(0.2)
+        page.reload()
+        page.wait_for_selector("#ticket-page .timeline li.ev-caller_withheld", timeout=10_000)
+        assert "来电人：举报人信息保密" in (page.text_content("#ticket-page") or "")
+        assert page.locator("#ticket-page form.confidential").count() == 0
 
         page.goto(f"{stack.url}/#/tickets?unit=zjj&status=overdue")
         page.wait_for_selector(f"#ticket-list tbody tr[data-ticket='{ticket}']", timeout=5_000)

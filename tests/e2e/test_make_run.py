@@ -3,6 +3,7 @@ kcat shows up as a work order and a PostgreSQL row, the control room shows it, C
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,11 +13,13 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from playwright.sync_api import Browser
 
 from infra.local.services import ServiceEndpoints
 from shaobao.launch import run_coroutine
+from streams.kafka_access import KafkaAccess
 from tests.e2e.conftest import launched_stack
 from tests.integration.kafkatools import read_all
 
@@ -57,7 +60,8 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
 ) -> None:
     process, env, port, database_url, prefix, lines = running_stack
     assert any(f"http://127.0.0.1:{port}/" in line for line in lines)
-    bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+    kafka = KafkaAccess.from_env(env)
+    clients = Path(env["SHAOBAO_STATE_DIR"]) / "kafka" / "clients"
     source_id = f"kcat-{uuid.uuid4().hex[:8]}"
     appeal = {
         "channel": "phone",
@@ -67,16 +71,28 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
         "address": "凤凰城小区",
         "caller": {"name": "李女士", "phone": "13807311234"},
     }
+    line = f"phone:{source_id}|{json.dumps(appeal, ensure_ascii=False)}\n"
+    if kafka.uses_sasl:
+        # The broker refuses an anonymous client; the simulator's own principal may write intake.
+        anonymous = ["kcat", "-P", "-b", kafka.bootstrap_servers, "-t", f"{prefix}appeals.intake", "-K", "|"]
+        refused = subprocess.run(
+            anonymous, input=line, text=True, capture_output=True, timeout=60, check=False
+        )
+        assert refused.returncode != 0 and "SASL authentication" in refused.stderr, refused.stderr
+        sender = ["kcat", "-F", str(clients / "simulator.properties")]
+    else:
+        sender = ["kcat", "-b", kafka.bootstrap_servers]
     sent_at = time.monotonic()
     subprocess.run(
-        ["kcat", "-P", "-b", bootstrap, "-t", f"{prefix}appeals.intake", "-K", "|"],
-        input=f"phone:{source_id}|{json.dumps(appeal, ensure_ascii=False)}\n",
+        [*sender, "-P", "-t", f"{prefix}appeals.intake", "-K", "|"],
+        input=line,
         text=True,
         check=True,
+        timeout=60,
     )
 
     async def find_order() -> dict[str, object] | None:
-        records = await read_all(bootstrap, f"{prefix}units.zjj.orders", idle_s=0.2)
+        records = await read_all(kafka, f"{prefix}units.zjj.orders", idle_s=0.2)
         for _, value in records:
             order = json.loads(value)
             if "凤凰城小区门口下水道" in order["text"]:
@@ -91,6 +107,34 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
     assert waited < 5, f"the order took {waited:.1f} s"
     assert (order["unit"], order["role"], order["co"]) == ("zjj", "lead", ["baimaqiao"])
     assert order["caller"] == {"name": "李女士", "phone": "138****1234"}
+    if kafka.uses_sasl:
+        # A unit's own system reads its orders as itself: `kcat -F unit-zjj.properties`.
+        read = [
+            "kcat",
+            "-F",
+            str(clients / "unit-zjj.properties"),
+            "-C",
+            "-t",
+            f"{prefix}units.zjj.orders",
+            "-e",
+        ]
+        mine = subprocess.run(read, capture_output=True, text=True, timeout=60, check=False)
+        assert mine.returncode == 0 and "凤凰城小区门口下水道" in mine.stdout, mine.stderr
+        # …and nothing of another unit's, nor the ticket log; nor may it act as another unit.
+        unit_zjj = ["kcat", "-F", str(clients / "unit-zjj.properties")]
+        for topic in (f"{prefix}units.cgj.orders", f"{prefix}tickets.events"):
+            peek = subprocess.run(
+                [*unit_zjj, "-C", "-t", topic, "-e"], capture_output=True, text=True, timeout=60
+            )
+            assert peek.returncode != 0 and "Topic authorization failed" in peek.stderr, (topic, peek.stderr)
+        forged = subprocess.run(
+            [*unit_zjj, "-P", "-t", f"{prefix}units.cgj.actions", "-K", "|"],
+            input='T-1|{"type": "sign"}\n',
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert forged.returncode != 0 and "Topic authorization failed" in forged.stderr, forged.stderr
 
     async def ticket_row() -> asyncpg.Record | None:
         conn = await asyncpg.connect(database_url)
@@ -101,8 +145,9 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
         finally:
             await conn.close()
 
+    # Routed, not merely received: the sink may write `ticket_received` and the dispatch apart.
     row = run_coroutine(ticket_row())
-    while row is None and time.monotonic() - sent_at < 5:
+    while (row is None or row["status"] == "received") and time.monotonic() - sent_at < 5:
         time.sleep(0.1)
         row = run_coroutine(ticket_row())
     assert row is not None and (row["status"], row["lead_unit"]) == ("dispatched", "zjj")
@@ -117,6 +162,25 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
     assert page.title() == "哨报 · 12345 调度指挥大屏"
     page.screenshot(path=str(artifacts / "control-room-first-page.png"))
     page.close()
+
+    # The public surface is closed: no ticket without a login or a key, guesses throttled.
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=10) as http:
+        assert http.get("/api/queues").status_code == 401
+        assert http.post("/api/appeals", json={"text": "x"}).status_code == 401
+        assert http.post("/open311/v2/requests.json", data={"service_code": "x"}).status_code == 401
+
+    async def guesses() -> list[int]:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            answers = await asyncio.gather(
+                *(
+                    http.post("/api/room/login", json={"name": "猜口令者", "secret": f"guess{i}"})
+                    for i in range(30)
+                )
+            )
+        return [answer.status_code for answer in answers]
+
+    assert sorted(run_coroutine(guesses())) == [401] * 5 + [429] * 25
 
     # A simulator killed from outside is started again; the stack stays up.
     marker = f"SHAOBAO_TOPIC_PREFIX={prefix}"

@@ -19,7 +19,7 @@ Stack = Pipeline
 def stack(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("pipeline")
     with isolated_pipeline(
-        endpoints.kafka_bootstrap_servers,
+        endpoints.kafka,
         endpoints.database_url,
         workdir,
     ) as pipeline:

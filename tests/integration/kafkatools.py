@@ -12,11 +12,13 @@ from typing import Any, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from streams.kafka_access import KafkaAccess
+
 T = TypeVar("T")
 
 
-async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def produce(kafka: KafkaAccess, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all")
     await producer.start()
     try:
         for key, value in records:
@@ -25,11 +27,11 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, 
         await producer.stop()
 
 
-async def read_all(bootstrap: str, topic: str, idle_s: float = 1.0) -> list[tuple[bytes | None, bytes]]:
+async def read_all(kafka: KafkaAccess, topic: str, idle_s: float = 1.0) -> list[tuple[bytes | None, bytes]]:
     """Every record on the topic now, read from the beginning with no consumer group."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

@@ -41,7 +41,7 @@ async def routed_ticket(db: asyncpg.Connection, source_id: str) -> asyncpg.Recor
 async def open_ticket(stack: Stack, db: asyncpg.Connection, **overrides: Any) -> str:
     """An appeal through intake; the router dispatches it to zjj (lead) and baimaqiao (co)."""
     record = appeal(**overrides)
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(record)])
+    await produce(stack.settings.kafka, stack.names.intake, [encoded(record)])
     row = await eventually(lambda: routed_ticket(db, record["source_id"]))
     assert (row["status"], row["lead_unit"], list(row["co_units"])) == ("dispatched", "zjj", ["baimaqiao"])
     return str(row["ticket_id"])
@@ -59,9 +59,7 @@ async def act(stack: Stack, unit: str, ticket_id: str, kind: str, **fields: Any)
         **fields,
     }
     value = json.dumps(payload, ensure_ascii=False).encode()
-    await produce(
-        stack.settings.kafka_bootstrap_servers, stack.names.unit_actions(unit), [(ticket_id.encode(), value)]
-    )
+    await produce(stack.settings.kafka, stack.names.unit_actions(unit), [(ticket_id.encode(), value)])
     return str(action_id)
 
 
@@ -76,7 +74,7 @@ async def control(stack: Stack, ticket_id: str, kind: str, role: str = "control_
         **fields,
     )
     await produce(
-        stack.settings.kafka_bootstrap_servers,
+        stack.settings.kafka,
         stack.names.commands,
         [(ticket_id.encode(), command.model_dump_json().encode())],
     )
@@ -111,7 +109,7 @@ def substance(row: asyncpg.Record) -> dict[str, Any]:
 
 
 async def orders_of(stack: Stack, unit: str, ticket_id: str) -> list[dict[str, Any]]:
-    records = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.unit_orders(unit))
+    records = await read_all(stack.settings.kafka, stack.names.unit_orders(unit))
     return [order for _, value in records if (order := json.loads(value))["ticket_id"] == ticket_id]
 
 
@@ -126,5 +124,5 @@ async def kinds_of(stack: Stack, unit: str, ticket_id: str, count: int) -> list[
 
 
 async def alerts_for(stack: Stack, ticket_id: str) -> list[dict[str, Any]]:
-    records = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.alerts)
+    records = await read_all(stack.settings.kafka, stack.names.alerts)
     return [json.loads(value) for key, value in records if key == ticket_id.encode()]

@@ -10,6 +10,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.topics import delete_topics, list_topic_names
+from streams.kafka_access import KafkaAccess
 from tests.integration.kafkatools import eventually
 
 PROMTOOL = shutil.which("promtool")
@@ -60,7 +61,7 @@ async def scrape_url_until(url: str, condition: Callable[[str], bool], timeout_s
     return await eventually(probe, timeout_s)
 
 
-async def delete_topics_of(bootstrap_servers: str, prefix: str) -> None:
+async def delete_topics_of(kafka: KafkaAccess, prefix: str) -> None:
     """Delete a test's topics (its contract topics and Faust's changelogs)."""
-    names = await list_topic_names(bootstrap_servers)
-    await delete_topics(bootstrap_servers, {name for name in names if name.startswith(prefix)})
+    names = await list_topic_names(kafka)
+    await delete_topics(kafka, {name for name in names if name.startswith(prefix)})

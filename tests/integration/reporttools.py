@@ -39,11 +39,11 @@ async def feed(stack: Stack, records: list[dict[str, Any]]) -> None:
         (f"{r['channel']}:{r['source_id']}".encode(), json.dumps(r, ensure_ascii=False).encode())
         for r in records
     ]
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, encoded)
+    await produce(stack.settings.kafka, stack.names.intake, encoded)
 
 
 async def topic_events(stack: Stack) -> list[TicketEvent]:
-    return await read_ticket_events(stack.settings.kafka_bootstrap_servers, stack.names.events)
+    return await read_ticket_events(stack.settings.kafka, stack.names.events)
 
 
 async def events_until(
@@ -114,7 +114,7 @@ async def work_units(stack: Stack, tickets: list[TicketDispatched], plan: Plan) 
         plan.completed |= {ticket.ticket_id} if slot <= 3 else set()
         plan.returned |= {ticket.ticket_id} if slot == 6 else set()
     for topic, batch in records.items():
-        await produce(stack.settings.kafka_bootstrap_servers, topic, batch)
+        await produce(stack.settings.kafka, topic, batch)
 
 
 async def call_back(stack: Stack, ticket_ids: list[str], plan: Plan) -> None:
@@ -135,7 +135,7 @@ async def call_back(stack: Stack, ticket_ids: list[str], plan: Plan) -> None:
         )
         batch.append((ticket_id.encode(), command.model_dump_json().encode()))
         plan.callbacks[ticket_id] = outcome
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.commands, batch)
+    await produce(stack.settings.kafka, stack.names.commands, batch)
 
 
 def expected_counts(events: list[TicketEvent]) -> dict[str, int]:

@@ -40,7 +40,7 @@ async def tickets_of(db: asyncpg.Connection, run: str) -> dict[str, dict[str, An
 
 async def rejections_of(stack: Stack, placed: list[Placed]) -> list[dict[str, Any]]:
     mine = {(p.partition, p.offset) for p in placed}
-    records = await read_topics(stack.settings.kafka_bootstrap_servers, [stack.names.rejected])
+    records = await read_topics(stack.settings.kafka, [stack.names.rejected])
     found = [json.loads(r.value or b"") for r in records]
     return [
         f
@@ -76,7 +76,7 @@ async def test_every_bad_or_odd_input_is_exactly_one_ticket_duplicate_or_rejecti
     records += [
         (f"phone:{g['source_id']}".encode(), json.dumps(g, ensure_ascii=False).encode()) for g in goods
     ]
-    placed = await produce_placed(stack.settings.kafka_bootstrap_servers, stack.names.intake, records)
+    placed = await produce_placed(stack.settings.kafka, stack.names.intake, records)
 
     expect_rejected = [
         (i, p) for i, p in zip(inputs, placed, strict=False) if i.expect not in ("ticket", "duplicate")

@@ -38,7 +38,7 @@ def merging(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactor
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SHAOBAO_AUTO_MERGE", "1")  # read by the worker process this starts
         with isolated_pipeline(
-            endpoints.kafka_bootstrap_servers,
+            endpoints.kafka,
             endpoints.database_url,
             tmp_path_factory.mktemp("clusters"),
             "cl",
@@ -67,28 +67,28 @@ async def state_of(conn: asyncpg.Connection, ticket_id: str) -> dict[str, Any]:
 async def test_three_citizens_about_one_drain_are_one_ticket_each_called_back_and_a_caller_again_is_marked(
     merging: Pipeline, conn: asyncpg.Connection
 ) -> None:
-    bootstrap = merging.settings.kafka_bootstrap_servers
+    kafka = merging.settings.kafka
     records = [
         appeal(text=text, address=address, caller={"name": name, "phone": phone})
         for (text, address), (name, phone) in zip(SAME_DRAIN, CALLERS, strict=True)
     ]
-    await produce(bootstrap, merging.names.intake, [encoded(records[0])])
+    await produce(kafka, merging.names.intake, [encoded(records[0])])
     first = await eventually(lambda: ticket_for(conn, records[0]["source_id"]))
     target = str(first["ticket_id"])
 
     async def indexed() -> bool:
-        signals = await read_all(bootstrap, merging.names.clusters, idle_s=0.2)
+        signals = await read_all(kafka, merging.names.clusters, idle_s=0.2)
         return any(json.loads(value)["ticket_id"] == target for _, value in signals)
 
     await eventually(indexed)
     await asyncio.sleep(1.0)  # the detecting agent reads the signal a moment later
-    await produce(bootstrap, merging.names.intake, [encoded(r) for r in records[1:]])
+    await produce(kafka, merging.names.intake, [encoded(r) for r in records[1:]])
     merged = [await eventually(lambda r=r: closed_into(conn, r["source_id"])) for r in records[1:]]
     assert [(m["resolution"], m["merged_into"]) for m in merged] == [("merged", target)] * 2
     state = await state_of(conn, target)
     assert sorted(c["ticket_id"] for c in state["citizens"]) == sorted(m["ticket_id"] for m in merged)
     again = appeal(text=AGAIN, address="凤凰城小区", caller={"name": "向先生", "phone": "189 3959 5216"})
-    await produce(bootstrap, merging.names.intake, [encoded(again)])
+    await produce(kafka, merging.names.intake, [encoded(again)])
     repeat = await eventually(lambda: closed_into(conn, again["source_id"]))
     assert (repeat["resolution"], repeat["merged_into"]) == ("merged", target)
     state = await state_of(conn, target)

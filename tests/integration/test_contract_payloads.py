@@ -41,7 +41,7 @@ def valid_payloads(name: str, records: list[Record]) -> list[dict[str, Any]]:
 
 
 async def records_keyed(stack: Stack, topic: str, key: str) -> list[Record]:
-    records = await read_all(stack.settings.kafka_bootstrap_servers, topic)
+    records = await read_all(stack.settings.kafka, topic)
     return [(k, v) for k, v in records if k == key.encode()]
 
 
@@ -55,16 +55,16 @@ def test_the_published_validators_check_timestamps() -> None:
 
 
 async def test_real_payloads_on_every_topic_match_the_published_schemas(stack: Stack) -> None:
-    bootstrap, names = stack.settings.kafka_bootstrap_servers, stack.names
+    kafka, names = stack.settings.kafka, stack.names
     good = appeal()
     good_key, good_value = encoded(good)
     # A channel the contract does not know: valid JSON that the schema must refuse, as the intake agent does.
     bad = appeal(channel="fax", source_id=f"contract-{uuid.uuid4().hex[:12]}")
     bad_key, bad_value = encoded(bad)
-    await produce(bootstrap, names.intake, [(bad_key, bad_value), (good_key, good_value)])
+    await produce(kafka, names.intake, [(bad_key, bad_value), (good_key, good_value)])
 
     async def dispatched() -> dict[str, Any] | None:
-        for _, value in await read_all(bootstrap, names.commands):
+        for _, value in await read_all(kafka, names.commands):
             command = json.loads(value)
             if command["appeal"]["source_id"] == good["source_id"]:
                 events = await records_keyed(stack, names.events, command["ticket_id"])
@@ -76,7 +76,7 @@ async def test_real_payloads_on_every_topic_match_the_published_schemas(stack: S
     ticket_id, units = dispatch["ticket_id"], [dispatch["lead"], *dispatch["co"]]
 
     async def orders_for(unit: str) -> list[Record]:
-        records = await read_all(bootstrap, names.unit_orders(unit))
+        records = await read_all(kafka, names.unit_orders(unit))
         return [(k, v) for k, v in records if json.loads(v)["ticket_id"] == ticket_id]
 
     async def all_orders() -> dict[str, list[Record]] | None:

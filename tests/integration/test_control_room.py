@@ -30,6 +30,7 @@ from schemas.appeal import Appeal
 from schemas.events import TICKET_EVENT, TicketEvent
 from schemas.triage import TriageDecision
 from shaobao.launch import Pipeline, free_port, isolated_pipeline, run_coroutine, start_worker, stop_process
+from streams.kafka_access import KafkaAccess
 from streams.settings import Settings
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all
 from tests.integration.lifecycletools import act
@@ -44,8 +45,8 @@ SIGNED = 4
 MANUAL = 2
 
 
-async def group_members(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def group_members(kafka: KafkaAccess, group: str) -> int:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         described = await admin.describe_consumer_groups([group])
@@ -57,9 +58,7 @@ async def group_members(bootstrap: str, group: str) -> int:
 @pytest.fixture(scope="module")
 def two_workers(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("room")
-    with isolated_pipeline(
-        endpoints.kafka_bootstrap_servers, endpoints.database_url, workdir, "room"
-    ) as first:
+    with isolated_pipeline(endpoints.kafka, endpoints.database_url, workdir, "room") as first:
         env = {
             **first.env,
             "SHAOBAO_WORKER_WEB_PORT": str(free_port()),
@@ -69,7 +68,7 @@ def two_workers(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFa
         try:
             deadline = time.monotonic() + 120
             group = first.names.app_id
-            while run_coroutine(group_members(endpoints.kafka_bootstrap_servers, group)) != 2:
+            while run_coroutine(group_members(endpoints.kafka, group)) != 2:
                 assert time.monotonic() < deadline, f"the second worker did not join; see {workdir}"
                 time.sleep(0.5)
             yield first
@@ -111,7 +110,7 @@ async def manual_ticket(pipeline: Pipeline, text: str) -> str:
     ticket = f"manual-{source['source_id']}"
     command = receive_command(Appeal.model_validate(source), ticket, triage, datetime.now(UTC))
     await produce(
-        pipeline.settings.kafka_bootstrap_servers,
+        pipeline.settings.kafka,
         pipeline.names.commands,
         [(ticket.encode(), command.model_dump_json().encode())],
     )
@@ -168,7 +167,7 @@ async def test_the_room_counts_equal_the_events_produced_and_the_event_log_with_
             )
             for i in range(DISPATCHED)
         ]
-        await produce(pipeline.settings.kafka_bootstrap_servers, pipeline.names.intake, records)
+        await produce(pipeline.settings.kafka, pipeline.names.intake, records)
         manual = [
             await manual_ticket(pipeline, f"有个问题想反映一下，回电138-0731-{i:04d}，编号{marker}-m{i}")
             for i in range(MANUAL)
@@ -210,7 +209,7 @@ async def test_the_room_counts_equal_the_events_produced_and_the_event_log_with_
         assert sorted(t.split("，")[1] for t in mine) == [f"回电138****{i:04d}" for i in range(MANUAL)]
         assert all(set(t) == RECENT_FIELDS for t in queues["recent"])
         assert shown["rates"]["received"] == DISPATCHED + MANUAL
-        log = await read_all(pipeline.settings.kafka_bootstrap_servers, pipeline.names.events)
+        log = await read_all(pipeline.settings.kafka, pipeline.names.events)
         assert units == counts_from_the_log(log)
 
 
@@ -269,14 +268,14 @@ async def test_an_event_is_pushed_to_every_open_stream_with_the_board_that_count
 ) -> None:
     settings = room_settings(two_workers)
     store = AsyncpgTicketStore(settings.database_url)
-    publisher = AiokafkaActionProducer(settings.kafka_bootstrap_servers, two_workers.names)
+    publisher = AiokafkaActionProducer(settings.kafka, two_workers.names)
     room = create_control_room(settings, store, load_jurisdiction(settings.jurisdiction_file), publisher)
     await room.live.start()
     try:
         await asyncio.wait_for(room.live.ready.wait(), 30)
         streams = [room.live.subscribe(), room.live.subscribe()]
         record = appeal(text=f"凤凰城小区门口下水道堵塞，污水外溢 {uuid.uuid4().hex[:6]}")
-        await produce(settings.kafka_bootstrap_servers, two_workers.names.intake, [encoded(record)])
+        await produce(settings.kafka, two_workers.names.intake, [encoded(record)])
         for stream in streams:
             ticket = await _pushed(stream, room, record["source_id"])
             board = room.live.view.tickets[ticket]

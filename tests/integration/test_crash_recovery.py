@@ -82,12 +82,12 @@ def crashing(endpoints: ServiceEndpoints, tmp_path: Path) -> Iterator[tuple[Pipe
     seed = random.randrange(1_000_000)
     faults = plan(seed)
     print(f"fault plan (seed {seed}): {faults}")
-    env = isolated_env(endpoints.kafka_bootstrap_servers, endpoints.database_url, tmp_path, "crash")
+    env = isolated_env(endpoints.kafka, endpoints.database_url, tmp_path, "crash")
     env |= {"SHAOBAO_FAULTS": faults, "SHAOBAO_FAULTS_FILE": str(tmp_path / "faults.fired")}
     settings = Settings.from_env(env)
     run_coroutine(
         ensure_topics(
-            settings.kafka_bootstrap_servers,
+            settings.kafka,
             all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file)),
         )
     )
@@ -119,13 +119,13 @@ async def test_a_crash_in_any_agent_loses_nothing_and_skips_nothing(
     crashing: tuple[Pipeline, Restarting, str],
 ) -> None:
     stack, worker, faults = crashing
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    kafka = stack.settings.kafka
     run = uuid.uuid4().hex[:8]
     appeals = [appeal(source_id=f"crash-{run}-{i:03d}") for i in range(APPEALS)]
     records = [encoded(a) for a in appeals]
     records += [(f"bad:{run}:{i}".encode(), b"{not json " + str(i).encode()) for i in range(BAD)]
     records.append(encoded(appeals[0]))  # the same appeal again: a duplicate
-    placed = await produce_placed(bootstrap, stack.names.intake, records)
+    placed = await produce_placed(kafka, stack.names.intake, records)
     db = await asyncpg.connect(stack.settings.database_url)
     try:
         fates = await supervise(worker, lambda: intake_fates(db, stack, placed), 300)
@@ -146,7 +146,7 @@ async def test_a_crash_in_any_agent_loses_nothing_and_skips_nothing(
             )
             for t in tickets
         ]
-        await produce(bootstrap, stack.names.unit_actions("zjj"), actions)
+        await produce(kafka, stack.names.unit_actions("zjj"), actions)
         await supervise(worker, lambda: all_in(db, tickets, "signed"), 180)
         fired = Path(stack.env["SHAOBAO_FAULTS_FILE"])
         await supervise(worker, lambda: all_fired(fired, faults), 60)
@@ -223,11 +223,11 @@ async def store_settled(db: asyncpg.Connection, tickets: int) -> bool:
 
 async def orders_once(stack: Pipeline, tickets: list[str]) -> None:
     """Each dispatched ticket's order reached zjj and baimaqiao; copies of an order id are equal."""
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    kafka = stack.settings.kafka
     for unit in ("zjj", "baimaqiao"):
         by_id: dict[str, set[bytes]] = defaultdict(set)
         kinds: dict[str, str] = {}
-        for record in await read_topics(bootstrap, [stack.names.unit_orders(unit)]):
+        for record in await read_topics(kafka, [stack.names.unit_orders(unit)]):
             order = json.loads(record.value or b"")
             by_id[order["order_id"]].add(record.value or b"")
             kinds[order["order_id"]] = f"{order['ticket_id']}:{order['kind']}"

@@ -26,7 +26,7 @@ async def test_a_dead_letter_is_listed_then_replayed_corrected_and_processed(
     broken = {"type": "sign", "action_id": "dl-1", "ticket_id": ticket, "acted_at": 1772414100}
     topic = stack.names.unit_actions("zjj")
     [placed] = await produce_placed(
-        stack.settings.kafka_bootstrap_servers, topic, [(ticket.encode(), json.dumps(broken).encode())]
+        stack.settings.kafka, topic, [(ticket.encode(), json.dumps(broken).encode())]
     )
     ident = f"{topic}:{placed.partition}:{placed.offset}:take_in_unit_actions"
 

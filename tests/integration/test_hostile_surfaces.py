@@ -51,16 +51,16 @@ from web.app import create_web_app
 from web.room_auth import COOKIE
 
 pytestmark = pytest.mark.integration
-KINDS = 196
+KINDS = 201
 PER_SURFACE = {
     "unit_actions": 43,
     "commands": 16,
     "events": 13,
-    "http_intake": 22,
+    "http_intake": 25,
     "http_units": 17,
     "http_control": 14,
     "http_room": 13,
-    "http_open311": 19,
+    "http_open311": 21,
     "import_mailbox": 19,
     "import_csv": 20,
 }
@@ -95,6 +95,7 @@ async def web(stack: Stack) -> AsyncIterator[Web]:
     tokens = AsyncpgTokenStore(store)
     unit = (await tokens.issue(Principal(subject="zjj", role="unit"))).token
     room = (await tokens.issue(Principal(subject="测试坐席", role="control_room"))).token
+    portal = (await tokens.issue(Principal(subject="web:portal", role="intake"))).token
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with (
@@ -109,6 +110,7 @@ async def web(stack: Stack) -> AsyncIterator[Web]:
                 "none": {},
                 "unit": {"Authorization": f"Bearer {unit}"},
                 "control_room": {"Authorization": f"Bearer {room}"},
+                "intake": {"Authorization": f"Bearer {portal}"},
                 "bad": {"Authorization": "Bearer sbk_" + "x" * 43},
                 "session": {"Cookie": f"{COOKIE}={session}"},
                 "forged_cookie": {"Cookie": f"{COOKIE}=WyJ4IiwiY29udHJvbF9yb29tIl0.9999999999.{'0' * 64}"},
@@ -132,9 +134,7 @@ async def settled(probe: Callable[[], Awaitable[bool]], timeout_s: float) -> boo
 
 async def open_tickets(stack: Stack, db: asyncpg.Connection, run: str, names: list[str]) -> dict[str, str]:
     records = {name: appeal(source_id=f"{run}-setup-{name}") for name in names}
-    await produce_placed(
-        stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(r) for r in records.values()]
-    )
+    await produce_placed(stack.settings.kafka, stack.names.intake, [encoded(r) for r in records.values()])
 
     async def dispatched() -> dict[str, str] | None:
         rows = await db.fetch(
@@ -150,7 +150,7 @@ async def open_tickets(stack: Stack, db: asyncpg.Connection, run: str, names: li
 
 
 async def first_events(stack: Stack, tickets: list[str]) -> dict[str, Record]:
-    records = await read_topics(stack.settings.kafka_bootstrap_servers, [stack.names.events])
+    records = await read_topics(stack.settings.kafka, [stack.names.events])
     found = {}
     for record in records:
         payload = json.loads(record.value or b"{}")
@@ -177,9 +177,7 @@ async def send_kafka(stack: Stack, records: list[KafkaRecord]) -> list[Sent]:
         by_topic[topic_of(stack, record)].append(record)
 
     async def one_topic(topic: str, batch: list[KafkaRecord]) -> list[Sent]:
-        placed = await produce_placed(
-            stack.settings.kafka_bootstrap_servers, topic, [(r.key, r.value) for r in batch]
-        )
+        placed = await produce_placed(stack.settings.kafka, topic, [(r.key, r.value) for r in batch])
         return [Sent(r, p, topic) for r, p in zip(batch, placed, strict=True)]
 
     sent = await asyncio.gather(*(one_topic(topic, batch) for topic, batch in by_topic.items()))
@@ -359,12 +357,12 @@ async def test_every_hostile_input_on_every_surface_ends_as_exactly_what_it_shou
     kinds = surface_kinds()
     assert len(kinds) == KINDS and Counter(k.surface for k in kinds) == PER_SURFACE
     run = f"h{uuid.uuid4().hex[:7]}"
-    bootstrap, names = stack.settings.kafka_bootstrap_servers, stack.names
+    access, names = stack.settings.kafka, stack.names
     jurisdiction = load_jurisdiction(stack.settings.jurisdiction_file)
 
     tickets = await open_tickets(stack, db, run, ["actions", "commands", "events", "http"])
     firsts = await first_events(stack, list(tickets.values()))
-    topics = await list_topic_names(bootstrap)
+    topics = await list_topic_names(access)
     units = tuple(u for u in sorted(jurisdiction.unit_codes) if names.unit_actions(u) in topics)
     targets = Targets(
         run=run,
@@ -414,7 +412,7 @@ async def test_every_hostile_input_on_every_surface_ends_as_exactly_what_it_shou
 
     async def everything_arrived() -> bool:
         """Every dead letter, rejection, refusal, ticket event and ticket the corpus calls for is there."""
-        records = await read_topics(bootstrap, [names.dead_letters, names.alerts, names.rejected])
+        records = await read_topics(access, [names.dead_letters, names.alerts, names.rejected])
         grouped: dict[str, list[Record]] = defaultdict(list)
         for r in records:
             grouped[r.topic].append(r)
@@ -538,7 +536,7 @@ async def test_every_hostile_input_on_every_surface_ends_as_exactly_what_it_shou
             failures += actual_http(kind, answers[kind.name])
     http_mark = f"{run}-h".encode()
     published = await read_topics(
-        bootstrap, [names.intake, names.commands, names.unit_actions("zjj"), names.rejected]
+        access, [names.intake, names.commands, names.unit_actions("zjj"), names.rejected]
     )
     leaked = [f"{r.topic}:{r.partition}:{r.offset}" for r in published if r.value and http_mark in r.value]
     if leaked:
@@ -581,7 +579,7 @@ async def test_every_hostile_input_on_every_surface_ends_as_exactly_what_it_shou
     # --- the worker went on: a good appeal over HTTP, a good unit action over Kafka ---------------
     good = {**appeal(source_id=f"{run}-after"), "channel": "web"}
     del good["received_at"]
-    answer = await web.client.post("/api/appeals", json=good)
+    answer = await web.client.post("/api/appeals", json=good, headers=web.auth["intake"])
     assert answer.status_code == 202, answer.text
     note = {
         "type": "note_progress",
@@ -591,12 +589,12 @@ async def test_every_hostile_input_on_every_surface_ends_as_exactly_what_it_shou
         "note": "处理中",
     }
     await produce_placed(
-        bootstrap, names.unit_actions("zjj"), [(tickets["actions"].encode(), json.dumps(note).encode())]
+        access, names.unit_actions("zjj"), [(tickets["actions"].encode(), json.dumps(note).encode())]
     )
 
     async def went_on() -> bool:
         ticket = await db.fetchval(
-            "SELECT status FROM tickets WHERE state->'appeal'->>'source_id' = $1", f"{run}-after"
+            "SELECT status FROM tickets WHERE state->'appeal'->>'source_id' = $1", f"portal.{run}-after"
         )
         noted = await db.fetchval(
             "SELECT type FROM ticket_events WHERE ticket_id = $1 AND payload->>'command_id' = $2",

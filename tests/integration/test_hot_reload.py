@@ -19,7 +19,8 @@ from infra.local.services import ServiceEndpoints
 from infra.reference import read_reference
 from shaobao.launch import Pipeline, isolated_pipeline
 from streams.settings import DEFAULT_JURISDICTION
-from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all, ticket_for
+from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all
+from tests.integration.lifecycletools import routed_ticket
 
 pytestmark = pytest.mark.integration
 LEXICON = DEFAULT_JURISDICTION.with_name("sample-county.lexicon.yaml")
@@ -31,7 +32,7 @@ CATEGORY, OLD_LEAD, NEW_LEAD = "drainage.sewer", "zjj", "cgj"
 def pipeline(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     # A pipeline of its own: publishing a jurisdiction must not reroute other tests' appeals.
     workdir = tmp_path_factory.mktemp("hot-reload")
-    with isolated_pipeline(endpoints.kafka_bootstrap_servers, endpoints.database_url, workdir, "hr") as run:
+    with isolated_pipeline(endpoints.kafka, endpoints.database_url, workdir, "hr") as run:
         yield run
 
 
@@ -68,14 +69,15 @@ def shaobao(pipeline: Pipeline, *args: str) -> subprocess.CompletedProcess[str]:
 async def routed(pipeline: Pipeline, db: asyncpg.Connection) -> tuple[str, str]:
     """Send the sewer appeal; its ticket's lead unit and the jurisdiction version its triage used."""
     record = appeal()
-    await produce(pipeline.settings.kafka_bootstrap_servers, pipeline.names.intake, [encoded(record)])
-    row = await eventually(lambda: ticket_for(db, record["source_id"]), timeout_s=60)
+    await produce(pipeline.settings.kafka, pipeline.names.intake, [encoded(record)])
+    # Routed, not merely received: the sink may write `ticket_received` and the dispatch apart.
+    row = await eventually(lambda: routed_ticket(db, record["source_id"]), timeout_s=60)
     state = json.loads(row["state"])
     return row["lead_unit"], state["triage"]["jurisdiction_version"]
 
 
 async def alerts_of(pipeline: Pipeline, kind: str) -> list[dict[str, Any]]:
-    records = await read_all(pipeline.settings.kafka_bootstrap_servers, pipeline.names.alerts)
+    records = await read_all(pipeline.settings.kafka, pipeline.names.alerts)
     return [alert for _, value in records if (alert := json.loads(value))["kind"] == kind]
 
 
@@ -112,14 +114,14 @@ async def test_a_published_jurisdiction_routes_the_next_appeal_and_an_invalid_on
     assert refused.returncode == 2
     assert "invalid reference, nothing published" in refused.stderr
     assert "category drainage.sewer routes to unknown units ['nobody']" in refused.stderr
-    published = await read_all(pipeline.settings.kafka_bootstrap_servers, pipeline.names.reference)
+    published = await read_all(pipeline.settings.kafka, pipeline.names.reference)
     assert len(published) == 1
 
     # Records written past the CLI (another tool, a bad hand) are refused by the workers, loudly:
     # one that is not a reference at all, and one whose jurisdiction routes to an unknown unit.
     unchecked = read_reference(broken, LEXICON, now)
     await produce(
-        pipeline.settings.kafka_bootstrap_servers,
+        pipeline.settings.kafka,
         pipeline.names.reference,
         [
             (b"sample-county", b'{"schema_version": 1, "version": "bad"}'),

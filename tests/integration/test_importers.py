@@ -39,7 +39,7 @@ async def tickets_by_source(db: asyncpg.Connection, channel: str, source_ids: li
 
 
 async def import_rejections(stack: Stack, prefix: str) -> list[dict]:
-    records = await read_topics(stack.settings.kafka_bootstrap_servers, [stack.names.rejected])
+    records = await read_topics(stack.settings.kafka, [stack.names.rejected])
     found = [json.loads(r.value or b"") for r in records]
     return [f for f in found if f["rejection_id"].startswith(prefix)]
 

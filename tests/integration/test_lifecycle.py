@@ -197,7 +197,7 @@ async def test_a_manual_ticket_is_dispatched_by_a_person_and_redispatched_by_a_p
     ticket = f"manual-{source['source_id']}"
     command = receive_command(Appeal.model_validate(source), ticket, triage, now)
     await produce(
-        stack.settings.kafka_bootstrap_servers,
+        stack.settings.kafka,
         stack.names.commands,
         [(ticket.encode(), command.model_dump_json().encode())],
     )
@@ -254,3 +254,33 @@ async def test_the_same_action_sent_twice_is_one_event(stack: Stack, db: asyncpg
         "SELECT payload->>'command_id' FROM ticket_events WHERE ticket_id = $1 AND version = 3", ticket
     )
     assert signed == "unit:zjj:ZJJ-2026-0001"
+
+
+async def test_a_caller_declared_confidential_is_withheld_from_every_order_after_it(
+    stack: Stack, db: asyncpg.Connection
+) -> None:
+    ticket = await open_ticket(stack, db)
+    await control(stack, ticket, "confidential", reason="来电人担心被报复")
+    row = await row_at(db, ticket, 3)
+    state = json.loads(row["state"])
+    assert (state["appeal"]["confidential"], state["triage"]["caller_withheld"]) == (True, True)
+    withheld = await last_event(db, ticket)
+    assert (withheld["type"], withheld["reason"], withheld["operator"]) == (
+        "caller_withheld",
+        "来电人担心被报复",
+        "测试坐席",
+    )
+    # Declared twice: the second is refused and changes nothing.
+    await control(stack, ticket, "confidential", reason="再次声明")
+    await row_at(db, ticket, 4)
+    again = await last_event(db, ticket)
+    assert (again["type"], again["reason"]) == ("command_rejected", "the caller is already withheld")
+    # The orders written from now on carry no caller; the first one had the masked one.
+    await act(stack, "zjj", ticket, "return", reason_code="wrong_category", suggested_unit="cgj")
+    await row_at(db, ticket, 5)
+    await control(stack, ticket, "redispatch", reason="按退单建议改派")
+    await row_at(db, ticket, 6)
+    assert await kinds_of(stack, "cgj", ticket, 1) == ["order"]
+    [cgj] = await orders_of(stack, "cgj", ticket)
+    [first, *_] = await orders_of(stack, "zjj", ticket)
+    assert (first["caller"]["phone"], cgj["caller"]) == ("189****5216", None)

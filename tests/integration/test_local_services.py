@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -18,7 +19,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from infra.local import LocalKafka, LocalPorts, LocalPostgres, ensure_kafka_jars, running_services
-from infra.local.kafka import DEFAULT_CACHE_DIR, REPO_ROOT
+from infra.local.kafka import DEFAULT_CACHE_DIR, REPO_ROOT, kafka_node_ids
+from streams.kafka_access import KafkaAccess
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +42,9 @@ def no_external_services(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_kafka_and_postgres_serve_then_stop_leaving_no_process(state_dir: Path) -> None:
+    # A broker data dir from before SASL (no admin credential): moved aside, not reused.
+    (state_dir / "kafka" / "data").mkdir(parents=True)
+    (state_dir / "kafka" / "data" / "meta.properties").write_text("version=1\n")
     kafka = LocalKafka(
         state_dir / "kafka", ensure_kafka_jars(DEFAULT_CACHE_DIR), port=19092, controller_port=19093
     )
@@ -50,16 +55,32 @@ async def test_kafka_and_postgres_serve_then_stop_leaving_no_process(state_dir: 
         await asyncio.to_thread(postgres.start)
         processes = _process_tree(_pid(kafka)) | _process_tree(_pid(postgres))
         assert kafka.bootstrap_servers == "127.0.0.1:19092"
-        assert postgres.url == "postgresql://shaobao@127.0.0.1:29499/shaobao"
+        password = (state_dir / "postgres" / "password").read_text().strip()
+        assert postgres.url == f"postgresql://shaobao:{password}@127.0.0.1:29499/shaobao"
+        assert (state_dir / "postgres" / "password").stat().st_mode & 0o777 == 0o600
 
-        partitions, key, value = await _round_trip(kafka.bootstrap_servers, "local-services.check")
+        partitions, key, value = await _round_trip(kafka.admin_access, "local-services.check")
         assert (partitions, key, value) == (6, b"ticket-1", b"hello")
+        # Secured from the first start: no anonymous connection gets an answer.
+        assert await asyncio.to_thread(kafka_node_ids, KafkaAccess(kafka.bootstrap_servers)) == set()
+        assert await asyncio.to_thread(kafka_node_ids, kafka.admin_access) == {1}
+        assert (state_dir / "kafka" / "secrets.json").stat().st_mode & 0o777 == 0o600
+        [aside] = (state_dir / "kafka").glob("data.unsecured-*")
+        assert (aside / "meta.properties").read_text() == "version=1\n"
+        assert (state_dir / "kafka" / "data.secured").exists()
         connection = await asyncpg.connect(postgres.url)
         try:
             assert await connection.fetchval("SELECT 1") == 1
             assert await connection.fetchval("SELECT current_database()") == "shaobao"
         finally:
             await connection.close()
+        # Like a real server: over TCP, no password or a wrong one is refused.
+        for url in (
+            "postgresql://shaobao@127.0.0.1:29499/shaobao",
+            "postgresql://shaobao:guess@127.0.0.1:29499/shaobao",
+        ):
+            with pytest.raises(asyncpg.InvalidPasswordError):
+                await asyncpg.connect(url)
     finally:
         await asyncio.to_thread(kafka.stop)
         await asyncio.to_thread(postgres.stop)
@@ -71,18 +92,53 @@ async def test_kafka_and_postgres_serve_then_stop_leaving_no_process(state_dir: 
     assert postgres.pid() is None
 
 
+async def test_postgres_starts_from_a_checkout_its_server_user_cannot_enter() -> None:
+    """A clone inside a private home directory (0700), run as root: the server user cannot
+    reach it, so the cluster gets a directory of its own and the state dir names it."""
+    home = Path(tempfile.mkdtemp(prefix="shaobao-private-home-"))
+    home.chmod(0o700)
+    state = home / "clone" / ".state" / "postgres"
+    postgres = LocalPostgres(state, port=29497)
+    try:
+        await asyncio.to_thread(postgres.start)
+        connection = await asyncpg.connect(postgres.url)
+        try:
+            assert await connection.fetchval("SELECT current_user") == "shaobao"
+        finally:
+            await connection.close()
+        again = LocalPostgres(state, port=29497)  # a later command finds the same cluster
+        assert again.pid() == postgres.pid() is not None
+        if os.geteuid() == 0:
+            assert postgres.cluster_dir.parent == Path("/var/lib/shaobao")
+            assert (state / "cluster.location").read_text() == f"{postgres.cluster_dir}\n"
+        else:
+            assert postgres.cluster_dir == state  # the server user is us: nothing to move
+        outside = postgres.cluster_dir
+        await asyncio.to_thread(again.remove)
+        assert again.pid() is None
+        assert outside.exists() == (outside == state)
+    finally:
+        await asyncio.to_thread(postgres.stop)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.mark.usefixtures("no_external_services")
 async def test_up_detaches_running_services_reuses_and_down_stops_everything(state_dir: Path) -> None:
     ports = LocalPorts(kafka=19094, kafka_controller=19095, postgres=29498)
-    expected_env = (
-        "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19094\nDATABASE_URL=postgresql://shaobao@127.0.0.1:29498/shaobao\n"
-    )
     port_args = ["--kafka-port", "19094", "--kafka-controller-port", "19095", "--postgres-port", "29498"]
     children_before = _children_of(os.getpid())
     up = await asyncio.to_thread(_cli, "up", "--state-dir", str(state_dir), *port_args)
     try:
+        admin_password = json.loads((state_dir / "kafka" / "secrets.json").read_text())["admin"]
+        pg_password = (state_dir / "postgres" / "password").read_text().strip()
+        expected_env = (
+            "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:19094\nKAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT\n"
+            f"KAFKA_SASL_MECHANISM=SCRAM-SHA-512\nKAFKA_SASL_USERNAME=admin\nKAFKA_SASL_PASSWORD={admin_password}\n"
+            f"DATABASE_URL=postgresql://shaobao:{pg_password}@127.0.0.1:29498/shaobao\n"
+        )
         assert (up.returncode, up.stdout) == (0, expected_env), up.stderr
         assert (state_dir / "services.env").read_text() == expected_env
+        assert (state_dir / "services.env").stat().st_mode & 0o777 == 0o600
         kafka = LocalKafka(state_dir / "kafka", DEFAULT_CACHE_DIR / "libs", port=19094, controller_port=19095)
         postgres = LocalPostgres(state_dir / "postgres", port=29498)
         kafka_pid, postgres_pid = _pid(kafka), _pid(postgres)
@@ -92,8 +148,12 @@ async def test_up_detaches_running_services_reuses_and_down_stops_everything(sta
         assert (again.returncode, again.stdout) == (0, expected_env), again.stderr
         assert (kafka.pid(), postgres.pid()) == (kafka_pid, postgres_pid)  # reused, not restarted
         with running_services(state_dir, ports) as endpoints:
-            assert endpoints.kafka_bootstrap_servers == "127.0.0.1:19094"
-            assert endpoints.database_url == "postgresql://shaobao@127.0.0.1:29498/shaobao"
+            assert endpoints.kafka.bootstrap_servers == "127.0.0.1:19094"
+            assert (endpoints.kafka.security_protocol, endpoints.kafka.username) == (
+                "SASL_PLAINTEXT",
+                "admin",
+            )
+            assert endpoints.database_url == f"postgresql://shaobao:{pg_password}@127.0.0.1:29498/shaobao"
         assert (kafka.pid(), postgres.pid()) == (kafka_pid, postgres_pid)  # reused, so left running
         processes = _process_tree(kafka_pid) | _process_tree(postgres_pid)
     finally:
@@ -105,20 +165,20 @@ async def test_up_detaches_running_services_reuses_and_down_stops_everything(sta
     assert (status.returncode, status.stdout) == (3, "kafka: stopped\npostgres: stopped\n")
 
 
-async def _round_trip(bootstrap: str, topic: str) -> tuple[int, bytes | None, bytes | None]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _round_trip(kafka: KafkaAccess, topic: str) -> tuple[int, bytes | None, bytes | None]:
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**kafka.client_options())
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"hello", key=b"ticket-1")
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(topic, **kafka.client_options(), auto_offset_reset="earliest")
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -13,7 +14,7 @@ import pytest
 from domain.jurisdiction import Jurisdiction
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import eventually, read_all
-from tests.integration.webtools import Web, running_web
+from tests.integration.webtools import Web, intake_key, running_web
 
 pytestmark = pytest.mark.integration
 BASE = "/open311/v2"
@@ -21,14 +22,21 @@ PHONE = "18939595216"
 SEWER_TEXT = "白马桥街道凤凰城小区门口下水道堵塞，污水外溢到路面，臭味很大，请相关部门疏通。"
 
 
+CLIENT = "cityapp"
+KEYS: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 async def web(stack: Stack) -> AsyncIterator[Web]:
+    KEYS["web"] = await intake_key(stack.settings, "web", CLIENT)
     async with running_web(stack.settings) as running:
         yield running
 
 
 def form(**overrides: str) -> dict[str, str]:
+    """A stock client's POST: the spec's fields, with the city app's key as `api_key`."""
     return {
+        "api_key": KEYS["web"],
         "jurisdiction_id": "sample-county",
         "service_code": "drainage.sewer",
         "description": f"{SEWER_TEXT}请回电{PHONE}",
@@ -117,7 +125,7 @@ async def test_a_stock_client_posts_a_request_and_follows_it_to_the_housing_bure
     web: Web, db: asyncpg.Connection
 ) -> None:
     token = await post_request(web, form())
-    assert token.startswith("web:open311-")
+    assert token.startswith(f"web:{CLIENT}.open311-")
 
     request = await eventually(lambda: dispatched_request(web, token))
     ticket_id = request["service_request_id"]
@@ -206,10 +214,10 @@ async def test_a_bad_post_is_answered_in_the_spec_error_format_and_not_produced(
         f"{BASE}/requests.json", data=form(**fields), headers={"Idempotency-Key": key}
     )
     assert response.status_code == code, response.text
-    records = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.intake)
-    produced = [k for k, _ in records if k == f"web:open311-{key}".encode()]
+    records = await read_all(stack.settings.kafka, stack.names.intake)
+    produced = [k for k, _ in records if k == f"web:{CLIENT}.open311-{key}".encode()]
     if description is None:
-        assert produced == [f"web:open311-{key}".encode()]
+        assert produced == [f"web:{CLIENT}.open311-{key}".encode()]
     else:
         assert response.json() == [{"code": code, "description": description}]
         assert produced == []
@@ -220,3 +228,54 @@ async def test_unknown_requests_and_tokens_are_404(web: Web) -> None:
         response = await web.client.get(f"{BASE}/{path}")
         assert response.status_code == 404, path
     assert (await web.client.get(f"{BASE}/services.yaml")).status_code == 404
+
+
+async def test_a_post_without_a_valid_key_is_refused_in_the_spec_format_and_not_produced(
+    stack: Stack, web: Web
+) -> None:
+    key = f"nokey-{uuid.uuid4().hex[:8]}"
+    fields = {name: value for name, value in form().items() if name != "api_key"}
+    missing = await web.client.post(f"{BASE}/requests.json", data=fields, headers={"Idempotency-Key": key})
+    wrong = await web.client.post(
+        f"{BASE}/requests.xml", data={**fields, "api_key": "sbk_guess"}, headers={"Idempotency-Key": key}
+    )
+    assert (missing.status_code, missing.json()[0]["code"]) == (401, 401)
+    assert missing.headers["www-authenticate"] == 'Bearer realm="shaobao-intake"'
+    assert wrong.status_code == 401 and xml_root(wrong.text, "errors").findtext("error/code") == "401"
+    records = await read_all(stack.settings.kafka, stack.names.intake)
+    assert [k for k, _ in records if key.encode() in (k or b"")] == []
+
+
+async def test_the_key_fixes_the_channel_even_for_a_device(
+    web: Web, stack: Stack, db: asyncpg.Connection
+) -> None:
+    app_key = await intake_key(stack.settings, "app", "mobile")
+    token = await post_request(web, form(api_key=app_key))
+    assert token.startswith("app:mobile.open311-")
+    request = await eventually(lambda: dispatched_request(web, token))
+    channel = await db.fetchval(
+        "SELECT channel FROM tickets WHERE ticket_id = $1", request["service_request_id"]
+    )
+    assert channel == "app"
+
+
+async def test_the_public_listing_comes_a_page_at_a_time_and_is_counted_per_address(
+    stack: Stack, web: Web
+) -> None:
+    tokens = [await post_request(web, form()) for _ in range(3)]
+    ids = [(await eventually(lambda t=t: dispatched_request(web, t)))["service_request_id"] for t in tokens]
+    first = (await web.client.get(f"{BASE}/requests.json", params={"page_size": "2"})).json()
+    second = (await web.client.get(f"{BASE}/requests.json", params={"page_size": "2", "page": "2"})).json()
+    assert len(first) == 2 and len(second) >= 1
+    newest = [r["service_request_id"] for r in first + second][:3]
+    assert newest == sorted(ids, reverse=True) or set(ids) <= {
+        r["service_request_id"] for r in first + second
+    }
+    assert not {r["service_request_id"] for r in first} & {r["service_request_id"] for r in second}
+    too_big = await web.client.get(f"{BASE}/requests.json", params={"page_size": "500"})
+    assert too_big.json() == [{"code": 400, "description": "page_size must be a whole number from 1 to 200"}]
+
+    async with running_web(replace(stack.settings, open311_reads_per_address_per_minute=2)) as limited:
+        answers = [await limited.client.get(f"{BASE}/requests.json") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert int(answers[-1].headers["retry-after"]) >= 1

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from shaobao.bootstrap import all_topic_specs
 from shaobao.launch import free_port, isolated_env, run_coroutine, stop_process
 from streams.names import TopicNames
 from streams.settings import Settings
+from tests.integration.composetools import PASSWORDS, compose_config
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all, ticket_for
 from tests.integration.opstools import delete_topics_of, promtool_check_metrics, samples, value
@@ -57,11 +57,11 @@ def ops_worker(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFac
     """A worker wired with ops whose PostgreSQL is down on purpose: its sink cannot write, so
     tickets.events lags and the store fails, and both must reach the alerts topic."""
     workdir = tmp_path_factory.mktemp("ops-worker")
-    env = isolated_env(endpoints.kafka_bootstrap_servers, endpoints.database_url, workdir, "ops")
+    env = isolated_env(endpoints.kafka, endpoints.database_url, workdir, "ops")
     env["DATABASE_URL"] = f"postgresql://shaobao@127.0.0.1:{free_port()}/nowhere"
     settings = Settings.from_env(env)
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
-    run_coroutine(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    run_coroutine(ensure_topics(settings.kafka, specs))
     log = workdir / "worker.log"
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - our own test worker
@@ -78,7 +78,7 @@ def ops_worker(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFac
         yield OpsWorker(settings, TopicNames(settings.topic_prefix), url, log)
     finally:
         stop_process(process)
-        run_coroutine(delete_topics_of(settings.kafka_bootstrap_servers, settings.topic_prefix))
+        run_coroutine(delete_topics_of(settings.kafka, settings.topic_prefix))
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -124,7 +124,7 @@ async def test_health_and_ready_come_from_the_worker_once_partitions_are_assigne
 
 
 async def test_agents_are_counted_and_the_scrape_passes_promtool(ops_worker: OpsWorker) -> None:
-    names, kafka = ops_worker.names, ops_worker.settings.kafka_bootstrap_servers
+    names, kafka = ops_worker.names, ops_worker.settings.kafka
     records = [encoded(appeal()) for _ in range(3)] + [(b"web:broken-1", b"{not json")]
     await produce(kafka, names.intake, records)
 
@@ -161,7 +161,7 @@ async def test_agents_are_counted_and_the_scrape_passes_promtool(ops_worker: Ops
 
 
 async def test_lag_and_store_errors_reach_the_gauges_and_the_alerts_topic(ops_worker: OpsWorker) -> None:
-    names, kafka = ops_worker.names, ops_worker.settings.kafka_bootstrap_servers
+    names, kafka = ops_worker.names, ops_worker.settings.kafka
     group = names.app_id
     await produce(kafka, names.intake, [encoded(appeal())])
 
@@ -236,23 +236,23 @@ def test_the_worker_logs_one_json_object_per_line(ops_worker: OpsWorker) -> None
 async def test_lag_is_read_from_committed_offsets_and_the_oldest_unconsumed_record(
     endpoints: ServiceEndpoints,
 ) -> None:
-    kafka = endpoints.kafka_bootstrap_servers
+    kafka = endpoints.kafka
     topic, group = f"opslag.{uuid.uuid4().hex[:8]}", f"opslag-group-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    admin = AIOKafkaAdminClient(**kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 2, 1)])
     finally:
         await admin.close()
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    producer = AIOKafkaProducer(**kafka.client_options())
     await producer.start()
     try:
         for i in range(10):  # partition i % 2, written (100 - i) seconds ago
             await producer.send_and_wait(topic, b"x", partition=i % 2, timestamp_ms=now_ms - (100 - i) * 1000)
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([TopicPartition(topic, 0)])
@@ -279,7 +279,7 @@ async def test_top_once_shows_the_pipeline_lag_and_the_open_tickets(
     stack: Stack, db: asyncpg.Connection
 ) -> None:
     record = appeal()
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(record)])
+    await produce(stack.settings.kafka, stack.names.intake, [encoded(record)])
 
     async def settled() -> asyncpg.Record | None:
         row = await ticket_for(db, record["source_id"])
@@ -312,15 +312,7 @@ def top_open_statuses() -> set[str]:
 
 
 def test_compose_runs_prometheus_and_grafana_on_the_monitoring_config() -> None:
-    executable = shutil.which("docker-compose")
-    assert executable, "Debian's docker-compose is required (make test installs it)"
-    result = subprocess.run(
-        [executable, "-f", str(REPO / "docker-compose.yml"), "config"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO,
-    )
+    result = compose_config(PASSWORDS)
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
     assert services["prometheus"]["image"].startswith("prom/prometheus:")

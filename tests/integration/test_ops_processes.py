@@ -54,7 +54,7 @@ def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
 async def test_the_worker_started_by_the_cli_is_ready_and_meters_its_agents(stack: Stack) -> None:
     url = f"http://127.0.0.1:{stack.settings.worker_web_port}"
     record = appeal()
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(record)])
+    await produce(stack.settings.kafka, stack.names.intake, [encoded(record)])
     intake_in = {"agent": "take_in_appeals", "topic": stack.names.intake, "direction": "in"}
     text = await scrape_url_until(
         f"{url}/metrics", lambda t: (value(t, "shaobao_agent_events_total", **intake_in) or 0) >= 1
@@ -99,7 +99,7 @@ async def test_the_control_room_serves_open_tickets_by_status_from_postgresql(
         return (text, expected) if text is not None and found == expected else None
 
     record = appeal()
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(record)])
+    await produce(stack.settings.kafka, stack.names.intake, [encoded(record)])
     await eventually(lambda: ticket_for(db, record["source_id"]))
     with running(["web"], env, tmp_path / "web.log"):
         text, expected = await eventually(agreeing, timeout_s=60)
@@ -149,7 +149,7 @@ async def test_overdue_tickets_count_once_per_unit_with_an_overdue_running_clock
 async def test_the_simulator_serves_the_appeals_it_sent(endpoints: ServiceEndpoints, tmp_path: Path) -> None:
     prefix = f"sim{uuid.uuid4().hex[:8]}."
     names = TopicNames(prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=endpoints.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**endpoints.kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(names.intake, 1, 1)])
@@ -158,7 +158,7 @@ async def test_the_simulator_serves_the_appeals_it_sent(endpoints: ServiceEndpoi
     port = free_port()
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap_servers,
+        **endpoints.kafka.as_env(),
         "SHAOBAO_TOPIC_PREFIX": prefix,
         "SHAOBAO_METRICS_PORT": str(port),
         "PYTHONUNBUFFERED": "1",
@@ -171,7 +171,7 @@ async def test_the_simulator_serves_the_appeals_it_sent(endpoints: ServiceEndpoi
                 lambda t: (value(t, "shaobao_simulator_records_sent_total", **sent) or 0) >= 3,
             )
     finally:
-        await delete_topics_of(endpoints.kafka_bootstrap_servers, prefix)
+        await delete_topics_of(endpoints.kafka, prefix)
     promtool_check_metrics(text)
     lines = (tmp_path / "simulator.log").read_text(encoding="utf-8").splitlines()
     logged = [json.loads(line) for line in lines if line.startswith("{")]

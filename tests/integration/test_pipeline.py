@@ -10,12 +10,13 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all, ticket_for
+from tests.integration.lifecycletools import routed_ticket
 
 pytestmark = pytest.mark.integration
 
 
 async def orders_for(stack: Stack, unit: str, ticket_id: str) -> list[dict[str, object]]:
-    records = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.unit_orders(unit))
+    records = await read_all(stack.settings.kafka, stack.names.unit_orders(unit))
     return [order for _, value in records if (order := json.loads(value))["ticket_id"] == ticket_id]
 
 
@@ -23,9 +24,10 @@ async def test_an_appeal_becomes_exactly_one_order_and_one_ticket_row(
     stack: Stack, db: asyncpg.Connection
 ) -> None:
     record = appeal()
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(record)])
+    await produce(stack.settings.kafka, stack.names.intake, [encoded(record)])
 
-    row = await eventually(lambda: ticket_for(db, record["source_id"]))
+    # Routed, not merely received: the sink may write `ticket_received` and the dispatch apart.
+    row = await eventually(lambda: routed_ticket(db, record["source_id"]))
     ticket_id = row["ticket_id"]
     assert (row["status"], row["lead_unit"], row["town"], row["category"]) == (
         "dispatched",
@@ -54,9 +56,7 @@ async def test_the_same_appeal_twice_makes_one_ticket_and_one_order(
     stack: Stack, db: asyncpg.Connection
 ) -> None:
     record = appeal()
-    await produce(
-        stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(record), encoded(record)]
-    )
+    await produce(stack.settings.kafka, stack.names.intake, [encoded(record), encoded(record)])
 
     async def with_duplicate() -> asyncpg.Record | None:
         row = await ticket_for(db, record["source_id"])
@@ -78,15 +78,15 @@ async def test_the_same_appeal_twice_makes_one_ticket_and_one_order(
 async def test_a_malformed_appeal_is_rejected_with_its_reason_and_the_pipeline_goes_on(
     stack: Stack, db: asyncpg.Connection
 ) -> None:
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    kafka = stack.settings.kafka
     bad_key, bad_value = b"phone:broken-1", b'{"channel": "phone", "source_id": "broken-1", "text": '
     good = appeal()
-    await produce(bootstrap, stack.names.intake, [(bad_key, bad_value), encoded(good)])
+    await produce(kafka, stack.names.intake, [(bad_key, bad_value), encoded(good)])
 
     await eventually(lambda: ticket_for(db, good["source_id"]))
 
     async def rejections() -> list[dict[str, object]]:
-        records = await read_all(bootstrap, stack.names.rejected)
+        records = await read_all(kafka, stack.names.rejected)
         return [json.loads(v) for k, v in records if k == bad_key]
 
     found = await eventually(rejections)

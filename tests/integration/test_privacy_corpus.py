@@ -58,13 +58,13 @@ async def test_no_work_order_from_the_whole_corpus_carries_a_full_phone_or_name(
         (f"{a['channel']}:{a['source_id']}".encode(), json.dumps(a, ensure_ascii=False).encode())
         for a in appeals
     ]
-    await produce_placed(stack.settings.kafka_bootstrap_servers, stack.names.intake, records)
+    await produce_placed(stack.settings.kafka, stack.names.intake, records)
     tickets = await eventually(lambda: dispatched(db, run, len(appeals)), timeout_s=60)
     by_source = {a["source_id"]: a for a in appeals}
     topics = [stack.names.unit_orders(unit) for unit in jurisdiction.unit_codes]
 
     async def every_order_out() -> list[Record] | None:
-        found = await read_topics(stack.settings.kafka_bootstrap_servers, topics)
+        found = await read_topics(stack.settings.kafka, topics)
         mine = [r for r in found if json.loads(r.value or b"")["ticket_id"] in tickets]
         held = {(json.loads(r.value or b"")["ticket_id"], json.loads(r.value or b"")["unit"]) for r in mine}
         wanted = {(t, unit) for t, row in tickets.items() for unit in (row["lead_unit"], *row["co_units"])}

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 async def rejected_at(stack: Stack, placed: list[Placed]) -> dict[tuple[int, int], dict[str, Any]]:
     wanted = {(p.partition, p.offset) for p in placed}
-    records = await read_topics(stack.settings.kafka_bootstrap_servers, [stack.names.rejected])
+    records = await read_topics(stack.settings.kafka, [stack.names.rejected])
     found = {}
     for record in records:
         data = json.loads(record.value or b"")
@@ -45,7 +45,7 @@ async def test_rejections_are_listed_and_replayed_as_is_or_corrected(
         (f"phone:{run}-2".encode(), json.dumps(no_text, ensure_ascii=False).encode()),
         (f"phone:{run}-3".encode(), gbk),
     ]
-    placed = await produce_placed(stack.settings.kafka_bootstrap_servers, stack.names.intake, records)
+    placed = await produce_placed(stack.settings.kafka, stack.names.intake, records)
     found = await eventually(lambda: rejected_at(stack, placed))
     ids = [found[(p.partition, p.offset)]["rejection_id"] for p in placed]
     assert ids == [f"{stack.names.intake}:{p.partition}:{p.offset}" for p in placed]

@@ -46,9 +46,9 @@ async def test_replaying_the_event_log_into_a_fresh_table_rebuilds_every_ticket_
     await control(stack, ticket, "rework", reason="仍未解决")
     assert (await row_at(db, ticket, 8))["rework_count"] == 1
 
-    bootstrap = stack.settings.kafka_bootstrap_servers
+    kafka = stack.settings.kafka
     # The log as the store must hold it: other tests of the session write broken records to it too.
-    logged, _ = decode_events([value for _, value in await read_all(bootstrap, stack.names.events)])
+    logged, _ = decode_events([value for _, value in await read_all(kafka, stack.names.events)])
     events: list[TicketEvent] = folded_tickets(logged)[1]
     distinct = {event.event_id for event in events}
 

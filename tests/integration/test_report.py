@@ -62,7 +62,7 @@ async def a_day(stack: Stack) -> tuple[Plan, list[TicketEvent]]:
     """Appeals, a malformed one, the units' work by the plan, callbacks; then the store caught up."""
     plan = Plan()
     await feed(stack, appeals(APPEALS, seed=7))
-    await produce(stack.settings.kafka_bootstrap_servers, stack.names.intake, [(b"web:bad-1", b"{not json")])
+    await produce(stack.settings.kafka, stack.names.intake, [(b"web:bad-1", b"{not json")])
     events = await events_until(stack, lambda es: sum(count_of(kind)(es) for kind in DISPOSED) == APPEALS)
     await work_units(stack, dispatched(events), plan)
     events = await events_until(
@@ -96,9 +96,7 @@ def day(
     endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Stack, Plan, list[TicketEvent]]]:
     workdir = tmp_path_factory.mktemp("report")
-    with isolated_pipeline(
-        endpoints.kafka_bootstrap_servers, endpoints.database_url, workdir, "rep"
-    ) as stack:
+    with isolated_pipeline(endpoints.kafka, endpoints.database_url, workdir, "rep") as stack:
         plan, events = run_coroutine(a_day(stack))
         yield stack, plan, events
 

@@ -53,6 +53,7 @@ from infra.local.services import ServiceEndpoints
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
 from shaobao.launch import Pipeline, free_port, isolated_pipeline, start_worker, stop_process
+from streams.kafka_access import KafkaAccess
 from streams.partitioning import partition_for
 from tests.badinputs import good_appeal
 
@@ -96,7 +97,7 @@ class Load:
     async def run_until_stopped(self) -> None:
         settings = self.pipeline.settings
         timezone = load_jurisdiction(settings.jurisdiction_file).timezone
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(**settings.kafka.client_options(), acks="all")
         await producer.start()
         try:
             start, n, candidate = time.monotonic(), 0, 0
@@ -128,8 +129,8 @@ class Load:
 class Group:
     """The pipeline's consumer group as the broker describes it."""
 
-    def __init__(self, bootstrap: str, group_id: str) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    def __init__(self, kafka: KafkaAccess, group_id: str) -> None:
+        self._admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=5000)
         self._group_id = group_id
 
     async def __aenter__(self) -> Group:
@@ -177,9 +178,7 @@ class Group:
 @pytest.fixture
 def pipeline(endpoints: ServiceEndpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("scale")
-    with isolated_pipeline(
-        endpoints.kafka_bootstrap_servers, endpoints.database_url, workdir, "scale"
-    ) as first:
+    with isolated_pipeline(endpoints.kafka, endpoints.database_url, workdir, "scale") as first:
         yield first
 
 
@@ -233,9 +232,9 @@ async def churn(pipeline: Pipeline, group: Group, log: list[str]) -> None:
             await asyncio.to_thread(stop_process, process, signal.SIGKILL)
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, float]]:
+async def read_topic(kafka: KafkaAccess, topic: str) -> list[tuple[int, bytes, float]]:
     """(partition, value, timestamp in epoch seconds) of every record on the topic now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.subscribe([topic])  # without a group: every partition, nothing committed
@@ -258,13 +257,13 @@ async def read_topic(bootstrap: str, topic: str) -> list[tuple[int, bytes, float
 
 
 async def lead_orders(
-    bootstrap: str, pipeline: Pipeline, units: list[str]
+    kafka: KafkaAccess, pipeline: Pipeline, units: list[str]
 ) -> tuple[dict[str, set[str]], int]:
     """Lead order ids by ticket on the units' topics now, and how many lead records in all."""
     orders: dict[str, set[str]] = defaultdict(set)
     deliveries = 0
     for unit in units:
-        for _, value, _ in await read_topic(bootstrap, pipeline.names.unit_orders(unit)):
+        for _, value, _ in await read_topic(kafka, pipeline.names.unit_orders(unit)):
             order = json.loads(value)
             if order["kind"] == "order" and order["role"] == "lead":
                 orders[order["ticket_id"]].add(order["order_id"])
@@ -303,11 +302,11 @@ def longest_wait_without_dispatch(
 
 async def test_every_appeal_is_one_dispatched_ticket_while_workers_come_and_go(pipeline: Pipeline) -> None:
     began = time.monotonic()
-    bootstrap = pipeline.settings.kafka_bootstrap_servers
+    kafka = pipeline.settings.kafka
     load = Load(pipeline, f"scale-{uuid.uuid4().hex[:6]}")
     steps: list[str] = []
     watching = asyncio.Event()
-    async with Group(bootstrap, pipeline.names.app_id) as group:
+    async with Group(kafka, pipeline.names.app_id) as group:
         producing = asyncio.create_task(load.run_until_stopped())
         watcher = asyncio.create_task(group.watch_rebalances(load, watching))
         try:
@@ -392,7 +391,7 @@ async def test_every_appeal_is_one_dispatched_ticket_while_workers_come_and_go(p
     leads = {r["ticket_id"]: r["lead_unit"] for r in tickets}
     waited_from = time.monotonic()
     while True:
-        orders, deliveries = await lead_orders(bootstrap, pipeline, sorted(set(leads.values())))
+        orders, deliveries = await lead_orders(kafka, pipeline, sorted(set(leads.values())))
         doubled_orders = {t: sorted(ids) for t, ids in orders.items() if len(ids) > 1}
         assert not doubled_orders, f"tickets with two lead order ids: {list(doubled_orders.items())[:3]}"
         lacking = sorted(t for t in leads if t not in orders)
@@ -411,7 +410,7 @@ async def test_every_appeal_is_one_dispatched_ticket_while_workers_come_and_go(p
 
     # While appeals waited, no more than MAX_IDLE_S between two dispatches.
     dispatched_at: dict[str, float] = {}
-    for _, value, at in await read_topic(bootstrap, pipeline.names.events):
+    for _, value, at in await read_topic(kafka, pipeline.names.events):
         event = json.loads(value)
         if event["type"] == "ticket_dispatched":
             dispatched_at[event["ticket_id"]] = min(at, dispatched_at.get(event["ticket_id"], at))

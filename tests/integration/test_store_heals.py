@@ -59,13 +59,13 @@ async def test_events_from_a_broken_writer_are_dead_letters_and_the_sink_goes_on
 ) -> None:
     ticket = await open_ticket(stack, db)
     await eventually(lambda: _at(db, ticket, 2))
-    bootstrap = stack.settings.kafka_bootstrap_servers
-    events = [json.loads(v) for k, v in await read_all(bootstrap, stack.names.events) if k == ticket.encode()]
+    kafka = stack.settings.kafka
+    events = [json.loads(v) for k, v in await read_all(kafka, stack.names.events) if k == ticket.encode()]
     dispatched = next(e for e in events if e["version"] == 2)
     gap = {**dispatched, "version": 9, "event_id": f"{ticket}:9"}
     unequal = {**dispatched, "note": "改过的副本"} if "note" in dispatched else {**dispatched, "lead": "cgj"}
     hostile = [json.dumps(gap).encode(), json.dumps(unequal).encode(), b"\xff\xfe garbage"]
-    placed = await produce_placed(bootstrap, stack.names.events, [(ticket.encode(), v) for v in hostile])
+    placed = await produce_placed(kafka, stack.names.events, [(ticket.encode(), v) for v in hostile])
 
     async def sink_letters() -> dict[int, str] | None:
         rows = await db.fetch(

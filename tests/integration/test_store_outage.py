@@ -99,10 +99,10 @@ def running(
     endpoints: ServiceEndpoints, own_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
     workdir = tmp_path_factory.mktemp("outage")
-    env = isolated_env(endpoints.kafka_bootstrap_servers, own_postgres.url, workdir, "out")
+    env = isolated_env(endpoints.kafka, own_postgres.url, workdir, "out")
     settings = Settings.from_env(env)
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
-    run_coroutine(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    run_coroutine(ensure_topics(settings.kafka, specs))
     log = workdir / "worker.log"
     stack = Pipeline(settings=settings, names=TopicNames(settings.topic_prefix), env=env, worker_log=log)
     found = Running(stack, start_worker(env, log))
@@ -128,7 +128,7 @@ async def stored_event_count(url: str) -> int:
 
 
 async def alerts(stack: Stack, prefix: str) -> list[dict[str, Any]]:
-    records = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.alerts)
+    records = await read_all(stack.settings.kafka, stack.names.alerts)
     return [a for _, value in records if (a := json.loads(value))["alert_id"].startswith(prefix)]
 
 

@@ -111,18 +111,18 @@ def wait_for_rebuild(log: Path, after: int, worker: subprocess.Popen[bytes]) -> 
 def test_limits_due_while_the_worker_is_killed_fire_exactly_once_after_restart(
     endpoints: ServiceEndpoints, tmp_path: Path
 ) -> None:
-    env = isolated_env(endpoints.kafka_bootstrap_servers, endpoints.database_url, tmp_path, "tm")
+    env = isolated_env(endpoints.kafka, endpoints.database_url, tmp_path, "tm")
     env["SHAOBAO_JURISDICTION"] = str(short_limit_jurisdiction(tmp_path))
     settings = Settings.from_env(env)
     names, url = TopicNames(settings.topic_prefix), settings.database_url
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
-    run_coroutine(ensure_topics(settings.kafka_bootstrap_servers, specs))
+    run_coroutine(ensure_topics(settings.kafka, specs))
     log = tmp_path / "worker.log"
     worker = start_worker(env, log)
     try:
         wait_for_worker(worker, settings, log)
         records = [appeal() for _ in range(TICKETS)]
-        run_coroutine(produce(settings.kafka_bootstrap_servers, names.intake, [encoded(r) for r in records]))
+        run_coroutine(produce(settings.kafka, names.intake, [encoded(r) for r in records]))
         source_ids = [r["source_id"] for r in records]
         rows = run_coroutine(eventually(lambda: dispatched(url, source_ids), timeout_s=60))
         tickets = sorted(row["ticket_id"] for row in rows)
@@ -147,9 +147,7 @@ def test_limits_due_while_the_worker_is_killed_fire_exactly_once_after_restart(
         time.sleep(3)  # many timer ticks: a mark handed out again would reach the log by now
 
         assert run_coroutine(mark_counts(url, tickets)) == {t: EXPECTED for t in tickets}
-        alerts = [
-            json.loads(v) for _, v in run_coroutine(read_all(settings.kafka_bootstrap_servers, names.alerts))
-        ]
+        alerts = [json.loads(v) for _, v in run_coroutine(read_all(settings.kafka, names.alerts))]
         kinds = Counter((a["ticket_id"], a["kind"]) for a in alerts if a["kind"] in MARK_ALERTS)
         assert kinds == Counter({(t, kind): 2 for t in tickets for kind in MARK_ALERTS})
     finally:

@@ -107,18 +107,18 @@ async def test_an_undecodable_action_is_a_dead_letter_alerted_with_its_unit_and_
     stack: Stack, db: asyncpg.Connection
 ) -> None:
     ticket = await open_ticket(stack, db)
-    bootstrap, topic = stack.settings.kafka_bootstrap_servers, stack.names.unit_actions("zjj")
+    kafka, topic = stack.settings.kafka, stack.names.unit_actions("zjj")
     # A unit naming itself in the payload is refused: identity comes from the topic only.
     forged = {"type": "sign", "action_id": "x", "ticket_id": ticket, "acted_at": "2026-03-02T10:00:00+08:00"}
     [placed] = await produce_placed(
-        bootstrap, topic, [(ticket.encode(), json.dumps({**forged, "unit": "zjj"}).encode())]
+        kafka, topic, [(ticket.encode(), json.dumps({**forged, "unit": "zjj"}).encode())]
     )
     await act(stack, "zjj", ticket, "sign")
     assert (await row_at(db, ticket, 3))["status"] == "signed"
     letter = f"{topic}:{placed.partition}:{placed.offset}:take_in_unit_actions"
 
     async def undecodable() -> list[dict[str, object]]:
-        records = await read_all(bootstrap, stack.names.alerts)
+        records = await read_all(kafka, stack.names.alerts)
         return [json.loads(v) for k, v in records if k == b"zjj" and letter.encode() in v]
 
     alerts = await eventually(undecodable)

@@ -92,9 +92,7 @@ async def test_simulated_units_and_hotline_bring_every_ticket_to_rest_with_the_p
     running = [asyncio.create_task(units.run(stop)), asyncio.create_task(hotline.run(stop))]
     appeals = twenty_appeals()
     try:
-        await produce(
-            stack.settings.kafka_bootstrap_servers, stack.names.intake, [encoded(a) for a in appeals]
-        )
+        await produce(stack.settings.kafka, stack.names.intake, [encoded(a) for a in appeals])
         source_ids = [a["source_id"] for a in appeals]
         rows = await eventually(lambda: settled(db, source_ids), timeout_s=180)
         await asyncio.sleep(3.0)  # nothing may move once at rest

@@ -120,7 +120,7 @@ async def test_a_unit_lists_its_order_signs_and_completes_over_http(
         "order_signed",
         "ticket_completed",
     ]
-    records = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.events)
+    records = await read_all(stack.settings.kafka, stack.names.events)
     on_the_log = [json.loads(v)["type"] for k, v in records if k == ticket.encode()]
     assert on_the_log == ["ticket_received", "ticket_dispatched", "order_signed", "ticket_completed"]
     after = await web.client.get("/api/units/me/orders", headers=zjj)
@@ -216,7 +216,7 @@ async def manual_ticket(stack: Stack, db: asyncpg.Connection) -> str:
     ticket = f"manual-{source['source_id']}"
     command = receive_command(Appeal.model_validate(source), ticket, triage, datetime.now(UTC))
     await produce(
-        stack.settings.kafka_bootstrap_servers,
+        stack.settings.kafka,
         stack.names.commands,
         [(ticket.encode(), command.model_dump_json().encode())],
     )

@@ -93,7 +93,7 @@ async def test_a_progress_note_holding_a_nul_is_400_and_never_reaches_the_log_or
         "progress_noted",
     ]
 
-    actions = await read_all(stack.settings.kafka_bootstrap_servers, stack.names.unit_actions("zjj"))
+    actions = await read_all(stack.settings.kafka, stack.names.unit_actions("zjj"))
     sent = [json.loads(value)["type"] for key, value in actions if key == ticket.encode()]
     assert sent == ["sign", "note_progress"]  # the refused note is not on the topic
     assert bad["action_id"].encode() not in b"".join(value or b"" for _, value in actions)
@@ -108,7 +108,7 @@ async def produce_to_home_of(stack: Stack, key: bytes, records: list[tuple[bytes
     """Each (key, value) in order onto the intake partition `key` belongs on (acks=all), so the
     intake agent meets them one after the other; where each landed."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=stack.settings.kafka_bootstrap_servers, acks="all", max_request_size=2 * 1024 * 1024
+        **stack.settings.kafka.client_options(), acks="all", max_request_size=2 * 1024 * 1024
     )
     await producer.start()
     try:
@@ -125,7 +125,7 @@ async def produce_to_home_of(stack: Stack, key: bytes, records: list[tuple[bytes
 
 
 async def rejections_at(stack: Stack, where: Placed) -> list[dict[str, Any]]:
-    records = await read_topics(stack.settings.kafka_bootstrap_servers, [stack.names.rejected])
+    records = await read_topics(stack.settings.kafka, [stack.names.rejected])
     found = [json.loads(r.value or b"") for r in records]
     source = {"topic": stack.names.intake, "partition": where.partition, "offset": where.offset}
     return [f for f in found if f["source"] == source]

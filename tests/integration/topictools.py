@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from streams.kafka_access import KafkaAccess
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -26,10 +28,10 @@ class Record:
 
 
 async def produce_placed(
-    bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes | None]]
+    kafka: KafkaAccess, topic: str, records: list[tuple[bytes | None, bytes | None]]
 ) -> list[Placed]:
     """Produce in order, each acknowledged (acks=all); returns where each landed."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=2 * 1024 * 1024)
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", max_request_size=2 * 1024 * 1024)
     await producer.start()
     try:
         placed = []
@@ -41,11 +43,11 @@ async def produce_placed(
         await producer.stop()
 
 
-async def read_topics(bootstrap: str, topics: list[str], timeout_s: float = 30.0) -> list[Record]:
+async def read_topics(kafka: KafkaAccess, topics: list[str], timeout_s: float = 30.0) -> list[Record]:
     """Every record on the topics now, from the beginning, with no consumer group."""
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap,
+        **kafka.client_options(),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from domain.access import Principal
+from infra.store import AsyncpgTicketStore
+from infra.tokens import AsyncpgTokenStore
 from streams.settings import Settings
 from web.app import create_web_app
 
@@ -40,3 +43,17 @@ async def running_web(settings: Settings) -> AsyncIterator[Web]:
         ) as client,
     ):
         yield Web(client=client, bodies=bodies)
+
+
+async def issued_token(settings: Settings, principal: Principal) -> str:
+    """A fresh token of the session's database, as `shaobao tokens issue` makes one."""
+    store = AsyncpgTicketStore(settings.database_url)
+    try:
+        return (await AsyncpgTokenStore(store).issue(principal)).token
+    finally:
+        await store.close()
+
+
+async def intake_key(settings: Settings, channel: str, name: str) -> str:
+    """`shaobao tokens issue --intake CHANNEL --name NAME`."""
+    return await issued_token(settings, Principal(subject=f"{channel}:{name}", role="intake"))

@@ -21,6 +21,7 @@ from schemas.commands import (
     CloseAsMerged,
     CloseTicket,
     CompleteTicket,
+    DeclareConfidential,
     DenyExtension,
     DenyReturn,
     DispatchTicket,
@@ -71,6 +72,7 @@ CONTROL_TYPES: dict[str, Any] = {
     "judge_unreasonable": JudgeUnreasonable,
     "close": CloseTicket,
     "merge": MergeAppeal,
+    "confidential": DeclareConfidential,
 }
 UNIT_FIELDS: dict[str, dict[str, Any]] = {
     "sign": {},
@@ -475,3 +477,23 @@ def test_rejections_are_kept_in_the_log_and_the_log_rebuilds_the_state() -> None
     desk.decide_("rework", reason="x")
     assert [e.type for e in desk.log if isinstance(e, CommandRejected)] == ["command_rejected"] * 2
     assert replay(desk.log) == desk.state
+
+
+@pytest.mark.parametrize("desk", [Desk, signed_desk, completed_desk])
+def test_the_hotline_declares_a_caller_confidential_at_any_stage_and_only_once(desk: Any) -> None:
+    at = desk()
+    assert not at.state.triage.reporter_protected
+    assert at.decide_("confidential", reason="来电人担心被报复") == ["caller_withheld"]
+    assert (at.state.appeal.confidential, at.state.triage.caller_withheld) == (True, True)
+    assert at.state.triage.reporter_protected and at.state.status == desk().state.status
+    before = substance(at.state)
+    assert at.decide_("confidential", reason="再次声明") == ["command_rejected"]
+    assert substance(at.state) == before
+    assert replay(at.log) == at.state
+
+
+def test_the_system_may_not_declare_a_caller_confidential() -> None:
+    desk = Desk()
+    decision = desk.run(desk.control("confidential", role="system", reason="自动"))
+    [rejected] = decision.events
+    assert isinstance(rejected, CommandRejected) and rejected.violation == "authorization"

@@ -18,11 +18,12 @@ from domain.open311 import (
     services,
     split_token,
 )
-from domain.open311_query import MAX_REQUESTS, RequestQuery, parse_request_query
+from domain.open311_query import MAX_REQUESTS, PAGE_SIZE, RequestQuery, parse_request_query
 from domain.orders import work_order
-from domain.service_requests import public_text, service_request
+from domain.privacy import text_for_units
+from domain.service_requests import service_request
 from domain.ticket import TicketState, TicketStatus
-from schemas.appeal import Appeal, Caller, Location
+from schemas.appeal import Appeal, Caller, Channel, Location
 from schemas.triage import TriageDecision
 from web.open311_render import xml_document
 
@@ -164,7 +165,7 @@ def test_the_lifecycle_after_dispatch_reads_in_the_notes(
 def test_public_text_masks_phones_and_the_callers_name_and_keeps_full_width_punctuation(
     text: str, shown: str
 ) -> None:
-    assert public_text(text, Caller(name="向德华", phone=PHONE)) == shown
+    assert text_for_units(text, Caller(name="向德华", phone=PHONE), protected=False) == shown
 
 
 def test_a_dispatched_ticket_maps_field_by_field(jurisdiction: Jurisdiction) -> None:
@@ -248,7 +249,7 @@ FORM = {
 
 
 def test_a_posted_request_becomes_a_web_appeal_led_by_the_chosen_service(jurisdiction: Jurisdiction) -> None:
-    appeal = appeal_from_request(FORM, jurisdiction, "open311-k1", NOW)
+    appeal = appeal_from_request(FORM, jurisdiction, "open311-k1", NOW, "web")
     assert appeal == Appeal(
         channel="web",
         source_id="open311-k1",
@@ -264,16 +265,22 @@ def test_a_posted_request_becomes_a_web_appeal_led_by_the_chosen_service(jurisdi
 @pytest.mark.parametrize(
     ("changes", "channel", "name", "location"),
     [
+        # The channel is the intake key's, whatever the form says (a device_id included).
         ({"device_id": "phone-7"}, "app", "向德华", Location(lat=28.13, lon=112.57)),
+        ({"device_id": "phone-7"}, "web", "向德华", Location(lat=28.13, lon=112.57)),
         ({"first_name": "John", "last_name": "Smith"}, "web", "John Smith", Location(lat=28.13, lon=112.57)),
-        ({"first_name": "", "lat": "", "long": ""}, "web", "向", None),
+        ({"first_name": "", "lat": "", "long": ""}, "wechat", "向", None),
         ({"jurisdiction_id": "sample-county"}, "web", "向德华", Location(lat=28.13, lon=112.57)),
     ],
 )
-def test_optional_fields_choose_channel_name_and_location(
-    jurisdiction: Jurisdiction, changes: dict[str, str], channel: str, name: str, location: Location | None
+def test_optional_fields_choose_name_and_location_and_the_key_the_channel(
+    jurisdiction: Jurisdiction,
+    changes: dict[str, str],
+    channel: Channel,
+    name: str,
+    location: Location | None,
 ) -> None:
-    appeal = appeal_from_request({**FORM, **changes}, jurisdiction, "k", NOW)
+    appeal = appeal_from_request({**FORM, **changes}, jurisdiction, "k", NOW, channel)
     assert (appeal.channel, appeal.caller.name, appeal.location) == (channel, name, location)
 
 
@@ -295,7 +302,7 @@ def test_a_bad_post_is_an_open311_error_with_the_spec_code(
     jurisdiction: Jurisdiction, changes: dict[str, str], code: int, mentions: str
 ) -> None:
     with pytest.raises(Open311Error) as raised:
-        appeal_from_request({**FORM, **changes}, jurisdiction, "k", NOW)
+        appeal_from_request({**FORM, **changes}, jurisdiction, "k", NOW, "web")
     assert raised.value.code == code
     assert mentions in raised.value.description
     assert PHONE not in raised.value.description
@@ -320,12 +327,15 @@ def test_a_token_is_an_intake_key(token: str, parsed: tuple[str, str] | None) ->
 LOCAL = "Asia/Shanghai"
 
 
+PAGE = {"limit": PAGE_SIZE}
+
+
 @pytest.mark.parametrize(
     ("params", "query"),
     [
-        ({}, RequestQuery(received_from=NOW - timedelta(days=90), received_to=NOW)),
+        ({}, RequestQuery(received_from=NOW - timedelta(days=90), received_to=NOW, **PAGE)),
         (
-            {"service_request_id": "A, B,A", "status": "closed", "service_code": "x"},
+            {"service_request_id": "A, B,A", "status": "closed", "service_code": "x", "page": "3"},
             RequestQuery(ticket_ids=("A", "B")),
         ),
         (
@@ -335,6 +345,7 @@ LOCAL = "Asia/Shanghai"
                 received_from=NOW - timedelta(days=90),
                 received_to=NOW,
                 status="open",
+                **PAGE,
             ),
         ),
         (
@@ -342,17 +353,23 @@ LOCAL = "Asia/Shanghai"
             RequestQuery(
                 received_from=datetime(2026, 2, 28, 16, tzinfo=UTC),
                 received_to=datetime(2026, 3, 1, 16, tzinfo=UTC),
+                **PAGE,
             ),
         ),
         (
             {"start_date": "2026-03-01T00:00:00Z"},
-            RequestQuery(received_from=NOW - timedelta(hours=25, minutes=15), received_to=NOW),
+            RequestQuery(received_from=NOW - timedelta(hours=25, minutes=15), received_to=NOW, **PAGE),
+        ),
+        (
+            {"page": "3", "page_size": "200"},
+            RequestQuery(received_from=NOW - timedelta(days=90), received_to=NOW, limit=200, offset=400),
         ),
     ],
 )
-def test_request_filters_default_to_the_last_90_days(params: dict[str, str], query: RequestQuery) -> None:
+def test_request_filters_default_to_the_last_90_days_a_page_at_a_time(
+    params: dict[str, str], query: RequestQuery
+) -> None:
     assert parse_request_query(params, NOW, LOCAL) == query
-    assert query.limit == MAX_REQUESTS
 
 
 @pytest.mark.parametrize(
@@ -362,6 +379,11 @@ def test_request_filters_default_to_the_last_90_days(params: dict[str, str], que
         ({"start_date": "yesterday"}, "start_date is not an ISO 8601 datetime"),
         ({"start_date": "2026-03-02", "end_date": "2026-03-01"}, "start_date is after end_date"),
         ({"service_request_id": ",".join(map(str, range(MAX_REQUESTS + 1)))}, "at most 1000"),
+        ({"page": "0"}, "page must be a whole number from 1 to 1000"),
+        ({"page": "1" * 5000}, "page must be a whole number from 1 to 1000"),
+        ({"page_size": "201"}, "page_size must be a whole number from 1 to 200"),
+        ({"page_size": "-5"}, "page_size must be a whole number from 1 to 200"),
+        ({"page_size": "１０"}, "page_size must be a whole number from 1 to 200"),
     ],
 )
 def test_bad_request_filters_are_400(params: dict[str, str], mentions: str) -> None:

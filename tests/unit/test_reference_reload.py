@@ -21,6 +21,7 @@ from infra.reference import (
 from schemas.appeal import Appeal
 from schemas.reference import ReferencePublished
 from shaobao import reference_cli
+from streams.kafka_access import KafkaAccess
 from streams.settings import DEFAULT_JURISDICTION, Settings
 
 LEXICON = DEFAULT_JURISDICTION.with_name("sample-county.lexicon.yaml")
@@ -165,7 +166,7 @@ def test_the_publish_command_refuses_an_invalid_file_before_sending_anything(
     broken = tmp_path / "broken.yaml"
     broken.write_text("jurisdiction: {code: sample-county}\ntowns: []\n", encoding="utf-8")
     # An unreachable broker: had it tried to publish, it would hang or fail differently.
-    settings = Settings(kafka_bootstrap_servers="127.0.0.1:1")
+    settings = Settings(kafka=KafkaAccess("127.0.0.1:1"))
     code = reference_cli.run(["publish", str(broken), "--lexicon", str(LEXICON)], settings)
     err = capsys.readouterr().err
     assert code == 2

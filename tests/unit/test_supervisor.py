@@ -13,7 +13,7 @@ from shaobao.supervisor import RESTART_WINDOW_S, RESTARTS, Child
 def child(args: list[str]) -> Child:
     done = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603 - a harmless placeholder
     done.wait()
-    return Child(args, Path("/dev/null"), done)
+    return Child(args, Path("/dev/null"), {}, done)
 
 
 def test_the_backoff_doubles_from_one_second_and_gives_up_after_five_restarts_in_the_window() -> None:

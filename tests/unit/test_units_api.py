@@ -352,7 +352,8 @@ def test_a_request_body_is_its_command_less_what_the_api_fills_in() -> None:
         assert own == set(endpoint.command.model_fields) - filled_in - looked_up, endpoint.path
     assert sorted(CONTROL_BY_PATH["dispatch"].request.model_fields) == ["category", "co", "lead", "town"]
     assert sorted(CONTROL_BY_PATH["merge"].request.model_fields) == ["score", "source_ticket_id"]
-    assert len(CONTROL_ENDPOINTS) == 10
+    assert sorted(CONTROL_BY_PATH["confidential"].request.model_fields) == ["reason"]
+    assert len(CONTROL_ENDPOINTS) == 11
 
 
 async def test_the_openapi_document_is_valid_3_1_served_and_published(client: httpx.AsyncClient) -> None:

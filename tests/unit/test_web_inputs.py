@@ -22,9 +22,11 @@ from schemas.appeal import Appeal
 from schemas.base import refused_character
 from web.inputs import InputRefused, check_parameters, parse_json, read_body, read_json
 from web.intake import intake_routes
+from web.intake_keys import IntakeGate
 from web.open311 import open311_routes
 from web.room import ControlRoom, room_routes
 from web.room_auth import COOKIE, PasswordCredentials, RoomSessions
+from web.throttle import RateLimit
 from web.units_api import UnitsApi, units_api_routes
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
@@ -217,7 +219,11 @@ class Refusing:
         return []
 
     async def verify(self, token: str) -> Principal | None:
-        return {"zjj": Principal("zjj", "unit"), "desk": Principal("王坐席", "control_room")}.get(token)
+        return {
+            "zjj": Principal("zjj", "unit"),
+            "desk": Principal("王坐席", "control_room"),
+            "portal": Principal("web:portal", "intake"),
+        }.get(token)
 
     async def publish(self, appeal: Appeal) -> None:
         self.sent.append(appeal)
@@ -246,18 +252,22 @@ def fakes() -> Refusing:
 
 @pytest.fixture
 async def http(fakes: Refusing, jurisdiction: Jurisdiction) -> AsyncIterator[httpx.AsyncClient]:
-    sessions = RoomSessions(PasswordCredentials("pw"), b"k" * 32)
+    sessions = RoomSessions(PasswordCredentials("pw"))
     room = ControlRoom(EmptyRoom(), fakes, sessions, fakes, jurisdiction)  # type: ignore[arg-type]
     api = UnitsApi(fakes, fakes, fakes, fakes, jurisdiction, now=lambda: NOW)
+    gate = IntakeGate(fakes, RateLimit(per_key=1000, per_address=1000))
+    reads = RateLimit(per_key=1000, per_address=1000)
     app = Starlette(
         routes=[
             *room_routes(room),
-            *intake_routes(fakes, fakes, jurisdiction, now=lambda: NOW),
-            Mount("/open311/v2", routes=open311_routes(fakes, fakes, jurisdiction, now=lambda: NOW)),
+            *intake_routes(fakes, fakes, jurisdiction, gate, now=lambda: NOW),
+            Mount(
+                "/open311/v2", routes=open311_routes(fakes, fakes, jurisdiction, gate, reads, now=lambda: NOW)
+            ),
             *units_api_routes(api),
         ]
     )
-    session = sessions.issue(Principal("张值班", "control_room"))
+    session = await sessions.open(Principal("张值班", "control_room"))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://t", cookies={COOKIE: session}
@@ -266,13 +276,14 @@ async def http(fakes: Refusing, jurisdiction: Jurisdiction) -> AsyncIterator[htt
 
 
 UNIT, DESK = {"Authorization": "Bearer zjj"}, {"Authorization": "Bearer desk"}
+INTAKE = {"Authorization": "Bearer portal"}
 JSON_ENDPOINTS = [
-    ("/api/appeals", {}),
+    ("/api/appeals", INTAKE),
     ("/api/units/me/orders/T1/actions", UNIT),
     ("/api/control/tickets/T1/close", DESK),
     ("/api/room/login", {}),
     ("/api/room/tickets/T1/dispatch", {}),
-    ("/open311/v2/requests.json", {}),
+    ("/open311/v2/requests.json", INTAKE),
 ]
 
 
@@ -350,7 +361,8 @@ async def test_a_login_holding_what_the_store_cannot_is_400_naming_the_field(
 async def test_http_intake_refuses_an_appeal_dated_ahead_as_the_intake_agent_would(
     http: httpx.AsyncClient, fakes: Refusing, ahead: timedelta, status: int
 ) -> None:
-    response = await http.post("/api/appeals", json={**APPEAL, "received_at": (NOW + ahead).isoformat()})
+    body = {**APPEAL, "received_at": (NOW + ahead).isoformat()}
+    response = await http.post("/api/appeals", json=body, headers=INTAKE)
     assert response.status_code == status, response.text
     if status == 422:
         assert [f["field"] for f in response.json()["fields"]] == ["received_at"]

@@ -33,8 +33,10 @@ from shaobao.importers.kafka_sink import Refused, local_rejection
 from shaobao.importers.sources import csv_items
 from streams.codecs import IntakeRejection, decode_appeal, decode_command
 from web.intake import intake_routes
+from web.intake_keys import IntakeGate
 from web.open311 import open311_routes
 from web.room import ControlRoom, DispatchRequest, _dispatch
+from web.throttle import RateLimit
 from web.units_api import UnitsApi, units_api_routes
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
@@ -294,7 +296,11 @@ class FakePublisher:
 
 class FakeTokens:
     async def verify(self, token: str) -> Principal | None:
-        return {"zjj": Principal("zjj", "unit"), "desk": Principal("王坐席", "control_room")}.get(token)
+        return {
+            "zjj": Principal("zjj", "unit"),
+            "desk": Principal("王坐席", "control_room"),
+            "portal": Principal("web:portal", "intake"),
+        }.get(token)
 
 
 class NoTickets:
@@ -343,18 +349,24 @@ async def http(publisher: FakePublisher, jurisdiction: Jurisdiction) -> AsyncIte
         operator = request.query_params.get("operator", "张值班")
         return await _dispatch(room, request, Principal(operator, "control_room"))
 
+    gate = IntakeGate(FakeTokens(), RateLimit(per_key=1000, per_address=1000))
+    reads = RateLimit(per_key=1000, per_address=1000)
     routes = [
-        *intake_routes(publisher, tickets, jurisdiction, now=lambda: NOW),
+        *intake_routes(publisher, tickets, jurisdiction, gate, now=lambda: NOW),
         *units_api_routes(api),
         Route(
             "/open311/v2/requests.{format}",
-            open311_routes(publisher, tickets, jurisdiction)[3].endpoint,
+            open311_routes(publisher, tickets, jurisdiction, gate, reads)[3].endpoint,
             methods=["POST"],
         ),
         Route("/room/{ticket_id}/dispatch", dispatch_as, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://t",
+        headers={"Authorization": "Bearer portal"},
+    ) as client:
         yield client
 
 

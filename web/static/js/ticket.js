@@ -10,7 +10,7 @@ const EVENT = {
   order_signed: "签收", order_returned: "退单", return_denied: "退单不予认可", ticket_redispatched: "改派",
   extension_requested: "申请延期", extension_granted: "批准延期", extension_denied: "不予延期", progress_noted: "进展反馈",
   part_reported: "协办反馈", ticket_completed: "办结", callback_recorded: "回访", ticket_reworked: "发回重办",
-  demand_judged_unreasonable: "诉求不合理", appeal_merged: "合并诉求", ticket_closed: "销号",
+  demand_judged_unreasonable: "诉求不合理", appeal_merged: "合并诉求", caller_withheld: "声明保密", ticket_closed: "销号",
   limit_at_risk: "预警", limit_overdue: "超期", ticket_supervised: "督办", whistle_blown: "吹哨", unit_reported_in: "报到",
 };
 const UNIT_KEYS = new Set(["lead", "unit", "suggested_unit", "transfer_to", "co", "units", "co_outstanding"]);
@@ -54,6 +54,33 @@ function clockRow(c) {
   );
 }
 
+// 声明保密: from now on units and the public see no caller, whatever triage read.
+function confidentialForm(t) {
+  if (t.triage && t.triage.caller_withheld) return null;
+  const reason = el("input", { name: "reason", maxlength: "500", placeholder: "原因，如：来电人担心被报复" });
+  const button = el("button", { type: "submit", text: "声明来电人保密" });
+  const note = el("span", { class: "dispatch-note" });
+  const form = el("form", { class: "confidential" }, reason, button, note);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!reason.value.trim()) { note.textContent = "请填写原因"; return; }
+    button.disabled = true;
+    note.textContent = "提交中…";
+    try {
+      const response = await fetch("/api/room/tickets/" + encodeURIComponent(t.ticket_id) + "/confidential", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ reason: reason.value.trim() }),
+      });
+      const answer = await response.json();
+      note.textContent = response.status === 202 ? "已提交，等待工单确认…" : "未能提交：" + (answer.error || response.status);
+      if (response.status !== 202) button.disabled = false;
+    } catch (err) {
+      button.disabled = false;
+      note.textContent = "网络中断，请重试";
+    }
+  });
+  return form;
+}
+
 function section(title, ...content) {
   return el("section", { class: "panel" }, el("h2", { text: title }), ...content);
 }
@@ -69,7 +96,8 @@ export function renderTicket(t) {
   const appeal = section("诉求内容",
     el("p", { class: "citizen-text big", text: t.text }),
     el("p", { class: "muted", text: "地址：" + (t.address || "—") + "　来电人：" + (t.caller ? [t.caller.name, t.caller.phone].filter(Boolean).join(" ") || "匿名" : "举报人信息保密") }),
-    t.reply ? el("p", {}, el("b", { text: "办理结果：" }), el("span", { class: "citizen-text", text: t.reply })) : null);
+    t.reply ? el("p", {}, el("b", { text: "办理结果：" }), el("span", { class: "citizen-text", text: t.reply })) : null,
+    confidentialForm(t));
   const units = section("承办单位",
     el("table", {}, el("tbody", {}, t.assignments.map((a) => el("tr", {},
       el("th", { scope: "row", text: unitName(a.unit) }), el("td", { text: ROLE[a.role] || a.role }),
