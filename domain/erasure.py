@@ -10,6 +10,7 @@ written, and every other personal number in its words.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from domain.lifecycle.state import TicketState
@@ -18,6 +19,10 @@ from schemas.appeal import Appeal, Caller
 from schemas.events import Citizen
 
 ERASED = "（已删除）"
+# How long the store keeps raw records (SECURITY.md): a refused original long enough to be
+# repaired and replayed, a dead letter long enough for the agent's bug to be found and fixed.
+REJECTIONS_KEPT = timedelta(days=180)
+DEAD_LETTERS_KEPT = timedelta(days=365)
 
 
 def national_mobile(phone: str) -> str | None:

@@ -12,20 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 
-from domain.erasure import erase_event_payload, erase_state
+from domain.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, erase_event_payload, erase_state
 from domain.lifecycle.state import TicketState
 from domain.privacy import mobile_numbers
 from infra.store import AsyncpgTicketStore
 
 _BATCH = 500
-# The store's documented windows (SECURITY.md): a refused original is kept long enough to be
-# repaired and replayed, a dead letter long enough for the agent's bug to be found and fixed.
-REJECTIONS_KEPT = timedelta(days=180)
-DEAD_LETTERS_KEPT = timedelta(days=365)
 
 
 @dataclass(frozen=True)

@@ -180,9 +180,9 @@ class KafkaAdmin:
         if failed:
             raise KafkaAdminError("the broker refused SCRAM credentials: " + "; ".join(failed))
 
-    async def acls_of(self, principal: str) -> set[tuple[int, str, int, str, str, int, int]]:
-        """Every ALLOW binding of `principal`, as the rows CreateAcls takes."""
-        struct = DescribeAclsRequest_v1(_ANY, None, _ANY, f"User:{principal}", None, _ANY, _ALLOW)
+    async def allowed(self) -> set[tuple[int, str, int, str, str, int, int]]:
+        """Every ALLOW binding on the cluster, as the rows CreateAcls takes: one request."""
+        struct = DescribeAclsRequest_v1(_ANY, None, _ANY, None, None, _ANY, _ALLOW)
         response = await self._send(_Prebuilt(struct))
         if response.error_code:
             raise KafkaAdminError(f"DescribeAcls: {response.error_message or response.error_code}")
@@ -193,12 +193,8 @@ class KafkaAdmin:
         }
 
     async def grant(self, grants: Sequence[Grant]) -> int:
-        """Create the bindings the principals do not have yet; return how many were created."""
-        wanted = {_acl_row(grant) for grant in grants}
-        existing: set[tuple[int, str, int, str, str, int, int]] = set()
-        for principal in {grant.principal for grant in grants}:
-            existing |= await self.acls_of(principal)
-        missing = sorted(wanted - existing)
+        """Create the bindings the cluster does not have yet; return how many were created."""
+        missing = sorted({_acl_row(grant) for grant in grants} - await self.allowed())
         if missing:
             response = await self._send(_Prebuilt(CreateAclsRequest_v1(missing)))
             failed = [message or str(code) for code, message in response.creation_responses if code]

@@ -84,10 +84,6 @@ class PrincipalStore:
         _write_private(path, access.as_principal(principal, password).librdkafka_properties())
         return path
 
-    def access(self, admin: KafkaAccess, principal: str) -> KafkaAccess:
-        """`principal`'s access to the brokers `admin` reaches."""
-        return admin.as_principal(principal, self.passwords()[principal])
-
 
 async def provision(
     admin: KafkaAccess, names: TopicNames, units: Iterable[str], store: PrincipalStore

@@ -21,18 +21,18 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TextIO
 
 from aiokafka.errors import KafkaError
 
 from infra.kafka_admin import KafkaAdminError
 from infra.kafka_principals import PrincipalStore, issue_unit, provision, revoke_unit
+from infra.local.services import default_state_dir
 from infra.reference import load_jurisdiction
 from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
 from streams.principals import ADMIN, unit_principal
-from streams.settings import REPO_ROOT, Settings
+from streams.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +56,7 @@ def admin_access(settings: Settings, store: PrincipalStore) -> KafkaAccess:
 
 def _secured_admin(settings: Settings, err: TextIO) -> tuple[KafkaAccess, PrincipalStore] | None:
     """The admin access and the principals' store; None (said on `err`) on a cluster without SASL."""
-    store = PrincipalStore(Path(os.environ.get("SHAOBAO_STATE_DIR") or REPO_ROOT / ".state") / "kafka")
+    store = PrincipalStore(default_state_dir() / "kafka")
     admin = admin_access(settings, store)
     if not admin.uses_sasl:
         print(

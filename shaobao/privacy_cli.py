@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from domain.erasure import national_mobile
-from infra.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, AsyncpgErasure, Erased
+from domain.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, national_mobile
+from infra.erasure import AsyncpgErasure, Erased
 from infra.store import AsyncpgTicketStore
 from infra.topics import MONTH_MS
 from streams.settings import Settings

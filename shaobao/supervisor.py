@@ -15,11 +15,11 @@ from pathlib import Path
 from types import FrameType
 
 from infra.kafka_principals import PrincipalStore, provision
-from infra.local.services import ServiceEndpoints, running_services
+from infra.local.services import ServiceEndpoints, default_state_dir, running_services
 from infra.reference import load_jurisdiction
 from shaobao.launch import run_coroutine, spawn_cli, stop_process
 from streams.names import TopicNames
-from streams.settings import REPO_ROOT, Settings
+from streams.settings import Settings
 
 READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 20.0
@@ -118,11 +118,12 @@ def kafka_envs(endpoints: ServiceEndpoints, settings: Settings, state_dir: Path)
         f" client files in {done.clients_dir}",
         flush=True,
     )
-    return {principal: store.access(access, principal).as_env() for principal in PRINCIPAL_OF.values()}
+    passwords = store.passwords()
+    return {p: access.as_principal(p, passwords[p]).as_env() for p in PRINCIPAL_OF.values()}
 
 
 def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
-    state_dir = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO_ROOT / ".state"))
+    state_dir = default_state_dir()
     logs = state_dir / "logs"
     stopping = False
 

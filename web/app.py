@@ -57,8 +57,7 @@ def create_web_app(
     api_producer = actions or AiokafkaActionProducer(settings.kafka, names)
     keys = AsyncpgTokenStore(store)
     gate = intake_gate(keys, settings.intake_per_key_per_minute, settings.intake_per_address_per_minute)
-    reads = settings.open311_reads_per_address_per_minute
-    open311_reads = RateLimit(per_key=reads, per_address=reads)
+    open311_reads = RateLimit(per_address=settings.open311_reads_per_address_per_minute)
     units_api = UnitsApi(
         tokens=keys,
         publisher=api_producer,

@@ -113,8 +113,8 @@ class RateLimit:
     any `window_s` seconds (sliding). The address is counted first, before any key is
     checked, so guessing keys is as slow as anything else from that address."""
 
-    per_key: int
     per_address: int
+    per_key: int = 0  # 0: the requests carry no key (Open311's public reads)
     window_s: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _window: SlidingWindow = field(init=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -455,6 +456,21 @@ class LocalKafka:
         return b"kafka.Kafka" in argv and os.fsencode(self.config_file) in argv
 
 
+_PROBE_THREAD = "kafka-probe"
+
+
+class _NotFromProbes(logging.Filter):
+    """A broker not up yet is what a probe asks about, not an error: aiokafka's "Unable connect"
+    from a probe's thread would print a dozen lines at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName or "").startswith(_PROBE_THREAD)
+
+
+for _name in ("aiokafka", "aiokafka.conn"):
+    logging.getLogger(_name).addFilter(_NotFromProbes())
+
+
 def kafka_node_ids(access: KafkaAccess, timeout_s: float = 3.0) -> set[int]:
     """The node ids the cluster reports; empty when it does not answer (yet) or refuses us.
 
@@ -474,7 +490,7 @@ def kafka_node_ids(access: KafkaAccess, timeout_s: float = 3.0) -> set[int]:
             await admin.close()
         return {int(broker["node_id"]) for broker in cluster["brokers"]}
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=_PROBE_THREAD) as pool:
         try:
             return pool.submit(lambda: asyncio.run(describe())).result()
         except Exception:  # not up, not ready, or not letting us in: "no nodes" to the caller

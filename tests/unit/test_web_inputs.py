@@ -256,7 +256,7 @@ async def http(fakes: Refusing, jurisdiction: Jurisdiction) -> AsyncIterator[htt
     room = ControlRoom(EmptyRoom(), fakes, sessions, fakes, jurisdiction)  # type: ignore[arg-type]
     api = UnitsApi(fakes, fakes, fakes, fakes, jurisdiction, now=lambda: NOW)
     gate = IntakeGate(fakes, RateLimit(per_key=1000, per_address=1000))
-    reads = RateLimit(per_key=1000, per_address=1000)
+    reads = RateLimit(per_address=1000)
     app = Starlette(
         routes=[
             *room_routes(room),

@@ -350,7 +350,7 @@ async def http(publisher: FakePublisher, jurisdiction: Jurisdiction) -> AsyncIte
         return await _dispatch(room, request, Principal(operator, "control_room"))
 
     gate = IntakeGate(FakeTokens(), RateLimit(per_key=1000, per_address=1000))
-    reads = RateLimit(per_key=1000, per_address=1000)
+    reads = RateLimit(per_address=1000)
     routes = [
         *intake_routes(publisher, tickets, jurisdiction, gate, now=lambda: NOW),
         *units_api_routes(api),
