@@ -21,20 +21,23 @@ import logging
 import os
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NoReturn, Protocol
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
 from pydantic import ValidationError
 
+from agents.outbox import Outbox, Staged
 from agents.ports import Clock, StoreUnavailable, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
 from domain.ticket import FoldError
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.rejections import SourcePosition
+from streams import log_context
 from streams.app import Streams
 from streams.codecs import encode
+from streams.event_context import make_current
 from streams.faults import Faults
 from streams.kept import KEY_LIMIT, keep
 from streams.metrics import DEAD_LETTERS, TRANSIENT_RETRIES
@@ -50,19 +53,22 @@ ERROR_CHARS = 4000
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """Where a message came from and its bytes, as the consumer got them."""
+    """Where a message came from and its bytes, as the consumer got them (and the Faust event,
+    which a table write made for it belongs to)."""
 
     topic: str
     partition: int
     offset: int
     key: bytes | None
     value: bytes | None
+    event: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, event: Any) -> Record:
         """From a Faust event (its message's raw key and value)."""
         message = event.message
-        return cls(message.topic, message.partition, message.offset, _raw(message.key), _raw(message.value))
+        raw_key, raw_value = _raw(message.key), _raw(message.value)
+        return cls(message.topic, message.partition, message.offset, raw_key, raw_value, event)
 
     @property
     def position(self) -> str:
@@ -73,6 +79,9 @@ def _raw(data: Any) -> bytes | None:
     if data is None or isinstance(data, bytes):
         return data
     return str(data).encode()
+
+
+Step = Callable[[Record, Outbox], Awaitable[None]]
 
 
 class DeadLetterOutlet(Protocol):
@@ -175,8 +184,11 @@ class Boundary:
         faults: Faults | None = None,
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
+        ticket_keys: bool = False,
     ) -> None:
+        """`ticket_keys`: the records' keys are ticket ids (named in the log lines of a batch)."""
         self.agent, self._outlet, self._clock, self._stopping = agent, outlet, clock, stopping
+        self._ticket_keys = ticket_keys
         self._faults = faults or Faults.none()
         self._first_backoff_s, self._max_backoff_s = first_backoff_s, max_backoff_s
 
@@ -198,6 +210,7 @@ class Boundary:
         records that fail by themselves become dead letters."""
         if not records:
             return
+        log_context.agent.set(self.agent)
         try:
             failure = await self._attempt(records[0], partial(work, records))
             if failure is not None:
@@ -221,9 +234,98 @@ class Boundary:
         except BaseException as exc:  # noqa: BLE001 - the point: nothing leaves an agent
             crash(self.agent, exc, f"unhandled failure on a batch from {records[0].position}")
 
-    async def _attempt(self, record: Record, work: Callable[[], Awaitable[None]]) -> Exception | None:
+    async def handle_each(self, records: Sequence[Record], step: Step, tables: Sequence[Staged]) -> None:
+        """A batch of an agent that keeps tables (`agents.outbox`): `step` for each record, its
+        outputs into one outbox and its writes into the staged `tables`; then every output
+        acknowledged at once; then the tables written. A record whose step fails for good is a
+        dead letter and the others go on; a passing fault retries the whole batch; a delivery
+        that fails for good is tried again one record at a time, so that only the record whose
+        output cannot be delivered is set aside."""
+        if not records:
+            return
+        try:
+            poisoned = self._planned(records)
+            failed: list[tuple[Record, Exception]] = []
+            each = partial(self._each, step, tables, poisoned, failed)
+            failure = await self._attempt(records[0], partial(each, records), faults=False)
+            if failure is None:
+                for record, exc in failed:
+                    await self.set_aside(record, exc)
+                return
+            log.warning(
+                "agent %s: a batch of %d undeliverable (%s); one at a time", self.agent, len(records), failure
+            )
+            for record in records:
+                failure = await self._attempt(record, partial(each, [record]), faults=False)
+                for one, exc in failed:
+                    await self.set_aside(one, exc)
+                if failure is not None:
+                    await self.set_aside(record, failure)
+        except asyncio.CancelledError as exc:
+            crash(
+                self.agent,
+                exc,
+                f"cancelled in the middle of a batch from {records[0].position}",
+                EXIT_INTERRUPTED,
+            )
+        except BaseException as exc:  # noqa: BLE001 - the point: nothing leaves an agent
+            crash(self.agent, exc, f"unhandled failure on a batch from {records[0].position}")
+
+    def _in_context(self, record: Record) -> None:
+        """What the log lines and send counts of this record's step are about: a batch is
+        processed in the agent's task, not in the stream's, where the ops sensor set them."""
+        log_context.agent.set(self.agent)
+        key = record.key if self._ticket_keys else None
+        log_context.ticket_id.set(key.decode("utf-8", "replace") if key else None)
+
+    def _planned(self, records: Sequence[Record]) -> dict[str, Exception]:
+        """The injected faults (tests only) as each record is taken up: a crash stops the worker
+        now; a poison is that record's failure."""
+        poisoned: dict[str, Exception] = {}
+        for record in records:
+            try:
+                self._faults.before(self.agent, record.position)
+            except Exception as exc:  # noqa: BLE001 - a planned poison
+                poisoned[record.position] = exc
+        return poisoned
+
+    async def _each(
+        self,
+        step: Step,
+        tables: Sequence[Staged],
+        poisoned: dict[str, Exception],
+        failed: list[tuple[Record, Exception]],
+        records: Sequence[Record],
+    ) -> None:
+        failed.clear()
+        for table in tables:
+            table.reset()
+        outbox = Outbox()
+        for record in records:
+            try:
+                if record.position in poisoned:
+                    raise poisoned[record.position]
+                make_current(record.event)
+                self._in_context(record)
+                await step(record, outbox)
+            except Exception as exc:  # noqa: BLE001 - sorted: passing (the batch again), or poison
+                for table in tables:
+                    table.drop()
+                if is_transient(exc):
+                    raise
+                failed.append((record, exc))
+            else:
+                for table in tables:
+                    table.keep()
+        await outbox.delivered()
+        for table in tables:
+            table.write()
+
+    async def _attempt(
+        self, record: Record, work: Callable[[], Awaitable[None]], faults: bool = True
+    ) -> Exception | None:
         """Run `work` until it succeeds (None) or fails for good (the exception)."""
-        backoff, first = self._first_backoff_s, True
+        backoff, first = self._first_backoff_s, faults
         while True:
             try:
                 if first:
@@ -294,11 +396,16 @@ def guard_task(name: str, task: Callable[[], Awaitable[None]]) -> Callable[[], A
 
 
 def boundary_for(
-    streams: Streams, agent: str, clock: Clock, unit_of: Callable[[str], str | None] = lambda topic: None
+    streams: Streams,
+    agent: str,
+    clock: Clock,
+    unit_of: Callable[[str], str | None] = lambda topic: None,
+    ticket_keys: bool = False,
 ) -> Boundary:
     """The boundary of one of the app's agents: dead letters and their alerts on the app's topics.
 
-    `unit_of`: the unit a source topic belongs to (a unit's actions), named in the alert."""
+    `unit_of`: the unit a source topic belongs to (a unit's actions), named in the alert;
+    `ticket_keys`: the source topic is keyed by ticket id."""
 
     async def outlet(letter: DeadLetter) -> None:
         await streams.dead_letters.send(key=letter.dead_letter_id.encode(), value=encode(letter), force=True)
@@ -306,4 +413,7 @@ def boundary_for(
         alert = dead_letter_alert(letter, unit)
         await streams.alerts.send(key=(unit or letter.agent).encode(), value=encode(alert), force=True)
 
-    return Boundary(agent, outlet, clock, lambda: bool(streams.app.should_stop), streams.faults)
+    def stopping() -> bool:
+        return bool(streams.app.should_stop)
+
+    return Boundary(agent, outlet, clock, stopping, streams.faults, ticket_keys=ticket_keys)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.boundary import Record, boundary_for
-from agents.outbox import Outbox
+from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
 from agents.ports import Clock, ReferenceData
 from domain.cluster_detection import ClusterIndex, Tracked, on_signal, town_places, track
 from schemas.clusters import ClusterSignal
@@ -22,44 +22,40 @@ from streams.codecs import decode_event, encode
 
 
 def install(streams: Streams, reference: ReferenceData, clock: Clock) -> tuple[Any, Any]:
-    tracks, index = streams.cluster_tracks, streams.cluster_index
-    signalling = boundary_for(streams, "signal_clusters", clock)
+    tracks, index = Staged(streams.cluster_tracks), Staged(streams.cluster_index)
+    signalling = boundary_for(streams, "signal_clusters", clock, ticket_keys=True)
     detecting = boundary_for(streams, "detect_clusters", clock)
 
-    async def signal(record: Record) -> None:
+    async def signal(record: Record, outbox: Outbox) -> None:
         event = decode_event(record.value or b"")
         stored = tracks.get(event.ticket_id)
         before = Tracked.model_validate_json(stored) if stored is not None else None
         after, signal = track(before, event)
         if signal is not None:
-            outbox = Outbox()
             await outbox.send(streams.clusters, signal.key.encode(), encode(signal))
-            await outbox.delivered()
         if after is None and stored is not None:
-            tracks.pop(event.ticket_id, None)
+            tracks.pop(event.ticket_id)
         elif after is not None and after != before:
             tracks[event.ticket_id] = encode(after)
 
-    async def detect(record: Record) -> None:
+    async def detect(record: Record, outbox: Outbox) -> None:
         signal = ClusterSignal.model_validate_json(record.value or b"")
         stored = index.get(signal.key)
         before = ClusterIndex.model_validate_json(stored) if stored is not None else None
         places = town_places(reference.jurisdiction, signal.town)
         after, commands = on_signal(before, signal, places, clock.now())
-        outbox = Outbox()
         for command in commands:
             await outbox.send(streams.commands, command.ticket_id.encode(), encode(command))
-        await outbox.delivered()
         index[signal.key] = encode(after)
 
     @streams.app.agent(streams.events, name="signal_clusters", concurrency=1)
     async def signal_clusters(stream: Any) -> None:
-        async for event in stream.events():
-            await signalling.handle(Record.of(event), signal)
+        async for events in stream.take_events(TAKE, within=WITHIN_S):
+            await signalling.handle_each([Record.of(event) for event in events], signal, (tracks,))
 
     @streams.app.agent(streams.clusters, name="detect_clusters", concurrency=1)
     async def detect_clusters(stream: Any) -> None:
-        async for event in stream.events():
-            await detecting.handle(Record.of(event), detect)
+        async for events in stream.take_events(TAKE, within=WITHIN_S):
+            await detecting.handle_each([Record.of(event) for event in events], detect, (index,))
 
     return signal_clusters, detect_clusters

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.boundary import Record, boundary_for
-from agents.outbox import Outbox
+from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
 from agents.ports import Clock, ReferenceData
 from domain.intake import duplicate_command, receive_command, ticket_id_for
 from schemas.commands import TicketCommand
@@ -17,26 +17,24 @@ from streams.partitioning import partition_for
 
 
 def install(streams: Streams, reference: ReferenceData, clock: Clock) -> Any:
-    seen, commands = streams.intake_seen, streams.commands
+    seen, commands = Staged(streams.intake_seen), streams.commands
     boundary = boundary_for(streams, "take_in_appeals", clock)
 
-    async def take_in(record: Record) -> None:
+    async def take_in(record: Record, outbox: Outbox) -> None:
         source = SourcePosition(topic=record.topic, partition=record.partition, offset=record.offset)
         try:
             appeal = decode_appeal(record.value, record.key, clock.now())
         except IntakeRejection as error:
             value = encode(rejection(record.value, record.key, error, source, clock.now()))
             # Keyed by the first 4 KiB of the record's key: a huge key must not make it too large.
-            await streams.rejected.send(
-                key=record.key[:KEY_LIMIT] if record.key else None, value=value, force=True
-            )
+            await outbox.send(streams.rejected, record.key[:KEY_LIMIT] if record.key else None, value)
             return
         key = appeal.intake_key.encode()
         home = partition_for(key, streams.intake.partitions or record.partition + 1)
         if home != source.partition:
             # A producer with another partitioner (e.g. librdkafka's CRC32) put it
             # elsewhere: re-send it to the partition whose table knows its duplicates.
-            await streams.intake.send(key=key, value=record.value, partition=home, force=True)
+            await outbox.send(streams.intake, key, record.value or b"", partition=home)
             return
         known = seen.get(appeal.intake_key)
         own = ticket_id_for(appeal, source.partition, source.offset, reference.jurisdiction.timezone)
@@ -49,15 +47,13 @@ def install(streams: Streams, reference: ReferenceData, clock: Clock) -> Any:
             # not): the same command again, which the ticket agent knows by its id.
             ticket_id = own
             command = receive_command(appeal, ticket_id, reference.router.decide(appeal), clock.now())
-        outbox = Outbox()
         await outbox.send(commands, ticket_id.encode(), encode(command))
-        await outbox.delivered()
         if known is None:
             seen[appeal.intake_key] = ticket_id.encode()
 
     @streams.app.agent(streams.intake, name="take_in_appeals", concurrency=1)
     async def take_in_appeals(stream: Any) -> None:
-        async for event in stream.events():
-            await boundary.handle(Record.of(event), take_in)
+        async for events in stream.take_events(TAKE, within=WITHIN_S):
+            await boundary.handle_each([Record.of(event) for event in events], take_in, (seen,))
 
     return take_in_appeals

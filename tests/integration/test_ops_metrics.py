@@ -129,7 +129,17 @@ async def test_agents_are_counted_and_the_scrape_passes_promtool(ops_worker: Ops
     await produce(kafka, names.intake, records)
 
     intake_in = {"agent": "take_in_appeals", "topic": names.intake, "direction": "in"}
-    text = await scrape_until(ops_worker, lambda t: value(t, "shaobao_agent_events_total", **intake_in) == 4)
+    intake_out = {"agent": "take_in_appeals", "direction": "out"}
+
+    def taken_in(t: str) -> bool:
+        # Counted in as the stream reads them, out as the agent's batch sends: wait for both.
+        sent = [
+            value(t, "shaobao_agent_events_total", topic=topic, **intake_out)
+            for topic in (names.rejected, names.commands)
+        ]
+        return value(t, "shaobao_agent_events_total", **intake_in) == 4 and sent == [1, 3]
+
+    text = await scrape_until(ops_worker, taken_in)
     commands = {"agent": "handle_ticket_commands", "topic": names.commands}
     assert value(text, "shaobao_intake_rejections_total", reason="invalid_json") == 1
     assert (
@@ -144,9 +154,11 @@ async def test_agents_are_counted_and_the_scrape_passes_promtool(ops_worker: Ops
         )
         == 3
     )
+    # Timed once a batch is done with (acked): by then its events are sent.
     text = await scrape_until(
-        ops_worker, lambda t: value(t, "shaobao_agent_events_total", **commands, direction="in") == 3
+        ops_worker, lambda t: value(t, "shaobao_agent_processing_seconds_count", **commands) == 3
     )
+    assert value(text, "shaobao_agent_events_total", **commands, direction="in") == 3
     events_out = value(
         text,
         "shaobao_agent_events_total",

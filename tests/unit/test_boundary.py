@@ -8,7 +8,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from agents import boundary as boundary_module
 from agents.boundary import EXIT_CRASHED, EXIT_INTERRUPTED, Boundary, Record, reason_for
+from agents.outbox import Outbox, Staged
 from agents.ports import StoreUnavailable, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
 from domain.ticket import FoldError
@@ -219,3 +220,105 @@ def test_a_fault_plan_that_does_not_parse_is_refused() -> None:
     assert Faults.parse("").planned == ()
     with pytest.raises(InjectedCrash):
         Faults.parse("a:crash@1").before("a")
+
+
+class Topic:
+    """A topic whose sends are acknowledged when `ack()` is called: `refused` values fail for good,
+    `flaky` ones fail once as Kafka unavailable and are then delivered."""
+
+    def __init__(self, refused: set[bytes] | None = None, flaky: set[bytes] | None = None) -> None:
+        self.refused, self.flaky = refused or set(), flaky or set()
+        self.sent: list[bytes] = []
+        self.delivered: list[bytes] = []
+
+    async def send(self, *, key: bytes | None, value: bytes, partition: int | None, force: bool) -> object:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sent.append(value)
+        if value in self.refused:
+            future.set_exception(MessageSizeTooLargeError())
+        elif value in self.flaky:
+            self.flaky.discard(value)
+            future.set_exception(KafkaConnectionError("broker away"))
+        else:
+            self.delivered.append(value)
+            future.set_result(None)
+        return future
+
+
+def counting_step(
+    topic: Topic, table: Staged, bad: bytes = b"bad"
+) -> Callable[[Record, Outbox], Awaitable[None]]:
+    """Each record's value is sent, and `count` in the table goes up by one; `bad` fails half-way."""
+
+    async def step(r: Record, outbox: Outbox) -> None:
+        count = int(table.get("count") or b"0") + 1
+        table["count"] = str(count).encode()
+        await outbox.send(topic, b"k", r.value or b"")  # type: ignore[arg-type]
+        if r.value == bad:
+            raise ValueError("cannot")
+
+    return step
+
+
+async def test_a_batch_reads_its_own_staged_writes_and_writes_the_table_only_after_delivery() -> None:
+    letters: list[DeadLetter] = []
+    topic, table = Topic(), {"count": b"10"}
+    staged = Staged(table)
+    seen_at_send: list[bytes | None] = []
+
+    async def step(r: Record, outbox: Outbox) -> None:
+        seen_at_send.append(table.get("count"))  # the real table, as each record is processed
+        await counting_step(topic, staged)(r, outbox)
+
+    batch = [record(1, b"a"), record(2, b"bad"), record(3, b"c")]
+    await make(letters).handle_each(batch, step, [staged])
+    # The failing record's write is dropped; the others read each other's writes.
+    assert (table, seen_at_send) == ({"count": b"12"}, [b"10", b"10", b"10"])
+    assert topic.delivered == [b"a", b"bad", b"c"]
+    assert [(d.dead_letter_id, d.reason) for d in letters] == [
+        ("p.tickets.commands:2:2:handle_ticket_commands", "processing_error")
+    ]
+
+
+async def test_a_passing_delivery_failure_sends_the_batch_again_and_writes_the_table_once() -> None:
+    letters: list[DeadLetter] = []
+    topic, table = Topic(flaky={b"b"}), {"count": b"0"}
+    staged = Staged(table)
+    await make(letters).handle_each(
+        [record(1, b"a"), record(2, b"b")], counting_step(topic, staged), [staged]
+    )
+    assert (table, letters) == ({"count": b"2"}, [])
+    assert topic.sent == [b"a", b"b", b"a", b"b"]
+
+
+async def test_an_undeliverable_output_sets_aside_only_its_record_and_the_others_are_written() -> None:
+    letters: list[DeadLetter] = []
+    topic, table = Topic(refused={b"huge"}), {"count": b"0"}
+    staged = Staged(table)
+    batch = [record(1, b"a"), record(2, b"huge"), record(3, b"c")]
+    await make(letters).handle_each(batch, counting_step(topic, staged), [staged])
+    assert table == {"count": b"2"}
+    assert [(d.dead_letter_id, d.reason) for d in letters] == [
+        ("p.tickets.commands:2:2:handle_ticket_commands", "too_large")
+    ]
+
+
+async def test_a_poison_planned_for_a_record_of_a_batch_fails_that_record_alone(tmp_path: Path) -> None:
+    letters: list[DeadLetter] = []
+    topic, table = Topic(), {"count": b"0"}
+    staged = Staged(table)
+    faults = Faults.parse("handle_ticket_commands:poison@2", str(tmp_path / "fired"))
+    batch = [record(1, b"a"), record(2, b"b"), record(3, b"c")]
+    await make(letters, faults).handle_each(batch, counting_step(topic, staged), [staged])
+    assert (table, topic.delivered) == ({"count": b"2"}, [b"a", b"c"])
+    assert [d.dead_letter_id for d in letters] == ["p.tickets.commands:2:2:handle_ticket_commands"]
+
+
+def test_a_staged_deletion_hides_the_key_until_written_and_then_removes_it() -> None:
+    table = {"t1": b"x"}
+    staged = Staged(table)
+    staged.pop("t1")
+    assert (staged.get("t1"), table) == (None, {"t1": b"x"})
+    staged.keep()
+    staged.write()
+    assert table == {}
