@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from domain.jurisdiction import CalendarSettings, Duration, DurationUnit, Jurisdiction
 
 _MINUTES_PER_DAY = 24 * 60
+_DAYS_KEPT = 4096  # about eleven years of days
 _SATURDAY = 5
 
 Period = tuple[datetime, datetime]
@@ -107,6 +108,8 @@ class WorkingCalendar:
         if self._local_off & self._local_working:
             raise ValueError(f"dates both off and working: {sorted(self._local_off & self._local_working)}")
         self._holidays = holidays
+        # Each local day's periods in UTC, worked out once: every limit of every ticket walks them.
+        self._days: dict[date, tuple[Period, ...]] = {}
 
     @classmethod
     def for_jurisdiction(cls, jurisdiction: Jurisdiction, holidays: HolidayData) -> WorkingCalendar:
@@ -205,9 +208,16 @@ class WorkingCalendar:
             day += timedelta(days=1)
 
     def _periods_on(self, day: date) -> tuple[Period, ...]:
+        known = self._days.get(day)
+        if known is not None:
+            return known
         periods = ((self._local(day, start), self._local(day, end)) for start, end in self._periods)
         # A daylight-saving jump can squeeze a period to nothing; such a period is skipped.
-        return tuple((start, end) for start, end in periods if end > start)
+        found = tuple((start, end) for start, end in periods if end > start)
+        if len(self._days) >= _DAYS_KEPT:
+            self._days.clear()
+        self._days[day] = found
+        return found
 
     def _local(self, day: date, minutes: int) -> datetime:
         # 24:00 is the next day's midnight; local wall time is converted through UTC

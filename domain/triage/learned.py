@@ -22,6 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Punctuation and the filler that masks place names never belong to an n-gram.
 _BREAKS = frozenset('，。；！？、：,.;!?:"“”‘’（）()【】 \n\t＿')
@@ -44,10 +45,15 @@ class LabelledText:
 
 # Character unigrams and bigrams: longer ones add little for Chinese and cost memory.
 NGRAM_LONGEST = 2
+# An n-gram seen with this many labels or more is kept as a dense row (see `NaiveBayes`).
+DENSE_FROM = 4
 
 
+@lru_cache(maxsize=64)
 def ngrams(text: str, longest: int) -> frozenset[str]:
-    """The distinct character n-grams (1..longest) that do not cross punctuation or masked places."""
+    """The distinct character n-grams (1..longest) that do not cross punctuation or masked places.
+
+    Kept for the last few texts: one decision reads the same text with three models."""
     grams: set[str] = set()
     run: list[str] = []
     for char in (*text, "。"):
@@ -122,7 +128,16 @@ class NaiveBayes:
         self._labels = labels
         self._base = base
         self._unseen = unseen
-        self._seen = dict(seen)
+        # An n-gram seen with many labels (the common characters: few n-grams, most of the work)
+        # keeps its gains as one dense row, so that adding up a text's rows is done column by
+        # column in C (`zip`, `sum`); the rest stay sparse, a few pairs each.
+        labels_n = range(len(labels))
+        self._dense = {
+            gram: tuple(gains.get(index, 0.0) for index in labels_n)
+            for gram, gains in seen.items()
+            if len(gains) >= DENSE_FROM
+        }
+        self._sparse = {gram: dict(gains) for gram, gains in seen.items() if len(gains) < DENSE_FROM}
         self._longest = longest
 
     @classmethod
@@ -169,13 +184,18 @@ class NaiveBayes:
         """Per label, its log score minus the best label's, averaged over the known n-grams (≤ 0)."""
         if not self._labels:
             return {}
-        known = [self._seen[g] for g in ngrams(text, self._longest) if g in self._seen]
-        scores = [b + len(known) * u for b, u in zip(self._base, self._unseen, strict=True)]
-        for gains in known:
+        dense, sparse = self._dense, self._sparse
+        grams = ngrams(text, self._longest)
+        rows = list(filter(None, map(dense.get, grams)))
+        few = list(filter(None, map(sparse.get, grams)))
+        known = len(rows) + len(few)
+        gained = list(map(sum, zip(*rows, strict=True))) if rows else [0.0] * len(self._labels)
+        scores = [b + known * u + g for b, u, g in zip(self._base, self._unseen, gained, strict=True)]
+        for gains in few:
             for index, gain in gains.items():
                 scores[index] += gain
         top = max(scores)
-        per_gram = max(1, len(known))
+        per_gram = max(1, known)
         return {label: (s - top) / per_gram for label, s in zip(self._labels, scores, strict=True)}
 
     def opinion(self, text: str, sharpness: float) -> Opinion:

@@ -140,6 +140,9 @@ class CueMatcher:
             (rule, tuple(frozenset(group) for group in rule.groups), frozenset(rule.none))
             for rule in cues.rules
         )
+        # Every word that can earn points: a text with none of them scores 0 without more work
+        # (most labels, for most texts).
+        self._earning = self._words.union(*(word for _, groups, _ in self._rules for word in groups))
 
     def words(self) -> set[str]:
         """Every word this matcher may look for (for the shared vocabulary)."""
@@ -168,6 +171,8 @@ class CueMatcher:
         A word inside a longer word already counted does not count again, so
         `夜间施工` and `施工` are not both paid for one phrase.
         """
+        if self._earning.isdisjoint(scan.present):
+            return Score(self.label, 0.0, ())
         total = 0.0
         decisive = False
         hits: list[str] = []

@@ -15,7 +15,7 @@ from domain.triage.learned import NGRAM_LONGEST, LabelledText, NaiveBayes, Opini
 from domain.triage.lexicon import Lexicon
 from domain.triage.matching import CueMatcher, HedgeDetector, Scan, Score, Vocabulary, blank
 from domain.triage.normalisation import TextNormaliser
-from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
+from domain.triage.places import Mention, PlaceFinder, TownFinding, build_place_index, resolve_town
 from domain.triage.problems import opens_another_matter, parts, second_problem
 from domain.triage.safety import emergency_verdict, suspected_emergency
 from domain.triage.urgency import UrgencyAssessor, UrgencyFinding
@@ -147,9 +147,11 @@ class Triager:
         """The text as classified: normalised, place names and framing ("110转来") blanked out."""
         return self._topic(self._normaliser.normalise(text))
 
-    def _topic(self, text: str) -> str:
-        masked = self._places.mask(text, self._places.mentions(text, in_address=False))
-        return blank(masked, self._lexicon.text_noise)
+    def _topic(self, text: str, mentions: Sequence[Mention] | None = None) -> str:
+        """`mentions`: the places in `text`, when already found."""
+        if mentions is None:
+            mentions = self._places.mentions(text, in_address=False)
+        return blank(self._places.mask(text, mentions), self._lexicon.text_noise)
 
     def decide(self, appeal: Appeal) -> TriageDecision:
         """Classify, locate and route one appeal; low confidence goes to a person (manual)."""
@@ -201,7 +203,8 @@ class Triager:
 
     def _read(self, appeal: Appeal) -> _Reading:
         plain = self._normaliser.normalise(appeal.text)
-        text = self._topic(plain)
+        told = self._places.mentions(plain, in_address=False)
+        text = self._topic(plain, told)
         scan = self._vocabulary.scan(text)
         guess = self._category.classify(scan)
         thresholds = self._lexicon.thresholds
@@ -222,7 +225,7 @@ class Triager:
             appeal_type = self._type.with_report_doubt(appeal_type)
         category = self._categories[verdict.category]
         mentions = self._places.mentions(self._normaliser.normalise(appeal.address), in_address=True)
-        mentions += self._places.mentions(plain, in_address=False)
+        mentions += told
         town = resolve_town(mentions, appeal.location, self._boundaries)
         routine = appeal_type.label not in calm
         urgency, suspected = self._urgency_of(text, scan, category, verdict, guess, routine)
