@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+QUIXSTREAMS := 3.28.1
+PEER_STAMP := .cache/peer-venv/.installed-quixstreams-$(QUIXSTREAMS)
 JARS_STAMP := .cache/kafka/libs/.complete
 ASYNCAPI_STAMP := tools/asyncapi/node_modules/.package-lock.json
 export SHAOBAO_STATE_DIR ?= $(CURDIR)/.state
@@ -30,11 +32,12 @@ check: $(VENV_STAMP) ## ruff and mypy --strict
 	.venv/bin/mypy .
 	$(PY) -m shaobao.contract_cli check
 
-bench: deps ## measure throughput and latency; writes BENCHMARKS.md and bench/results.json
+bench: deps $(PEER_STAMP) ## measure throughput and latency (beside quixstreams); writes BENCHMARKS.md and bench/results.json
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.triage
 	$(PY) -m bench.timers
 	$(PY) -m bench.timers_recovery
+	$(PY) -m bench.backfill
 
 compose-env: ## write .env with random passwords for docker-compose.yml (kept when it exists)
 	@if [ -e .env ]; then echo ".env exists; keeping it"; else \
@@ -54,6 +57,14 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	@rm -f .venv/.installed-* && touch $@
+
+# The peer stream processor of `make bench` (bench/peer_quix.py), in a virtualenv of its own:
+# quixstreams pins an older pydantic than the project's. `make test` never needs it.
+$(PEER_STAMP):
+	@rm -rf .cache/peer-venv && python3 -m venv .cache/peer-venv
+	.cache/peer-venv/bin/python -m pip install -q --upgrade pip
+	.cache/peer-venv/bin/python -m pip install -q 'quixstreams==$(QUIXSTREAMS)'
+	@touch $@
 
 $(JARS_STAMP): infra/kafka/pom.xml $(VENV_STAMP)
 	$(PY) -c "from infra.local.kafka import ensure_kafka_jars; ensure_kafka_jars()"

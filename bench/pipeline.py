@@ -1,4 +1,5 @@
-"""`make bench`: end-to-end throughput and latency of the pipeline, and the bare-Python ceiling.
+"""`make bench`: end-to-end throughput and latency of the pipeline, the bare-Python ceiling,
+and a peer stream processor (quixstreams, bench/peer.py) over the same appeals.
 
 Runs on the real local services (started if needed) with an isolated pipeline (fresh
 database, unique topic prefix, one worker). Writes BENCHMARKS.md and bench/results.json.
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import TopicPartition
 
+from bench.peer import Records, figure, peer_quixstreams, quixstreams_version
 from bench.report import REPORT, markers, write_section
 from infra.local.services import running_services
 from infra.reference import load_jurisdiction
@@ -33,7 +36,7 @@ from schemas.appeal import Appeal
 from shaobao.launch import Pipeline, isolated_pipeline
 from shaobao.simulator import fresh_appeals
 from streams.kafka_access import KafkaAccess
-from streams.settings import REPO_ROOT
+from streams.settings import REPO_ROOT, Settings
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 
@@ -136,13 +139,7 @@ async def end_to_end(pipeline: Pipeline, records: list[tuple[bytes, bytes]]) -> 
         await consumer.stop()
     elapsed = time.perf_counter() - started
     await conn.close()
-    return {
-        "appeals": float(len(records)),
-        "orders": float(orders),
-        "produce_seconds": produced,
-        "seconds": elapsed,
-        "per_second": len(records) / elapsed,
-    }
+    return figure(len(records), orders, produced, elapsed)
 
 
 async def latency(pipeline: Pipeline, count: int, rate: float) -> dict[str, float]:
@@ -196,7 +193,6 @@ async def latency(pipeline: Pipeline, count: int, rate: float) -> dict[str, floa
 def triage_speed(rounds: int = 20) -> dict[str, float]:
     """Triage decisions per second on one core, over the corpus repeated `rounds` times."""
     from shaobao.bootstrap import load_reference
-    from streams.settings import Settings
 
     router = load_reference(Settings.from_env()).router
     appeals = [Appeal.model_validate(json.loads(v)) for _, v in encoded_appeals(420, seed=3)]
@@ -244,7 +240,7 @@ def machine() -> dict[str, str]:
 
 def write_report(results: dict[str, Any]) -> None:
     e2e, ceil, lat, m = results["end_to_end"], results["ceiling"], results["latency"], results["machine"]
-    tri = results["triage"]
+    tri, quix = results["triage"], results["peer_quixstreams"]
     ratio = e2e["per_second"] / ceil["per_second"]
     begin, end = markers("pipeline")
     block = f"""{begin}
@@ -260,10 +256,16 @@ Kafka 3.9.1 single node (KRaft) and PostgreSQL on the same machine, one worker (
 | end-to-end throughput | **{e2e["per_second"]:.0f} appeals/s** ({e2e["seconds"]:.1f} s for all) |
 | bare aiokafka consume → decode → produce ceiling | {ceil["per_second"]:.0f} messages/s |
 | ratio to the ceiling | {ratio:.2f} |
+| peer: quixstreams {quix["version"]}, the same appeals through a minimal topology | \
+{quix["per_second"]:.0f} appeals/s ({quix["seconds"]:.1f} s for all) |
+| Shaobao to the peer | {e2e["per_second"] / quix["per_second"]:.2f} |
 
 The pipeline does per appeal: intake validation + dedupe table + triage, one command,
 a fold in the ticket table, two events, orders per unit, and a batched PostgreSQL write;
-the ceiling does one decode and one produce.
+the ceiling does one decode and one produce. The peer (`bench/peer_quix.py`, its own process,
+{quix["processing_guarantee"]}, commits every {quix["commit_interval_s"]:g} s, RocksDB state with changelogs)
+does per appeal: a JSON decode, a dedupe state per intake key, one command repartitioned by
+ticket id, a ticket state, and one work order; no validation, triage, events or database.
 
 ## Latency at a fixed rate
 | measure | value |
@@ -284,15 +286,39 @@ the ceiling does one decode and one produce.
     write_section(RESULTS, results, block, begin, end)
 
 
+def peer(kafka: KafkaAccess, prefix: str, partitions: int, records: Records, workdir: Path) -> dict[str, Any]:
+    """The quixstreams peer over `records`, after a warm-up like Shaobao's (not counted)."""
+    print(f"peer: quixstreams, 500 appeals warm-up then {len(records)} appeals…", flush=True)
+    warm_up = encoded_appeals(500, seed=1)
+    figure = asyncio.run(peer_quixstreams(kafka, prefix, partitions, warm_up, records, produce_all, workdir))
+    print(f"  {figure['per_second']:.0f} appeals/s (quixstreams {figure['version']})", flush=True)
+    return figure
+
+
+def peer_only(state: Path, appeals: int) -> None:
+    """Only the peer, on its own topic prefix; prints its figure and writes nothing."""
+    with running_services(state) as endpoints, tempfile.TemporaryDirectory() as tmp:
+        prefix = f"benchpeer{uuid.uuid4().hex[:8]}."
+        partitions = Settings().ticket_partitions
+        peer(endpoints.kafka, prefix, partitions, encoded_appeals(appeals, seed=42), Path(tmp))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appeals", type=int, default=int(os.environ.get("BENCH_APPEALS", 20000)))
     parser.add_argument("--rate", type=float, default=100.0, help="appeals/s for the latency run")
     parser.add_argument("--latency-appeals", type=int, default=2000)
+    parser.add_argument(
+        "--peer-only", action="store_true", help="only the quixstreams peer: print its figure, write nothing"
+    )
     args = parser.parse_args()
     # `timeout` or a CI runner stops us with SIGTERM: unwind so the worker and topics are cleaned up.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    quixstreams_version()  # missing, it stops the run here rather than after the other figures
     state = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO_ROOT / ".state"))
+    if args.peer_only:
+        peer_only(state, args.appeals)
+        return
     with running_services(state) as endpoints, tempfile.TemporaryDirectory() as tmp:
         with isolated_pipeline(endpoints.kafka, endpoints.database_url, Path(tmp), "bench") as p:
             records = encoded_appeals(args.appeals, seed=42)
@@ -304,6 +330,8 @@ def main() -> None:
             print(f"end-to-end: {len(records)} appeals…", flush=True)
             e2e = asyncio.run(end_to_end(p, records))
             print(f"  {e2e['per_second']:.0f} appeals/s", flush=True)
+            settings = p.settings
+            quix = peer(settings.kafka, settings.topic_prefix, settings.ticket_partitions, records, Path(tmp))
             print(f"latency: {args.latency_appeals} appeals at {args.rate:.0f}/s…", flush=True)
             lat = asyncio.run(latency(p, args.latency_appeals, args.rate))
             print(f"  p50 {lat['p50_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms", flush=True)
@@ -317,6 +345,7 @@ def main() -> None:
         "end_to_end": e2e,
         "latency": lat,
         "triage": tri,
+        "peer_quixstreams": quix,
     }
     write_report(results)
     print(f"wrote {REPORT} and {RESULTS}")
