@@ -16,6 +16,7 @@ from domain.consistency import Difference, compare_events, compare_states, folde
 from domain.ticket import TicketState
 from infra.event_log import read_topic
 from infra.store import rewrite_ticket, ticket_row
+from schemas.base import validate_json
 from schemas.events import TICKET_EVENT, TicketEvent
 from streams.kafka_access import KafkaAccess
 
@@ -76,7 +77,7 @@ def decode_events(records: list[bytes]) -> tuple[list[TicketEvent], int]:
     undecodable = 0
     for value in records:
         try:
-            events.append(TICKET_EVENT.validate_json(value))
+            events.append(validate_json(TICKET_EVENT, value))
         except ValueError:
             undecodable += 1
     return events, undecodable

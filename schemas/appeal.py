@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
@@ -31,8 +32,12 @@ LATEST_RECEIVED_AT = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_AHEAD = timedelta(days=1)
 
 
+# Unicode's control characters (category Cc) are exactly these 65 code points.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _printable_id(value: str) -> str:
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
+    if _CONTROL.search(value) is not None:
         raise ValueError("an identifier may not contain control characters")
     return value
 

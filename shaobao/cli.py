@@ -174,6 +174,12 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
     return report_cli.run_verify(_passed_through(args.rest), settings)
 
 
+def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import replay_cli
+
+    return replay_cli.run_replay(_passed_through(args.rest), settings)
+
+
 def _leadership(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao import leadership_cli
 
@@ -229,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("top", "ops in the terminal: consumer lag, rates, open tickets and queues, live (--once)"),
         ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
         ("verify", "compare the store with tickets.events; exit 1 on any difference"),
+        ("replay", "rebuild PostgreSQL from tickets.events (idempotent: writes only what it lacks)"),
         ("leadership", "the leadership dispatch list (逢6调度): leadership list [--date] [--format]"),
         ("kafka", "provision: the deployment's Kafka principals, ACLs and client files (as admin)"),
         (
@@ -263,12 +270,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "leadership": _leadership,
     "report": _report,
     "verify": _verify,
+    "replay": _replay,
 }
 
 
 PASSED_THROUGH = {
     *("triage", "services", "contract", "reference", "tokens", "import", "rejected", "top"),
-    *("report", "verify", "dead", "privacy"),
+    *("report", "verify", "replay", "dead", "privacy"),
 }
 
 

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -27,7 +28,7 @@ from domain import legacy_csv
 from infra.reference import load_jurisdiction
 from shaobao.importers.kafka_sink import ImportAborted, ImportItem, ImportSummary, send_items
 from shaobao.importers.progress import Progress
-from shaobao.importers.sources import csv_items, mailbox_items
+from shaobao.importers.sources import csv_source, mailbox_items
 from streams.names import TopicNames
 from streams.settings import Settings
 
@@ -53,14 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _items(args: argparse.Namespace, timezone: str, now: datetime, out: TextIO) -> list[ImportItem]:
+def _items(
+    args: argparse.Namespace, timezone: str, now: datetime, out: TextIO
+) -> tuple[int, Iterable[ImportItem]]:
+    """How many items, and the items: the mailbox's read now, the CSV's rows as they are sent."""
     if args.source == "mailbox":
-        return mailbox_items(args.paths, timezone, now)
-    table, header, items = csv_items(args.file, timezone, now)
+        items = mailbox_items(args.paths, timezone, now)
+        return len(items), items
+    scan, header, rows = csv_source(args.file, timezone, now)
     ignored = f"; columns ignored: {', '.join(header.ignored)}" if header.ignored else ""
-    blank = f"; {table.blank_lines} blank lines skipped" if table.blank_lines else ""
-    print(f"{args.file}: {table.encoding}, {len(table.rows)} rows{ignored}{blank}", file=out)
-    return items
+    blank = f"; {scan.blank_lines} blank lines skipped" if scan.blank_lines else ""
+    print(f"{args.file}: {scan.encoding}, {scan.rows} rows{ignored}{blank}", file=out)
+    return scan.rows, rows
 
 
 def run_import(argv: list[str], out: TextIO | None = None) -> int:
@@ -74,15 +79,15 @@ def run_import(argv: list[str], out: TextIO | None = None) -> int:
     now = datetime.now(UTC)
     try:
         timezone = load_jurisdiction(settings.jurisdiction_file).timezone
-        items = _items(args, timezone, now, out)
+        count, items = _items(args, timezone, now, out)
     except (OSError, ValueError) as exc:
         # The file as a whole is unusable: say why and send nothing, the operator fixes it.
         print(f"shaobao import {args.source}: {exc}", file=sys.stderr)
         return 2
-    if not items:
+    if not count:
         print(f"shaobao import {args.source}: nothing to import", file=sys.stderr)
         return 2
-    progress = Progress(f"import {args.source}", len(items))
+    progress = Progress(f"import {args.source}", count)
     try:
         summary = asyncio.run(send_items(settings.kafka, names, items, progress, now))
     except ImportAborted as exc:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from domain.legacy_csv import Header, RowError, appeal_from_row, read_header, ro
 from domain.mailbox import MailError, appeal_from_mail
 from schemas.base import escape_refused
 from schemas.rejections import SourcePosition
-from shaobao.importers.csv_file import CsvFile, read_csv
+from shaobao.importers.csv_file import CsvFile, CsvRow, CsvScan, iter_rows, read_csv, scan_csv
 from shaobao.importers.eml import parse_mail
 from shaobao.importers.kafka_sink import ImportItem, ReadAppeal, Refused
 
@@ -59,21 +60,46 @@ def mailbox_items(paths: Iterable[Path], timezone: str, now: datetime) -> list[I
     return [mail_item(path, timezone, now) for path in mail_files(paths)]
 
 
+@dataclass(frozen=True)
+class CsvRows:
+    """What every row of one file shares: the file, its header, the import's zone and time."""
+
+    path: Path
+    header: Header
+    header_raw: str
+    timezone: str
+    now: datetime
+
+    def item(self, row: CsvRow) -> ImportItem:
+        """One data row as an appeal, or as a refusal keeping the row as written."""
+        outcome = appeal_from_row(row.cells, self.header, row.line, self.timezone, self.now)
+        if not isinstance(outcome, RowError):
+            return ReadAppeal(f"line {row.line}", outcome)
+        source = SourcePosition(
+            topic=f"import:csv:{_named(self.path.resolve())}", partition=0, offset=row.line
+        )
+        original = (self.header_raw + row.raw).encode()  # the header makes the row readable alone
+        rejection_id = f"import:csv:{_named(self.path.name)}:{row.line}:{_digest(row.raw.encode())}"
+        key = row_key(row.cells, self.header)
+        return Refused(
+            f"line {row.line}", outcome.reason, outcome.message, original, source, rejection_id, key
+        )
+
+
 def csv_items(path: Path, timezone: str, now: datetime) -> tuple[CsvFile, Header, list[ImportItem]]:
-    """Every data row of the file as an item; raises ValueError when the file as a whole is
-    unusable (not UTF-8 or GBK, no header, required columns missing): nothing is sent then."""
+    """Every data row of the file as an item, in memory (small files, tests); raises
+    ValueError when the file as a whole is unusable, as `csv_source` does."""
     table = read_csv(path)
-    header = read_header(table.header)
-    topic = f"import:csv:{_named(path.resolve())}"
-    items: list[ImportItem] = []
-    for row in table.rows:
-        where, source = f"line {row.line}", SourcePosition(topic=topic, partition=0, offset=row.line)
-        outcome = appeal_from_row(row.cells, header, row.line, timezone, now)
-        if isinstance(outcome, RowError):
-            original = (table.header_raw + row.raw).encode()  # the header makes the row readable alone
-            rejection_id = f"import:csv:{_named(path.name)}:{row.line}:{_digest(row.raw.encode())}"
-            key = row_key(row.cells, header)
-            items.append(Refused(where, outcome.reason, outcome.message, original, source, rejection_id, key))
-        else:
-            items.append(ReadAppeal(where, outcome))
-    return table, header, items
+    rows = CsvRows(path, read_header(table.header), table.header_raw, timezone, now)
+    return table, rows.header, [rows.item(row) for row in table.rows]
+
+
+def csv_source(path: Path, timezone: str, now: datetime) -> tuple[CsvScan, Header, Iterator[ImportItem]]:
+    """The file's scan and its rows as items, read lazily: a million rows are never all held.
+
+    The whole file is decoded and its header mapped first: raises ValueError when it is
+    unusable as a whole (not UTF-8 or GBK, no header, required columns missing), and nothing
+    is sent then."""
+    scan = scan_csv(path)
+    rows = CsvRows(path, read_header(scan.header), scan.header_raw, timezone, now)
+    return scan, rows.header, (rows.item(row) for row in iter_rows(path, scan.encoding))

@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.legacy_csv import (
+    TIME_FORMATS,
     Header,
     RowError,
     appeal_from_row,
@@ -18,7 +21,7 @@ from domain.legacy_csv import (
     source_id_for,
 )
 from schemas.appeal import Appeal
-from shaobao.importers.csv_file import decode_csv, read_csv
+from shaobao.importers.csv_file import decode_csv, file_encoding, iter_rows, read_csv, scan_csv
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 ZONE = "Asia/Shanghai"
@@ -96,6 +99,57 @@ def test_legacy_times_are_local_time_of_the_jurisdiction(written: str, local: st
     assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
 
 
+def strptime_only(text: str) -> datetime | None:
+    """How legacy times were read before the common layouts' fast path."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    for layout in TIME_FORMATS:
+        try:
+            return datetime.strptime(text, layout)  # noqa: DTZ007
+        except ValueError:
+            continue
+    return None
+
+
+def padded(low: int, high: int) -> st.SearchStrategy[str]:
+    """A number as written by hand: with or without a leading zero, now and then out of range."""
+    return st.builds(lambda n, pad: f"{n:02d}" if pad else str(n), st.integers(low, high), st.booleans())
+
+
+FAMILIES = [("-", "-", " "), ("/", "/", " "), ("年", "月", "日"), ("年", "月", "日 "), ("-", "-", "T")]
+SEPARATORS = st.sampled_from(FAMILIES) | st.tuples(
+    st.sampled_from(["-", "/", "年"]),
+    st.sampled_from(["-", "/", "月"]),
+    st.sampled_from(["", "  ", "\t", "日  "]),
+)
+LEGACY_TIMES = st.builds(
+    lambda year, seps, month, day, hour, minute, second, tail: (
+        f"{year}{seps[0]}{month}{seps[1]}{day}{seps[2]}{hour}:{minute}{second}{tail}"
+    ),
+    st.integers(1990, 2030).map(str) | st.sampled_from(["0000", "99", "20250"]),
+    SEPARATORS,
+    padded(0, 13),
+    padded(0, 32),
+    padded(0, 25),
+    padded(0, 61),
+    st.sampled_from(["", ":00", ":5", ":59", ":60", ":61", ":123", ""]),
+    st.sampled_from(["", "", "", "", "+08:00", "Z", ".5", " ", "秒"]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(LEGACY_TIMES)
+def test_the_fast_path_reads_every_time_exactly_as_strptime_does(text: str) -> None:
+    expected = strptime_only(text.strip())
+    local = parse_received_at(text, ZONE)
+    if expected is None or expected.tzinfo is not None:
+        assert local == expected
+    else:
+        assert local is not None and local.replace(tzinfo=None) == expected
+
+
 def test_a_time_with_a_zone_keeps_it() -> None:
     assert parse_received_at("2025-12-01T01:15:00+00:00", ZONE) == datetime(2025, 12, 1, 1, 15, tzinfo=UTC)
 
@@ -168,6 +222,33 @@ def test_decode_csv_reads_utf8_with_or_without_bom_and_gbk() -> None:
     assert decode_csv("工单编号\n堃".encode("gbk")) == ("工单编号\n堃", "gbk")
     with pytest.raises(ValueError, match="UTF-16"):
         decode_csv("工单编号".encode("utf-16"))
+
+
+def test_the_encoding_is_found_a_chunk_at_a_time_with_the_first_bad_byte_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shaobao.importers.csv_file.CHUNK_BYTES", 5)  # characters split across chunks
+    path = tmp_path / "t.csv"
+    for data, found in [
+        ("工单编号\n路灯坏了".encode(), "utf-8"),
+        (b"\xef\xbb\xbf" + "工单编号\n".encode(), "utf-8-sig"),
+        ("工单编号\n堃路灯".encode("gbk"), "gbk"),
+    ]:
+        path.write_bytes(data)
+        assert file_encoding(path) == found == decode_csv(data)[1]
+    path.write_bytes("工单编号".encode("gbk") + b"\x81\x20")
+    with pytest.raises(ValueError, match=r"neither UTF-8 nor GBK \(byte 8\)"):
+        file_encoding(path)
+
+
+def test_a_large_file_is_scanned_then_read_row_by_row_as_read_csv_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(SAMPLE.read_text(encoding="utf-8-sig").encode("gbk"))
+    scan, table = scan_csv(path), read_csv(path)
+    assert (scan.encoding, scan.rows, scan.blank_lines) == ("gbk", 10, 1)
+    assert (scan.header, scan.header_raw) == (table.header, table.header_raw)
+    assert table.header_raw.startswith("工单编号,") and table.header_raw.endswith("\n")
+    assert list(iter_rows(path, scan.encoding)) == table.rows
 
 
 def test_the_sample_file_keeps_line_numbers_across_a_quoted_newline_and_a_blank_line() -> None:

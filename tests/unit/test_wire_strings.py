@@ -25,7 +25,7 @@ from domain.jurisdiction import Jurisdiction
 from schemas.actions import UNIT_ACTION
 from schemas.alerts import Alert
 from schemas.appeal import Appeal
-from schemas.base import WireModel, refused_character
+from schemas.base import WireModel, refused_character, validate_json
 from schemas.events import TICKET_EVENT
 from schemas.http_api import CONTROL_BY_PATH
 from schemas.rejections import AppealRejected
@@ -220,6 +220,34 @@ def test_every_model_of_the_contract_and_every_http_request_is_a_wire_model() ->
     models |= {endpoint.request for endpoint in CONTROL_BY_PATH.values()} | {DispatchRequest}
     assert len(models) > 60
     assert sorted(m.__name__ for m in models if not issubclass(m, WireModel)) == []
+
+
+def _outcome(decode: Callable[[bytes], object], data: bytes) -> object:
+    try:
+        return decode(data)
+    except ValidationError as exc:
+        return [(e["type"], e["loc"], e["msg"]) for e in exc.errors()]
+
+
+JSON_CASES = {name: case for name, case in CASES.items() if name in ("event appeal address", "progress note")}
+
+
+@pytest.mark.parametrize("case", sorted(JSON_CASES))
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_the_log_readers_fast_decode_answers_every_string_as_the_plain_one(
+    case: str, ascii_only: bool
+) -> None:
+    validate, build, _ = JSON_CASES[case]
+    adapter = TICKET_EVENT if case.startswith("event") else UNIT_ACTION
+    fast = 0
+    for text in [*map(chr, REFUSED), *ALLOWED, "\\u", "\\b路", "C:\\f", "\ufffe\ufeff"]:
+        data = json.dumps(build(text), ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+        fast += b"\\" not in data and b"\xef\xbf" not in data  # no look at each string then
+        plain = _outcome(adapter.validate_json, data)
+        assert _outcome(lambda raw: validate_json(adapter, raw), data) == plain, (text, data)
+        if text in ALLOWED:
+            assert isinstance(plain, BaseModel)
+    assert fast >= (0 if ascii_only else 8)
 
 
 # Kafka intake and the commands' decoder ------------------------------------------------
