@@ -162,12 +162,13 @@ class WireModel(BaseModel):
 
 
 class JsonValidator(Protocol[T]):
-    def validate_json(self, data: bytes, /, *, context: dict[str, Any] | None = None) -> T: ...
+    def validate_json(self, data: Any, /, *, context: dict[str, Any] | None = None) -> T: ...
 
 
-def validate_json(validator: JsonValidator[T], data: bytes) -> T:
+def validate_json(validator: JsonValidator[T], data: bytes | None) -> T:
     """`validator.validate_json(data)`, the same answer sooner: when the bytes cannot hold a
     character the store refuses, the models skip looking for one in every string they hold
-    (for the long readers of a log: `shaobao replay`, `shaobao verify`)."""
-    clean = _MAY_HOLD_REFUSED.search(data) is None
+    (for the long readers of a log: `shaobao replay`, `shaobao verify`). A record with no
+    value (a tombstone) is refused as pydantic refuses it, with a `ValidationError`."""
+    clean = isinstance(data, bytes) and _MAY_HOLD_REFUSED.search(data) is None
     return validator.validate_json(data, context={_SCANNED: True} if clean else None)

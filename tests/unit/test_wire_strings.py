@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from domain.access import Principal
 from domain.jurisdiction import Jurisdiction
+from infra.verify import decode_events
 from schemas.actions import UNIT_ACTION
 from schemas.alerts import Alert
 from schemas.appeal import Appeal
@@ -546,3 +547,13 @@ def test_a_refused_mail_with_a_control_character_is_a_rejection_naming_the_field
     assert (rejection.original_encoding, rejection.original_length) == ("base64", len(letter))
     assert base64.b64decode(rejection.original) == letter
     assert rejection.key == "mailbox:m-1@mail.163.com"
+
+
+def test_a_log_record_with_no_value_is_no_event_to_the_fast_decode_as_to_the_plain_one() -> None:
+    # A tombstone (a broken writer's null value) on `tickets.events`: `verify` and `replay`
+    # count it as no ticket event, as they did before the fast path.
+    assert _outcome(lambda raw: validate_json(TICKET_EVENT, raw), None) == _outcome(  # type: ignore[arg-type]
+        TICKET_EVENT.validate_json,
+        None,  # type: ignore[arg-type]
+    )
+    assert decode_events([None, b"{}"]) == ([], 2)  # type: ignore[list-item]
