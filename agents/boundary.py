@@ -20,7 +20,8 @@ import json
 import logging
 import os
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NoReturn, Protocol
@@ -192,16 +193,22 @@ class Boundary:
         self._faults = faults or Faults.none()
         self._first_backoff_s, self._max_backoff_s = first_backoff_s, max_backoff_s
 
-    async def handle(self, record: Record, work: Callable[[Record], Awaitable[None]]) -> None:
+    @contextmanager
+    def _holding(self, what: str) -> Iterator[None]:
+        """Around the work on one record or batch: nothing that escapes it leaves the agent."""
         try:
+            yield
+        except asyncio.CancelledError as exc:
+            # Faust would ack what is in hand as the cancellation unwinds: do not let it.
+            crash(self.agent, exc, f"cancelled in the middle of {what}", EXIT_INTERRUPTED)
+        except BaseException as exc:  # noqa: BLE001 - the point: nothing leaves an agent
+            crash(self.agent, exc, f"unhandled failure on {what}")
+
+    async def handle(self, record: Record, work: Callable[[Record], Awaitable[None]]) -> None:
+        with self._holding(record.position):
             failure = await self._attempt(record, partial(work, record))
             if failure is not None:
                 await self.set_aside(record, failure)
-        except asyncio.CancelledError as exc:
-            # Faust would ack this record as the cancellation unwinds: do not let it.
-            crash(self.agent, exc, f"cancelled in the middle of {record.position}", EXIT_INTERRUPTED)
-        except BaseException as exc:  # noqa: BLE001 - the point: nothing leaves an agent
-            crash(self.agent, exc, f"unhandled failure on {record.position}")
 
     async def handle_batch(
         self, records: Sequence[Record], work: Callable[[Sequence[Record]], Awaitable[None]]
@@ -211,7 +218,7 @@ class Boundary:
         if not records:
             return
         log_context.agent.set(self.agent)
-        try:
+        with self._holding(f"a batch from {records[0].position}"):
             failure = await self._attempt(records[0], partial(work, records))
             if failure is not None:
                 if len(records) == 1:
@@ -224,15 +231,6 @@ class Boundary:
                     failure = await self._attempt(record, partial(work, [record]))
                     if failure is not None:
                         await self.set_aside(record, failure)
-        except asyncio.CancelledError as exc:
-            crash(
-                self.agent,
-                exc,
-                f"cancelled in the middle of a batch from {records[0].position}",
-                EXIT_INTERRUPTED,
-            )
-        except BaseException as exc:  # noqa: BLE001 - the point: nothing leaves an agent
-            crash(self.agent, exc, f"unhandled failure on a batch from {records[0].position}")
 
     async def handle_each(self, records: Sequence[Record], step: Step, tables: Sequence[Staged]) -> None:
         """A batch of an agent that keeps tables (`agents.outbox`): `step` for each record, its
@@ -243,7 +241,7 @@ class Boundary:
         output cannot be delivered is set aside."""
         if not records:
             return
-        try:
+        with self._holding(f"a batch from {records[0].position}"):
             poisoned = self._planned(records)
             failed: list[tuple[Record, Exception]] = []
             each = partial(self._each, step, tables, poisoned, failed)
@@ -261,15 +259,6 @@ class Boundary:
                     await self.set_aside(one, exc)
                 if failure is not None:
                     await self.set_aside(record, failure)
-        except asyncio.CancelledError as exc:
-            crash(
-                self.agent,
-                exc,
-                f"cancelled in the middle of a batch from {records[0].position}",
-                EXIT_INTERRUPTED,
-            )
-        except BaseException as exc:  # noqa: BLE001 - the point: nothing leaves an agent
-            crash(self.agent, exc, f"unhandled failure on a batch from {records[0].position}")
 
     def _in_context(self, record: Record) -> None:
         """What the log lines and send counts of this record's step are about: a batch is
