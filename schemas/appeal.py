@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from schemas.base import AwareDatetime, WireModel, refused_character
+from schemas.desk import DeskDecision
 
 Channel = Literal["phone", "web", "wechat", "app", "sms", "mailbox", "transfer_110", "hotline_12369"]
 CHANNELS: tuple[Channel, ...] = (
@@ -69,6 +70,9 @@ class Appeal(WireModel):
     # or a caller who asked not to be named): withheld from units and the public whatever
     # triage reads in the text.
     confidential: bool = False
+    # Taken at the desk (坐席): the operator's answer, dispatch or transfer, which triage's
+    # decision yields to. Only the desk's producer writes it; no public channel carries it.
+    desk: DeskDecision | None = None
 
     @field_validator("text")
     @classmethod

@@ -14,6 +14,7 @@ from schemas.actions import ReturnReasonCode
 from schemas.appeal import Appeal, Caller
 from schemas.base import AwareDatetime, WireModel
 from schemas.commands import CallbackOutcome
+from schemas.kb import MAX_ANSWER_CHARS
 from schemas.limits import Clock, ClockKind
 from schemas.triage import TriageDecision, Urgency
 
@@ -57,7 +58,13 @@ class TicketDispatched(_Event):
 
 
 class TicketAnsweredInstantly(_Event):
+    """即办: answered on the line. At the desk the operator's answer and its source are kept."""
+
     type: Literal["ticket_answered_instantly"] = "ticket_answered_instantly"
+    answer: str | None = Field(default=None, max_length=MAX_ANSWER_CHARS)
+    entry_id: str | None = Field(default=None, max_length=80)  # the knowledge-base entry used
+    source: str | None = Field(default=None, max_length=400)
+    operator: str | None = Field(default=None, max_length=100)
 
 
 class TicketTransferred(_Event):
