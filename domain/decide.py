@@ -125,6 +125,7 @@ def _receive(command: ReceiveAppeal, emit: Emitter) -> tuple[TicketEvent, ...]:
     triage = command.triage
     received = TicketReceived(**emit.header(), appeal=command.appeal, triage=triage)
     outcome: TicketEvent
+    desk = command.appeal.desk
     if triage.disposition == "dispatch" and triage.lead is not None:
         outcome = TicketDispatched(
             **emit.header(),
@@ -133,9 +134,17 @@ def _receive(command: ReceiveAppeal, emit: Emitter) -> tuple[TicketEvent, ...]:
             category=triage.category,
             town=triage.town,
             urgency=triage.urgency,
+            **({"by": "person", "operator": desk.operator} if desk is not None else {}),
         )
     elif triage.disposition == "instant":
-        outcome = TicketAnsweredInstantly(**emit.header())
+        answer = desk.answer if desk is not None else None
+        outcome = TicketAnsweredInstantly(
+            **emit.header(),
+            answer=answer.text if answer else None,
+            entry_id=answer.entry_id if answer else None,
+            source=answer.source if answer else None,
+            operator=desk.operator if desk is not None else None,
+        )
     elif triage.disposition == "transfer":
         outcome = TicketTransferred(**emit.header(), transfer_to=triage.transfer_to or "110")
     else:

@@ -78,7 +78,7 @@ def next_moves(
     def later(rng: Random, span: Span) -> datetime:
         return state.updated_at + timedelta(seconds=rng.uniform(*span) * pace)
 
-    if state.status == TicketStatus.COMPLETED:
+    if state.status in (TicketStatus.COMPLETED, TicketStatus.INSTANT):
         return tuple(_callback(state, citizen, rng_for, later, shares) for citizen in _uncalled(state))
     if state.status == TicketStatus.DISSATISFIED:
         return (_after_dissatisfied(state, rng_for, later, shares),)

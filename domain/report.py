@@ -8,7 +8,7 @@ their definitions, which the report repeats for its reader.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +18,7 @@ from domain.rates import DEFINITIONS, Rates, RateWeights, rates_by, rates_by_uni
 from domain.ticket_facts import TicketFacts, ticket_facts
 from domain.workdays import WorkingCalendar
 from schemas.events import TicketEvent
+from schemas.kb import KbEntry
 
 # The composite score (综合得分) units are ranked by: a weighted mean of the rates they have.
 SCORE_WEIGHTS = (
@@ -73,6 +74,19 @@ class Outstanding:
 
 
 @dataclass(frozen=True, slots=True)
+class KbUse:
+    """A knowledge-base entry the hotline answered from in the period, or one out of date."""
+
+    entry_id: str
+    title: str  # "（已下架或不存在）" when the catalogue no longer holds it
+    unit: str
+    used: int  # answers on the line citing it
+    wanting: int  # of those, the caller was dissatisfied when called back
+    out_of_date: bool  # its validity ended before the period's end, or it was withdrawn
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     title: str
     jurisdiction: str
@@ -95,6 +109,9 @@ class Report:
     trend: dict[str, list[int]]  # "全部" and the top categories: appeals received per day
     outstanding: list[Outstanding]
     outstanding_total: int
+    instant_rate: float | None = None  # 即办率: answered on the line, of those received
+    kb_used: tuple[KbUse, ...] = ()  # most used first
+    kb_out_of_date: tuple[KbUse, ...] = ()  # still offered at the desk, validity ended
     definitions: tuple[tuple[str, str], ...] = DEFINITIONS
 
     @property
@@ -136,8 +153,10 @@ def build_report(
     jurisdiction: Jurisdiction,
     calendar: WorkingCalendar,
     weights: RateWeights | None = None,
+    kb: Mapping[str, KbEntry] | None = None,
 ) -> Report:
-    """The report of `period` as of `now` (or its end, once it is over)."""
+    """The report of `period` as of `now` (or its end, once it is over); `kb` is the knowledge
+    base's current entries, for the answers on the line it names."""
     weights = weights or RateWeights()
     previous = period.previous()
     as_of = min(now, period.end_at)
@@ -150,6 +169,8 @@ def build_report(
     names = _Names(jurisdiction)
     trend_days, trend = _trend(facts, period, jurisdiction.timezone, names)
     outstanding = _outstanding(facts, names)
+    dispositions = _dispositions(received)
+    kb_used, kb_out_of_date = _kb_use(facts, period, kb or {}, names)
     return Report(
         title=f"{jurisdiction.jurisdiction.name}12345热线{KIND_NAMES[period.kind]}",
         jurisdiction=jurisdiction.jurisdiction.name,
@@ -159,7 +180,7 @@ def build_report(
         weights=weights,
         received=len(received),
         received_previous=len(received_before),
-        dispositions=_dispositions(received),
+        dispositions=dispositions,
         totals=rates_of(cohort, weights),
         totals_previous=rates_of(
             [f for f in before if f.dispatched_at is not None and previous.contains(f.dispatched_at)], weights
@@ -174,6 +195,9 @@ def build_report(
         trend=trend,
         outstanding=outstanding[:OUTSTANDING_SHOWN],
         outstanding_total=len(outstanding),
+        instant_rate=dispositions["即办"] / len(received) if received else None,
+        kb_used=kb_used,
+        kb_out_of_date=kb_out_of_date,
     )
 
 
@@ -202,11 +226,49 @@ def _facts(
 
 
 def _dispositions(received: list[TicketFacts]) -> dict[str, int]:
+    # How each appeal was first disposed of: one answered on the line and dispatched after an
+    # unsatisfied callback counts as 即办, the way it was handled when it came in.
     counted = Counter(
-        "派单" if f.dispatched_at else {"instant": "即办", "transferred": "转办"}.get(f.status, "待人工派单")
+        "即办"
+        if f.answered_at
+        else "派单"
+        if f.dispatched_at
+        else {"transferred": "转办"}.get(f.status, "待人工派单")
         for f in received
     )
     return {name: counted[name] for name in ("派单", "即办", "转办", "待人工派单")}
+
+
+def _kb_use(
+    facts: list[TicketFacts], period: ReportPeriod, kb: Mapping[str, KbEntry], names: _Names
+) -> tuple[tuple[KbUse, ...], tuple[KbUse, ...]]:
+    answered = [f for f in facts if f.answered_at and f.kb_entry and period.contains(f.answered_at)]
+    used = Counter(f.kb_entry for f in answered)
+    wanting = Counter(f.kb_entry for f in answered if f.answer_wanting)
+    last_day = period.last
+
+    def use(entry_id: str) -> KbUse:
+        entry = kb.get(entry_id)
+        if entry is None:
+            return KbUse(entry_id, "（已下架或不存在）", "—", used[entry_id], wanting[entry_id], True)
+        ended = entry.valid_to is not None and entry.valid_to < last_day
+        return KbUse(
+            entry_id,
+            entry.title,
+            names.unit(entry.unit),
+            used[entry_id],
+            wanting[entry_id],
+            ended,
+            entry.valid_to,
+        )
+
+    in_use = tuple(sorted((use(e) for e in used if e), key=lambda u: (-u.used, -u.wanting, u.entry_id)))
+    ended = tuple(
+        use(entry_id)
+        for entry_id, entry in sorted(kb.items())
+        if entry.valid_to is not None and entry.valid_to < last_day
+    )
+    return in_use, ended
 
 
 def _rows(by_key: dict[str, Rates], name: Callable[[str], str]) -> list[Row]:

@@ -27,6 +27,7 @@ from schemas.events import (
     LimitOverdue,
     OrderReturned,
     OrderSigned,
+    TicketAnsweredInstantly,
     TicketCompleted,
     TicketDispatched,
     TicketEvent,
@@ -65,6 +66,9 @@ class TicketFacts:
     returned_by: tuple[str, ...] = ()
     callbacks: tuple[FinalCallback, ...] = ()  # of the last round (a rework starts a new one)
     handling_s: float | None = None  # working seconds from the first dispatch to the first completion
+    answered_at: datetime | None = None  # 即办: answered on the line (and perhaps dispatched later)
+    kb_entry: str | None = None  # the knowledge-base entry the answer came from
+    answer_wanting: bool = False  # the caller, called back, was dissatisfied with that answer
 
     @property
     def is_open(self) -> bool:
@@ -82,6 +86,9 @@ def ticket_facts(
     on_time = signed_in_time = overdue = supervised = False
     reworks, returned_by = 0, []
     finals: dict[str, FinalCallback] = {}
+    answered_at: datetime | None = None
+    kb_entry: str | None = None
+    answer_wanting = False
     for event in log:
         running = {c.kind: c for c in state.clocks} if state is not None else {}
         state = fold(state, event)
@@ -104,10 +111,14 @@ def ticket_facts(
                 returned_by.append(event.unit)
             case CallbackRecorded() if event.final:
                 finals[event.citizen] = FinalCallback(event.citizen, event.outcome, event.solved)
+                if answered_at is not None and dispatched_at is None and event.outcome == "dissatisfied":
+                    answer_wanting = True
             case LimitOverdue() if event.kind is ClockKind.COMPLETE:
                 overdue = True
             case TicketSupervised():
                 supervised = True
+            case TicketAnsweredInstantly():
+                answered_at, kb_entry = event.occurred_at, event.entry_id
     if state is None:
         return None
     complete = next((c for c in state.clocks if c.kind is ClockKind.COMPLETE), None)
@@ -135,6 +146,9 @@ def ticket_facts(
             if dispatched_at is not None and completed_at is not None
             else None
         ),
+        answered_at=answered_at,
+        kb_entry=kb_entry,
+        answer_wanting=answer_wanting,
     )
 
 

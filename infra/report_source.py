@@ -12,6 +12,7 @@ from datetime import datetime
 import asyncpg
 
 from schemas.events import TICKET_EVENT, TicketEvent
+from schemas.kb import KbEntry
 
 _LOGS = """
 SELECT e.ticket_id, e.payload FROM ticket_events e JOIN tickets t USING (ticket_id)
@@ -27,3 +28,13 @@ async def read_logs(pool: asyncpg.Pool, since: datetime, until: datetime) -> lis
         async for row in conn.cursor(_LOGS, since, until, prefetch=2000):
             logs[row["ticket_id"]].append(TICKET_EVENT.validate_json(row["payload"]))
     return list(logs.values())
+
+
+_KB = "SELECT entry_id, body FROM kb_entries WHERE retired_at IS NULL"
+
+
+async def read_kb(pool: asyncpg.Pool) -> dict[str, KbEntry]:
+    """The knowledge base's entries still offered at the desk, by id."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_KB)
+    return {row["entry_id"]: KbEntry.model_validate_json(row["body"]) for row in rows}

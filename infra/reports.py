@@ -13,7 +13,7 @@ from domain.rates import RateWeights
 from domain.report import TREND_DAYS, Report, build_report
 from domain.workdays import WorkingCalendar
 from infra.holidays import national_holidays
-from infra.report_source import read_logs
+from infra.report_source import read_kb, read_logs
 
 
 class StoreReports:
@@ -39,4 +39,5 @@ class StoreReports:
         window_days = max(TREND_DAYS[kind], 2 * len(period.days))
         since = period_for(PeriodKind.DAILY, period.last - timedelta(days=window_days), timezone).start_at
         logs = await read_logs(pool, min(since, period.previous().start_at), min(now, period.end_at))
-        return build_report(logs, period, now, self.jurisdiction, self.calendar, weights or self.weights)
+        kb = await read_kb(pool)
+        return build_report(logs, period, now, self.jurisdiction, self.calendar, weights or self.weights, kb)

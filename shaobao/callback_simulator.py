@@ -22,7 +22,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from domain.hotline_behaviour import SHARES, Move, Shares, next_moves
-from domain.ticket import FoldError, TicketState, fold
+from domain.ticket import FoldError, TicketState, TicketStatus, fold
 from schemas.events import TICKET_EVENT
 from streams.names import TopicNames
 from streams.settings import Settings
@@ -66,10 +66,10 @@ class CallbackSimulator:
             # A ticket whose start this reader never saw (older than the topic's retention).
             log.debug("skipping %s: %s", event.ticket_id, exc)
             return None
-        if after.is_open:
-            self.tickets[event.ticket_id] = after
+        if after.is_open or after.status == TicketStatus.INSTANT:
+            self.tickets[event.ticket_id] = after  # an answer on the line is called back too
         else:
-            self.tickets.pop(event.ticket_id, None)  # closed, instant, transferred: nothing to follow up
+            self.tickets.pop(event.ticket_id, None)  # closed, transferred: nothing to follow up
         return event.ticket_id
 
     def replan(self, ticket_id: str) -> None:

@@ -98,6 +98,11 @@ def intake_routes(
             mismatch = f"the intake key is for channel {client.channel}: leave channel out or send that"
             fields = [{"field": "channel", "message": mismatch, "type": "channel_mismatch"}]
             return error(422, "invalid_appeal", "the appeal was not accepted", fields=fields)
+        if "desk" in data:
+            # The operator's decision is the desk's to carry (an answer, a dispatch): no key sets it.
+            only = "only the hotline's desk decides an appeal at intake: leave desk out"
+            fields = [{"field": "desk", "message": only, "type": "desk_not_allowed"}]
+            return error(422, "invalid_appeal", "the appeal was not accepted", fields=fields)
         data, sent = _as_client(data, client)
         at = now()
         if data.get("received_at") is None:

@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 
 from domain.rates import Rates
-from domain.report import Count, Report, Row
+from domain.report import Count, KbUse, Report, Row
 
 RATE_COLUMNS = (
     ("派单量", "dispatched"),
@@ -55,6 +55,10 @@ def _count(count: Count) -> dict[str, Any]:
     return {"key": count.key, "name": count.name, "current": count.current, "previous": count.previous}
 
 
+def _kb(use: KbUse) -> dict[str, Any]:
+    return {**asdict(use), "valid_to": use.valid_to and use.valid_to.isoformat()}
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     period = report.period
     return {
@@ -70,6 +74,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         "received": report.received,
         "received_previous": report.received_previous,
         "dispositions": report.dispositions,
+        "instant_rate": report.instant_rate,
+        "kb_used": [_kb(u) for u in report.kb_used],
+        "kb_out_of_date": [_kb(u) for u in report.kb_out_of_date],
         "totals": rates_dict(report.totals),
         "totals_previous": rates_dict(report.totals_previous),
         "units": [_row(r) for r in report.units],
@@ -136,6 +143,11 @@ def _tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
         ("热点类别", counts_head, counted(report.categories_received)),
         ("热点属地", counts_head, counted(report.towns_received)),
         ("热点地点", counts_head, counted(report.places_received)),
+        (
+            "即办与知识库",
+            ["条目", "标题", "责任单位", "即办引用", "回访不满意", "已过期"],
+            [[u.entry_id, u.title, u.unit, u.used, u.wanting, u.out_of_date] for u in report.kb_used],
+        ),
         ("突出问题", ["工单", "受理时间", "类别", "属地", "牵头单位", "状态", "问题", "诉求"], outstanding),
         ("指标口径", ["指标", "定义"], [list(d) for d in report.definitions]),
     ]

@@ -70,6 +70,7 @@ def render_html(report: Report, generated_at: datetime) -> str:
         _trends(report),
         _units_table(report),
         _towns(report),
+        _answers(report),
         _outstanding(report),
         _definitions(report),
     ]
@@ -96,7 +97,8 @@ def _overview(report: Report) -> str:
     summary = (
         f"本期共受理市民诉求 <b>{report.received}</b> 件"
         f"（{_change(report.received, report.received_previous)}），"
-        f"其中{dispositions}。本期派单 <b>{t.dispatched}</b> 件，响应率 {pct(t.response_rate)}，"
+        f"其中{dispositions}，即办率 {pct(report.instant_rate)}。"
+        f"本期派单 <b>{t.dispatched}</b> 件，响应率 {pct(t.response_rate)}，"
         f"办结率 {pct(t.completion_rate)}，按期办结率 {pct(t.on_time_rate)}，"
         f"满意率 {pct(t.satisfaction_rate)}"
         f"（上期 {pct(before.satisfaction_rate)}）；超期 <b>{t.overdue}</b> 件，"
@@ -219,6 +221,30 @@ def _towns(report: Report) -> str:
     )
 
 
+def _answers(report: Report) -> str:
+    """七、即办与知识库: the answers given on the line and the entries they came from."""
+    rows = "".join(
+        f"<tr><td>{n}</td><td class=l>{escape(u.title)}</td><td>{escape(u.unit)}</td><td>{u.used}</td>"
+        f'<td class="{"bad" if u.wanting else ""}">{u.wanting}</td>'
+        f"<td>{'已过期' if u.out_of_date else '有效'}</td></tr>"
+        for n, u in enumerate(report.kb_used, 1)
+    )
+    names = ("序", "知识库条目", "责任单位", "即办引用", "回访不满意", "状态")
+    head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
+    empty = "<tr><td colspan=6>本期无引用知识库的即办答复</td></tr>"
+    ended = "、".join(f"{escape(u.title)}（{u.unit}，{u.valid_to}止）" for u in report.kb_out_of_date[:20])
+    stale = (
+        f"<p>知识库中已过有效期、仍在使用的条目 {len(report.kb_out_of_date)} 条：{ended}。"
+        "请责任单位更新或下架。</p>"
+    )
+    return (
+        "<h2>七、即办与知识库</h2>"
+        f'<div class="summary">本期即办 <b>{report.dispositions.get("即办", 0)}</b> 件，'
+        f"即办率 {pct(report.instant_rate)}；引用知识库条目 {len(report.kb_used)} 条。</div>"
+        f"<table>{head}{rows or empty}</table>{stale if report.kb_out_of_date else ''}"
+    )
+
+
 def _outstanding(report: Report) -> str:
     tz = report.period.timezone
     body = "".join(
@@ -234,11 +260,11 @@ def _outstanding(report: Report) -> str:
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     shown = f"（共 {report.outstanding_total} 件，列出 {len(report.outstanding)} 件）"
     empty = "<tr><td colspan=9>截至报告时无督办、超期、不满意或重办未结的工单</td></tr>"
-    return f"<h2>七、突出问题清单{shown}</h2><table>{head}{body or empty}</table>"
+    return f"<h2>八、突出问题清单{shown}</h2><table>{head}{body or empty}</table>"
 
 
 def _definitions(report: Report) -> str:
     items = "".join(f"<dt>{escape(n)}</dt><dd>{escape(d)}</dd>" for n, d in report.definitions)
     weight = report.weights.basically_satisfied
     note = f"<p style='font-size:13px'>本报告“基本满意”权重：{weight:g}。</p>"
-    return f"<h2>八、指标口径</h2><dl>{items}</dl>{note}"
+    return f"<h2>九、指标口径</h2><dl>{items}</dl>{note}"

@@ -64,6 +64,7 @@ ROLE_MAY: dict[ControlRole, frozenset[str]] = {
     "supervisor": _CONTROL_ROOM | {"judge_unreasonable"},
     "system": frozenset({"merge_appeal", "record_repeat_call"}),
 }
+INSTANT_NOT_ENOUGH = "即办答复回访不满意：转人工派单"
 CLOSABLE = frozenset({TicketStatus.MANUAL, TicketStatus.RETURNED, TicketStatus.COMPLETED})
 REDISPATCHABLE = frozenset({TicketStatus.DISPATCHED, TicketStatus.SIGNED, TicketStatus.RETURNED})
 
@@ -229,7 +230,8 @@ def _extension(
 def _callback(
     state: TicketState, command: RecordCallback, emit: Emitter, rules: LifecycleRules
 ) -> tuple[TicketEvent, ...]:
-    _status(state, TicketStatus.COMPLETED)
+    # A completed ticket is called back, and so is one answered on the line (即办).
+    _status(state, TicketStatus.COMPLETED, TicketStatus.INSTANT)
     citizen = command.citizen or state.appeal.intake_key
     if citizen not in state.callback_targets:
         raise Rejected(f"{citizen} is not a citizen of this ticket")
@@ -250,6 +252,12 @@ def _callback(
     )
     after = fold(state, recorded)
     finals = [c for c in after.callbacks if c.final]
+    if state.status == TicketStatus.INSTANT and after.status == TicketStatus.DISSATISFIED:
+        # The answer on the line did not solve it: no unit has it yet, so a person dispatches it.
+        queued = TicketQueuedForManualDispatch(
+            **emit.header(), reason=INSTANT_NOT_ENOUGH, suggestion=state.triage.suggestion
+        )
+        return (recorded, queued)
     if len(finals) < len(after.callback_targets) or after.status == TicketStatus.DISSATISFIED:
         return (recorded,)
     unreachable = all(c.outcome == "unreachable" for c in finals)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from domain.desk import honour
 from domain.jurisdiction import Category, Jurisdiction, Route
 from domain.triage import explain
 from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess, TypeReading
@@ -154,7 +155,14 @@ class Triager:
         return blank(self._places.mask(text, mentions), self._lexicon.text_noise)
 
     def decide(self, appeal: Appeal) -> TriageDecision:
-        """Classify, locate and route one appeal; low confidence goes to a person (manual)."""
+        """Classify, locate and route one appeal; low confidence goes to a person (manual).
+
+        An appeal taken at the desk carries the operator's decision, which this one yields to.
+        """
+        decision = self._decide(appeal)
+        return decision if appeal.desk is None else honour(decision, appeal.desk, self._jurisdiction)
+
+    def _decide(self, appeal: Appeal) -> TriageDecision:
         reading = self._read(appeal)
         disposition, route, why = self._dispose(reading)
         manual = disposition == "manual"

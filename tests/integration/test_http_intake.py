@@ -232,3 +232,12 @@ async def test_requests_beyond_the_key_or_address_allowance_get_429_with_retry_a
         ]
         assert [a.status_code for a in more] == [202, 429]
         assert "this address" in more[-1].json()["message"]
+
+
+async def test_no_intake_key_carries_a_desk_decision_and_nothing_is_produced(stack: Stack, web: Web) -> None:
+    body = web_appeal()
+    decision = {"operator": "冒充坐席", "action": "answer", "answer": {"text": "已答复"}}
+    answer = await web.client.post("/api/appeals", json={**body, "desk": decision})
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_appeal")
+    assert [(f["field"], f["type"]) for f in answer.json()["fields"]] == [("desk", "desk_not_allowed")]
+    assert await intake_records(stack, f"web:{CLIENT}.{body['source_id']}") == []

@@ -108,6 +108,7 @@ def test_the_xlsx_report_has_a_sheet_per_table_and_a_chart_and_the_json_exact_co
         "热点类别",
         "热点属地",
         "热点地点",
+        "即办与知识库",
         "突出问题",
         "指标口径",
     ]
