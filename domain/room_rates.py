@@ -28,6 +28,7 @@ WORST_SHOWN = 5
 class TodayRates:
     received: int
     dispatched: int
+    answered: int  # 即办: answered on the line
     completed: int
     closed: int
     at_risk_flagged: int
@@ -71,6 +72,7 @@ def today_rates(tickets: Iterable[RoomTicket], today: Mapping[str, int], day_sta
     return TodayRates(
         received=today.get("ticket_received", 0),
         dispatched=today.get("ticket_dispatched", 0),
+        answered=today.get("ticket_answered_instantly", 0),
         completed=today.get("ticket_completed", 0),
         closed=today.get("ticket_closed", 0),
         at_risk_flagged=today.get("limit_at_risk", 0),

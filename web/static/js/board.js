@@ -27,6 +27,7 @@ function tiles(board) {
     ["在办工单", board.open_total, ""],
     ["今日受理", r.received, ""],
     ["今日派单", r.dispatched, ""],
+    ["今日即办", r.answered, ""],
     ["今日办结", r.completed, ""],
     ["办结率", percent(r.completion_rate), ""],
     ["按期办结率", percent(r.on_time_rate), ""],
