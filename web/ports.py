@@ -7,6 +7,7 @@ from typing import Protocol
 from domain.open311_query import RequestQuery
 from domain.ticket import TicketState
 from schemas.appeal import Appeal
+from schemas.kb import KbMatch
 
 
 class IntakeUnavailable(Exception):
@@ -33,3 +34,10 @@ class TicketReader(Protocol):
     async def by_intake_key(self, channel: str, source_id: str) -> TicketState | None: ...
 
     async def find(self, query: RequestQuery) -> list[TicketState]: ...
+
+
+class KbSearcher(Protocol):
+    """The knowledge base searched with an appeal's words, best first (`domain.kb_search`).
+    Raises `agents.ports.StoreUnavailable` when the entries cannot be (re)loaded."""
+
+    async def search(self, text: str, limit: int = 5) -> tuple[KbMatch, ...]: ...
