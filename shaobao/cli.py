@@ -126,6 +126,12 @@ def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     return tokens_cli.run(_passed_through(args.rest), settings)
 
 
+def _kb(args: argparse.Namespace, settings: Settings) -> int:
+    from shaobao import kb_cli
+
+    return kb_cli.run(_passed_through(args.rest), settings)
+
+
 def _privacy(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao import privacy_cli
 
@@ -232,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("rejected", "list what intake rejected, or replay it after a fix"),
         ("dead", "list what the agents could not process (dead letters), or replay it after a fix"),
         ("tokens", "HTTP API tokens: issue (--unit CODE | --role ROLE --name NAME), list, revoke PREFIX"),
+        (
+            "kb",
+            "the knowledge base (知识库): kb import FILE [--by NAME] (YAML or CSV; exit 1 if any refused)",
+        ),
         ("top", "ops in the terminal: consumer lag, rates, open tickets and queues, live (--once)"),
         ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
         ("verify", "compare the store with tickets.events; exit 1 on any difference"),
@@ -266,6 +276,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "dead": _dead,
     "tokens": _tokens,
     "privacy": _privacy,
+    "kb": _kb,
     "top": _top,
     "leadership": _leadership,
     "report": _report,
@@ -276,7 +287,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 PASSED_THROUGH = {
     *("triage", "services", "contract", "reference", "tokens", "import", "rejected", "top"),
-    *("report", "verify", "replay", "dead", "privacy"),
+    *("report", "verify", "replay", "dead", "privacy", "kb"),
 }
 
 
