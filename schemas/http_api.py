@@ -9,11 +9,11 @@ Request models are derived from the commands, so the two cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, create_model
 
-from schemas.base import WireModel
+from schemas.base import AwareDatetime, WireModel
 from schemas.commands import (
     CloseTicket,
     ControlCommand,
@@ -28,10 +28,14 @@ from schemas.commands import (
     RedispatchTicket,
     ReworkTicket,
 )
+from schemas.kb import KbEntry
 from schemas.orders import WorkOrder
 
 UNIT_ORDERS_PATH = "/api/units/me/orders"
 UNIT_ACTIONS_PATH = "/api/units/me/orders/{ticket_id}/actions"
+UNIT_KB_PATH = "/api/units/me/kb"
+UNIT_KB_ENTRY_PATH = "/api/units/me/kb/{entry_id}"
+UNIT_KB_VERSIONS_PATH = "/api/units/me/kb/{entry_id}/versions"
 CONTROL_PATH = "/api/control/tickets/{ticket_id}/{command}"
 OPENAPI_PATH = "/api/openapi.json"
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._~:-]{1,128}$"
@@ -111,6 +115,45 @@ class CommandAccepted(WireModel):
     ticket_id: str
     command_id: str
     type: str
+
+
+class KbStoredEntry(WireModel):
+    """A knowledge-base entry as kept: the entry, its version, and who wrote it last, when."""
+
+    entry: KbEntry
+    version: int
+    updated_by: str
+    updated_at: AwareDatetime
+    retired_at: AwareDatetime | None = Field(description="Set once retired: the desk no longer finds it.")
+
+
+class KbEntries(WireModel):
+    """The unit's knowledge-base entries (not retired), by id."""
+
+    unit: str
+    entries: tuple[KbStoredEntry, ...]
+
+
+class KbEntryWritten(WireModel):
+    """What a PUT did: created (version 1), updated (a version more), or unchanged (equal)."""
+
+    outcome: Literal["created", "updated", "unchanged"]
+    stored: KbStoredEntry
+
+
+class KbEntryVersion(WireModel):
+    """One version of an entry: who changed it, when, how; the entry as it then was (null once retired)."""
+
+    version: int
+    change: Literal["created", "updated", "retired", "imported"]
+    changed_by: str
+    changed_at: AwareDatetime
+    entry: KbEntry | None
+
+
+class KbEntryVersions(WireModel):
+    entry_id: str
+    versions: tuple[KbEntryVersion, ...]
 
 
 class FieldError(WireModel):

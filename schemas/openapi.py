@@ -19,13 +19,21 @@ from schemas.http_api import (
     IDEMPOTENCY_KEY_PATTERN,
     ORDERS_LIMIT_MAX,
     UNIT_ACTIONS_PATH,
+    UNIT_KB_ENTRY_PATH,
+    UNIT_KB_PATH,
+    UNIT_KB_VERSIONS_PATH,
     UNIT_ORDERS_PATH,
     ActionAccepted,
     ApiError,
     CommandAccepted,
     ControlEndpoint,
+    KbEntries,
+    KbEntryVersions,
+    KbEntryWritten,
+    KbStoredEntry,
     OpenOrders,
 )
+from schemas.kb import KbEntry
 
 OPENAPI_FILE = "openapi.json"
 API_VERSION = "1.0.0"
@@ -60,11 +68,13 @@ class _Emitted(GenerateJsonSchema):
 def _schemas() -> tuple[dict[tuple[str, JsonSchemaMode], Any], dict[str, Any]]:
     inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = [
         ("UnitAction", "validation", TypeAdapter(UnitAction)),
+        ("KbEntry", "validation", TypeAdapter(KbEntry)),
         *((e.request.__name__, "validation", TypeAdapter(e.request)) for e in CONTROL_ENDPOINTS),
         *(
             (m.__name__, "serialization", TypeAdapter(m))
-            for m in (OpenOrders, ActionAccepted, CommandAccepted)
+            for m in (OpenOrders, ActionAccepted, CommandAccepted, KbEntries, KbEntryWritten, KbStoredEntry)
         ),
+        ("KbEntryVersions", "serialization", TypeAdapter(KbEntryVersions)),
         ("ApiError", "serialization", TypeAdapter(ApiError)),
     ]
     refs, definitions = TypeAdapter.json_schemas(inputs, ref_template=_REF, schema_generator=_Emitted)
@@ -87,7 +97,8 @@ def _errors(refs: dict[tuple[str, JsonSchemaMode], Any], *statuses: str) -> dict
     error = _ref(refs, "ApiError", "serialization")
     why = {
         "401": "no token, or an unknown or revoked one",
-        "403": "the token's holder may not use this endpoint or give this command",
+        "403": "the token's holder may not use this endpoint or give this command"
+        " (or the knowledge-base entry is another unit's: not_your_entry)",
         "404": "what the request names does not exist",
         "422": "the body is not valid: each field and why",
         "503": "Kafka or PostgreSQL is not reachable now: retry the same request",
@@ -128,7 +139,60 @@ def _unit_paths(refs: dict[tuple[str, JsonSchemaMode], Any]) -> dict[str, Any]:
             **_errors(refs, "401", "403", "422", "503"),
         },
     }
-    return {UNIT_ORDERS_PATH: {"get": orders}, UNIT_ACTIONS_PATH: {"post": act}}
+    return {UNIT_ORDERS_PATH: {"get": orders}, UNIT_ACTIONS_PATH: {"post": act}} | _kb_paths(refs)
+
+
+ENTRY_ID = {"name": "entry_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _kb_paths(refs: dict[tuple[str, JsonSchemaMode], Any]) -> dict[str, Any]:
+    def operation(operation_id: str, summary: str, ok: str, model: str, *errors: str) -> dict[str, Any]:
+        status = "201" if operation_id == "putMyKbEntry" else "200"
+        responses = {"200": _json(_ref(refs, model, "serialization"), ok)}
+        if status == "201":
+            responses["201"] = _json(_ref(refs, model, "serialization"), "created (version 1)")
+        return {
+            "operationId": operation_id,
+            "tags": ["units"],
+            "summary": summary,
+            **({"parameters": [ENTRY_ID]} if operation_id != "listMyKbEntries" else {}),
+            "responses": responses | _errors(refs, "401", "403", *errors, "503"),
+        }
+
+    put = operation(
+        "putMyKbEntry",
+        "写知识库条目: create or update one of this unit's entries (unchanged when equal)",
+        "updated (a version more) or unchanged",
+        "KbEntryWritten",
+        "422",
+    )
+    put["requestBody"] = {"required": True, **_json(_ref(refs, "KbEntry", "validation"), "the entry")}
+    return {
+        UNIT_KB_PATH: {
+            "get": operation(
+                "listMyKbEntries", "我的知识库: this unit's entries (not retired)", "entries", "KbEntries"
+            )
+        },
+        UNIT_KB_ENTRY_PATH: {
+            "put": put,
+            "delete": operation(
+                "retireMyKbEntry",
+                "停用知识库条目: retire one of this unit's entries (the desk no longer finds it)",
+                "retired",
+                "KbStoredEntry",
+                "404",
+            ),
+        },
+        UNIT_KB_VERSIONS_PATH: {
+            "get": operation(
+                "listMyKbEntryVersions",
+                "条目历史: every version of one of this unit's entries, who and when",
+                "the versions, oldest first",
+                "KbEntryVersions",
+                "404",
+            )
+        },
+    }
 
 
 def _control_path(refs: dict[tuple[str, JsonSchemaMode], Any], endpoint: ControlEndpoint) -> dict[str, Any]:
@@ -164,7 +228,10 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "tags": [
-            {"name": "units", "description": "A unit's system: its open orders and its actions on them."},
+            {
+                "name": "units",
+                "description": "A unit's system: its open orders, its actions on them, its knowledge base.",
+            },
             {"name": "control room", "description": "Control-room (and supervisor) commands on tickets."},
         ],
         "paths": paths,

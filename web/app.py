@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,6 +20,7 @@ from domain.access import Principal
 from domain.privacy import shown_text
 from infra.action_producer import AiokafkaActionProducer
 from infra.intake_producer import AiokafkaAppealProducer
+from infra.kb_store import AsyncpgKbStore, KbIndex
 from infra.ops_queries import AsyncpgOpsQueries
 from infra.order_queries import AsyncpgOrderQueries
 from infra.readiness import group_has_members
@@ -31,6 +34,7 @@ from streams.settings import Settings
 from web.api_ports import ActionPublisher
 from web.intake import intake_routes
 from web.intake_keys import intake_gate
+from web.kb_api import KbApi, kb_search_route, kb_unit_routes
 from web.open311 import open311_routes
 from web.ops import metrics_route
 from web.ports import AppealPublisher
@@ -64,6 +68,14 @@ def create_web_app(
         orders=AsyncpgOrderQueries(store),
         tickets=tickets,
         jurisdiction=jurisdiction,
+    )
+
+    kb = AsyncpgKbStore(store)
+    zone = ZoneInfo(jurisdiction.timezone)
+    kb_index = KbIndex(
+        kb,
+        {category.code: category.name for category in jurisdiction.categories},
+        today=lambda: datetime.now(zone).date(),  # validity is by the jurisdiction's calendar day
     )
 
     room = create_control_room(settings, store, jurisdiction, api_producer)
@@ -125,6 +137,8 @@ def create_web_app(
             *intake_routes(intake, tickets, jurisdiction, gate),
             Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction, gate, open311_reads)),
             *units_api_routes(units_api),
+            kb_search_route(kb_index, jurisdiction, room.sessions.required),
+            *kb_unit_routes(KbApi(tokens=keys, kb=kb, jurisdiction=jurisdiction)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(SecurityMiddleware)],  # headers on every answer; room: same origin
