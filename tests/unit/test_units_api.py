@@ -361,9 +361,19 @@ async def test_the_openapi_document_is_valid_3_1_served_and_published(client: ht
     validate(document)  # raises on an invalid OpenAPI 3.1 document
     assert document["openapi"] == "3.1.0"
     paths = document["paths"]
-    assert set(paths) == {"/api/units/me/orders", "/api/units/me/orders/{ticket_id}/actions"} | {
+    kb = {"/api/units/me/kb", "/api/units/me/kb/{entry_id}", "/api/units/me/kb/{entry_id}/versions"}
+    assert set(paths) == {"/api/units/me/orders", "/api/units/me/orders/{ticket_id}/actions"} | kb | {
         f"/api/control/tickets/{{ticket_id}}/{e.path}" for e in CONTROL_ENDPOINTS
     }
+    assert sorted(paths["/api/units/me/kb/{entry_id}"]) == ["delete", "put"]
+    assert sorted(paths["/api/units/me/kb/{entry_id}"]["put"]["responses"]) == [
+        "200",
+        "201",
+        "401",
+        "403",
+        "422",
+        "503",
+    ]
     act = paths["/api/units/me/orders/{ticket_id}/actions"]["post"]
     assert act["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/UnitAction"
