@@ -21,8 +21,8 @@ from domain.lifecycle.control import ROLE_MAY
 from schemas.appeal import CHANNELS, Channel
 from schemas.commands import ControlCommand
 
-TokenRole = Literal["unit", "control_room", "supervisor", "intake"]
-TOKEN_ROLES: tuple[TokenRole, ...] = ("unit", "control_room", "supervisor", "intake")
+TokenRole = Literal["unit", "control_room", "supervisor", "intake", "operator"]
+TOKEN_ROLES: tuple[TokenRole, ...] = ("unit", "control_room", "supervisor", "intake", "operator")
 CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
@@ -91,6 +91,8 @@ def may_command(principal: Principal, command: type[ControlCommand]) -> None:
         raise Forbidden("a unit's token cannot give control-room commands")
     if principal.role == "intake":
         raise Forbidden("an intake key cannot give control-room commands")
+    if principal.role == "operator":
+        raise Forbidden("an operator (坐席) takes appeals at the desk; control-room commands are not theirs")
     kind = command_type(command)
     if kind not in ROLE_MAY[principal.role]:
         raise Forbidden(f"role {principal.role} may not {kind.replace('_', ' ')}")

@@ -52,7 +52,7 @@ class AsyncpgRoomSessions:
             row = await pool.fetchrow(_HOLDER, digest, now)
         except UNAVAILABLE_ERRORS as exc:
             raise StoreUnavailable(str(exc)) from exc
-        if row is None or row["role"] not in ("control_room", "supervisor"):
+        if row is None or row["role"] not in ("control_room", "supervisor", "operator"):
             return None
         return Principal(subject=row["subject"], role=row["role"])
 

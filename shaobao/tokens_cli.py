@@ -1,7 +1,8 @@
 """`shaobao tokens`: bearer tokens of the HTTP API, stored only as their SHA-256.
 
     shaobao tokens issue --unit CODE [--name LABEL]          a unit's system
-    shaobao tokens issue --role control_room|supervisor --name NAME   a control-room person
+    shaobao tokens issue --role control_room|supervisor|operator --name NAME
+                                                            a control-room person, or a desk operator (坐席)
     shaobao tokens issue --intake CHANNEL --name CLIENT      an intake client (HTTP intake, Open311 POST)
     shaobao tokens list                                     ids (hash prefixes), holders, state
     shaobao tokens revoke ID_PREFIX                         revoke one active token
@@ -30,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     issue = sub.add_parser("issue", help="issue a token (printed once)")
     holder = issue.add_mutually_exclusive_group(required=True)
     holder.add_argument("--unit", help="a unit code of the jurisdiction: the token is that unit")
-    holder.add_argument("--role", choices=("control_room", "supervisor"), help="a control-room person's role")
+    holder.add_argument(
+        "--role",
+        choices=("control_room", "supervisor", "operator"),
+        help="a control-room person's role, or a desk operator (坐席)",
+    )
     holder.add_argument(
         "--intake", metavar="CHANNEL", help="an intake key: the channel its appeals arrive by"
     )

@@ -28,7 +28,7 @@ from schemas.commands import ControlCommand, DeclareConfidential, DispatchTicket
 from web.api_ports import ActionPublisher, PublishUnavailable
 from web.inputs import InputRefused, check_parameters, read_json
 from web.intake import field_errors
-from web.room_auth import RoomSessions
+from web.room_auth import ROOM_ROLES, RoomSessions
 from web.room_live import RoomLive, to_json
 from web.room_render import reference, ticket_page
 
@@ -73,6 +73,8 @@ def room_routes(room: ControlRoom) -> list[Route]:
             holder = None  # the login page says what is wrong when the database answers again
         if holder is None:
             return RedirectResponse("/login", status_code=303)
+        if holder.role not in ROOM_ROLES:
+            return RedirectResponse("/desk", status_code=303)  # an operator's page is the desk
         return FileResponse(STATIC / "index.html", headers=NO_STORE)
 
     async def login_page(request: Request) -> Response:

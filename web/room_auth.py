@@ -1,5 +1,9 @@
 """Control-room login: a password (or a control-room token) opens a session kept on the server.
 
+The same login opens the operator's desk (坐席, `/desk`): a control-room session opens both,
+an operator's token (`shaobao tokens issue --role operator`) only the desk. Each guarded
+route names the roles it is for (`ROOM_ROLES` by default, `DESK_ROLES` for the desk).
+
 The cookie holds only the session's random id (HttpOnly, SameSite=Strict: scripts cannot
 read it, other sites cannot send it); the server keeps who it is (the operator the room's
 commands are recorded as), until when, and which token opened it (`SessionStore`, in
@@ -24,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agents.ports import StoreUnavailable
-from domain.access import Principal
+from domain.access import Principal, TokenRole
 from schemas.base import refused_character, unstorable_error
 from web.api_ports import TokenVerifier
 from web.inputs import InputRefused, read_json
@@ -36,7 +40,10 @@ FAILED_LOGIN_DELAY_S = 0.5  # slows guessing down
 LOGIN_BODY_BYTES = 4096  # a name and a secret
 
 
-ROOM_ROLES = frozenset({"control_room", "supervisor"})
+ROOM_ROLES: frozenset[TokenRole] = frozenset({"control_room", "supervisor"})
+DESK_ROLES: frozenset[TokenRole] = ROOM_ROLES | {"operator"}
+# Who may hold a session at all: every role some page of the room is for.
+SESSION_ROLES = DESK_ROLES
 
 
 class Credentials(Protocol):
@@ -58,7 +65,7 @@ class PasswordCredentials:
 
 
 class TokenCredentials:
-    """A control-room or supervisor token of the HTTP API (`shaobao tokens issue --role …`)."""
+    """A control-room, supervisor or operator token of the HTTP API (`shaobao tokens issue --role …`)."""
 
     def __init__(self, tokens: TokenVerifier) -> None:
         self._tokens = tokens
@@ -68,7 +75,7 @@ class TokenCredentials:
             principal = await self._tokens.verify(secret.strip())
         except StoreUnavailable:
             return None
-        return principal if principal is not None and principal.role in ROOM_ROLES else None
+        return principal if principal is not None and principal.role in SESSION_ROLES else None
 
 
 class AnyOf:
@@ -141,12 +148,13 @@ class RoomSessions:
         return session_id
 
     async def principal(self, request: Request) -> Principal | None:
-        """The holder of the request's live session, or None. Raises StoreUnavailable."""
+        """The holder of the request's live session (of any role in `SESSION_ROLES`), or None.
+        Raises StoreUnavailable."""
         session_id = request.cookies.get(COOKIE, "")
         if not session_id or len(session_id) > _MAX_SESSION_ID:
             return None
         principal = await self._store.holder(session_digest(session_id), self._clock())
-        return principal if principal is not None and principal.role in ROOM_ROLES else None
+        return principal if principal is not None and principal.role in SESSION_ROLES else None
 
     async def login(self, request: Request) -> Response:
         try:
@@ -196,9 +204,11 @@ class RoomSessions:
         return response
 
     def required(
-        self, handler: Callable[[Request, Principal], Awaitable[Response]]
+        self,
+        handler: Callable[[Request, Principal], Awaitable[Response]],
+        roles: frozenset[TokenRole] = ROOM_ROLES,
     ) -> Callable[[Request], Awaitable[Response]]:
-        """A handler that runs only with a valid session, given who holds it."""
+        """A handler that runs only with a valid session of one of `roles`, given who holds it."""
 
         async def guarded(request: Request) -> Response:
             try:
@@ -209,6 +219,10 @@ class RoomSessions:
                 )
             if principal is None:
                 return JSONResponse({"error": "请先登录"}, status_code=401)
+            if principal.role not in roles:
+                return JSONResponse(
+                    {"error": "当前账号无权使用此功能（坐席账号请使用坐席受理台 /desk）"}, status_code=403
+                )
             return await handler(request, principal)
 
         return guarded
