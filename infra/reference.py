@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
 from domain.triage import Triager, parse_lexicon
 from domain.triage.learned import LabelledText
+from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.triager_cache import TriagerCache
 from schemas.reference import ReferencePublished
 
@@ -99,6 +100,19 @@ def build_reference(
             f"published as {published.jurisdiction_code!r} but the file says {jurisdiction.code!r}"
         )
     return BuiltReference(jurisdiction=jurisdiction, router=router, version=published.version)
+
+
+def load_reference_files(
+    jurisdiction_file: Path, cache_dir: Path, now: datetime, examples: Sequence[LabelledText] | None = None
+) -> BuiltReference:
+    """The jurisdiction file and its lexicon built, the triager learning from the shipped labelled
+    appeals (or `examples`), kept in `cache_dir/triager`: every process that loads the same files
+    (the worker, the web desk) shares one trained triager."""
+    return build_reference(
+        read_reference(jurisdiction_file, None, now),
+        read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples,
+        TriagerCache(cache_dir / "triager"),
+    )
 
 
 def decode_published(value: bytes) -> ReferencePublished:

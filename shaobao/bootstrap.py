@@ -25,7 +25,7 @@ from infra.reference import (
     BuiltReference,
     build_reference,
     decode_published,
-    read_reference,
+    load_reference_files,
 )
 from infra.reference_feed import KafkaReferenceFeed
 from infra.store import AsyncpgTicketStore
@@ -51,12 +51,7 @@ LoadedReference = BuiltReference
 
 def load_reference(settings: Settings, examples: Sequence[LabelledText] | None = None) -> LoadedReference:
     """The jurisdiction file and its lexicon; the router's model learns from the shipped labelled appeals."""
-    published = read_reference(settings.jurisdiction_file, None, SystemClock().now())
-    return build_reference(
-        published,
-        read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples,
-        triager_cache(settings),
-    )
+    return load_reference_files(settings.jurisdiction_file, settings.cache_dir, SystemClock().now(), examples)
 
 
 def triager_cache(settings: Settings) -> TriagerCache:

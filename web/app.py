@@ -1,10 +1,11 @@
-"""The control room (first page) and the health endpoint."""
+"""The control room (first page), the operator's desk (/desk) and the health endpoint."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,13 +19,15 @@ from starlette.staticfiles import StaticFiles
 
 from domain.access import Principal
 from domain.privacy import shown_text
+from domain.triage import Triager
 from infra.action_producer import AiokafkaActionProducer
+from infra.desk_queries import AsyncpgCallerHistory
 from infra.intake_producer import AiokafkaAppealProducer
 from infra.kb_store import AsyncpgKbStore, KbIndex
 from infra.ops_queries import AsyncpgOpsQueries
 from infra.order_queries import AsyncpgOrderQueries
 from infra.readiness import group_has_members
-from infra.reference import load_jurisdiction
+from infra.reference import load_jurisdiction, load_reference_files
 from infra.reports import StoreReports
 from infra.store import AsyncpgTicketStore
 from infra.ticket_queries import AsyncpgTicketQueries
@@ -32,12 +35,13 @@ from infra.tokens import AsyncpgTokenStore
 from streams.names import TopicNames
 from streams.settings import Settings
 from web.api_ports import ActionPublisher
+from web.desk import Desk, DeskTriage, desk_routes
 from web.intake import intake_routes
 from web.intake_keys import intake_gate
 from web.kb_api import KbApi, kb_search_route, kb_unit_routes
 from web.open311 import open311_routes
 from web.ops import metrics_route
-from web.ports import AppealPublisher
+from web.ports import AppealPublisher, KbSearcher
 from web.reports import report_routes
 from web.room import room_routes
 from web.room_setup import create_control_room
@@ -48,10 +52,19 @@ from web.units_api import UnitsApi, units_api_routes
 STATIC = Path(__file__).parent / "static"
 
 
+def worker_triager(settings: Settings) -> Triager:
+    """The worker's triager: the same files, the same cache (trained once, by whoever is first)."""
+    return load_reference_files(settings.jurisdiction_file, settings.cache_dir, datetime.now(UTC)).router
+
+
 def create_web_app(
-    settings: Settings, publisher: AppealPublisher | None = None, actions: ActionPublisher | None = None
+    settings: Settings,
+    publisher: AppealPublisher | None = None,
+    actions: ActionPublisher | None = None,
+    kb: KbSearcher | None = None,
 ) -> Starlette:
-    """The control room, health, HTTP intake, Open311 and the units' API; publishers default to real Kafka."""
+    """The control room, the desk, health, HTTP intake, Open311 and the units' API; publishers
+    default to real Kafka; the desk searches `kb`, or the store's knowledge base when None."""
     store = AsyncpgTicketStore(settings.database_url)
     jurisdiction = load_jurisdiction(settings.jurisdiction_file)
     names = TopicNames(settings.topic_prefix)
@@ -70,15 +83,24 @@ def create_web_app(
         jurisdiction=jurisdiction,
     )
 
-    kb = AsyncpgKbStore(store)
+    kb_store = AsyncpgKbStore(store)
     zone = ZoneInfo(jurisdiction.timezone)
     kb_index = KbIndex(
-        kb,
+        kb_store,
         {category.code: category.name for category in jurisdiction.categories},
         today=lambda: datetime.now(zone).date(),  # validity is by the jurisdiction's calendar day
     )
 
     room = create_control_room(settings, store, jurisdiction, api_producer)
+    desk = Desk(
+        sessions=room.sessions,
+        publisher=intake,
+        tickets=tickets,
+        history=AsyncpgCallerHistory(store),
+        triage=DeskTriage(partial(worker_triager, settings)),
+        jurisdiction=jurisdiction,
+        kb=kb if kb is not None else kb_index,
+    )
     # /metrics here, not on the workers, reads open and overdue tickets: counted once.
     ops_queries = AsyncpgOpsQueries(settings.database_url)
 
@@ -130,6 +152,7 @@ def create_web_app(
     return Starlette(
         routes=[
             *room_routes(room),
+            *desk_routes(desk),
             Route("/health", health),
             metrics_route(ops_queries),
             Route("/api/queues", room.sessions.required(queues)),
@@ -138,7 +161,7 @@ def create_web_app(
             Mount("/open311/v2", routes=open311_routes(intake, tickets, jurisdiction, gate, open311_reads)),
             *units_api_routes(units_api),
             kb_search_route(kb_index, jurisdiction, room.sessions.required),
-            *kb_unit_routes(KbApi(tokens=keys, kb=kb, jurisdiction=jurisdiction)),
+            *kb_unit_routes(KbApi(tokens=keys, kb=kb_store, jurisdiction=jurisdiction)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(SecurityMiddleware)],  # headers on every answer; room: same origin

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from domain.open311_query import RequestQuery
@@ -41,3 +43,22 @@ class KbSearcher(Protocol):
     Raises `agents.ports.StoreUnavailable` when the entries cannot be (re)loaded."""
 
     async def search(self, text: str, limit: int = 5) -> tuple[KbMatch, ...]: ...
+
+
+@dataclass(frozen=True)
+class CallerTicket:
+    """One ticket of a caller's history, as the store recorded it (codes, not names)."""
+
+    ticket_id: str
+    received_at: datetime
+    category: str
+    status: str
+    satisfaction: str | None
+    last_callback: str | None  # the outcome of the last callback attempt, if any
+
+
+class CallerHistory(Protocol):
+    """A caller's tickets by the digits of their number, newest first. Raises
+    `agents.ports.StoreUnavailable`."""
+
+    async def by_phone(self, digits: str, limit: int = 20) -> list[CallerTicket]: ...

@@ -6,7 +6,7 @@ X-Frame-Options), no content sniffing and no referrer.
 
 Same origin: the control room's state-changing requests ride on its session cookie, so a
 page on another site must not be able to send them. The cookie is SameSite=Strict already;
-besides, a POST, PUT, PATCH or DELETE under `/api/room/` whose `Origin` names another host,
+besides, a POST, PUT, PATCH or DELETE under `/api/room/` or `/api/desk/` whose `Origin` names another host,
 or whose browser says `Sec-Fetch-Site: cross-site`, is refused with 403. Requests with
 neither header (curl, a unit's system, kcat's friends) carry no cookie worth forging and are
 not concerned.
@@ -30,13 +30,13 @@ HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 )
-GUARDED_PREFIX = "/api/room/"
+GUARDED_PREFIXES = ("/api/room/", "/api/desk/")  # the room's and the desk's session cookie
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def cross_site(method: str, path: str, headers: Headers) -> bool:
     """A state-changing control-room request sent from another site's page."""
-    if method not in CHANGING or not path.startswith(GUARDED_PREFIX):
+    if method not in CHANGING or not path.startswith(GUARDED_PREFIXES):
         return False
     if headers.get("sec-fetch-site") == "cross-site":
         return True
