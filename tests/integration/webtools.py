@@ -14,6 +14,7 @@ from infra.store import AsyncpgTicketStore
 from infra.tokens import AsyncpgTokenStore
 from streams.settings import Settings
 from web.app import create_web_app
+from web.ports import KbSearcher
 
 
 @dataclass
@@ -27,8 +28,8 @@ class Web:
 
 
 @asynccontextmanager
-async def running_web(settings: Settings) -> AsyncIterator[Web]:
-    app = create_web_app(settings)
+async def running_web(settings: Settings, kb: KbSearcher | None = None) -> AsyncIterator[Web]:
+    app = create_web_app(settings, kb=kb)
     bodies: list[str] = []
 
     async def keep(response: httpx.Response) -> None:
