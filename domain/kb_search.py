@@ -38,6 +38,7 @@ _ASKING = frozenset(
     " 请问 需要 一下 我们 你们 他们 这个 那个 这样 那样 没有 现在 已经 还是 的话"
     " 就是 有没 办理 问题 咨询 想问 如果 但是 因为 所以".split()
 )
+_ASKING_WORD = re.compile("|".join(sorted(_ASKING, key=len, reverse=True)))
 # Characters that carry grammar, not meaning: never a reason on their own.
 _PARTICLES = frozenset("的了吗呢啊吧呀么是在有我你他她它和与及或也都就还要")
 _RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[0-9a-z]+")
@@ -55,14 +56,19 @@ def runs(text: str) -> list[str]:
 
 
 def terms_of(text: str, max_n: int = 3) -> list[str]:
-    """Every term of `text`: n-grams (1..max_n) of each Chinese run, each Latin/digit run whole."""
+    """Every term of `text`: n-grams (1..max_n) of each Chinese run, each Latin/digit run whole.
+
+    A run is cut at the words everyone asks with first, so no gram straddles one: 「要带什么材料」
+    gives 要带 and 材料, not 带什 and 么材, which would match every entry asked the same way.
+    """
     found: list[str] = []
     for run in runs(text):
         if _HAN.match(run) is None:
             found.append(run)
             continue
-        for n in range(1, max_n + 1):
-            found.extend(run[i : i + n] for i in range(len(run) - n + 1))
+        for piece in _ASKING_WORD.split(run):
+            for n in range(1, max_n + 1):
+                found.extend(piece[i : i + n] for i in range(len(piece) - n + 1))
     return found
 
 

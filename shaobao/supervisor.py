@@ -196,6 +196,11 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
                 start(["callbacks", "simulate"], "callback-simulator.log")
             print(f"control room: {url}/   health: {url}/health", flush=True)
             print(
+                f"operator desk (坐席): {url}/desk — the control room's login, or an operator token from"
+                " `shaobao tokens issue --role operator --name NAME`",
+                flush=True,
+            )
+            print(
                 f"metrics: http://127.0.0.1:{settings.worker_web_port}/metrics (worker), {url}/metrics,"
                 " http://127.0.0.1:6067/metrics (simulator); `shaobao top` in another terminal",
                 flush=True,

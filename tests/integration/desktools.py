@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import yaml
+
+from domain.kb_import import entries_from_document
+from infra.kb_store import AsyncpgKbStore
+from infra.reference import load_jurisdiction
+from infra.store import AsyncpgTicketStore
 from schemas.appeal import Appeal
 from schemas.kb import KbEntry, KbMatch, KbSource
 from streams.kafka_access import KafkaAccess
+from streams.settings import Settings
 from tests.integration.kafkatools import read_all
 
 TODAY = datetime.now(UTC).date()
@@ -110,3 +118,21 @@ async def desk_appeals(kafka: KafkaAccess, topic: str) -> dict[str, list[Appeal]
             appeal = Appeal.model_validate_json(value)
             found.setdefault(appeal.source_id, []).append(appeal)
     return found
+
+
+SAMPLE_KB = Path(__file__).resolve().parents[2] / "data" / "kb" / "sample-county.yaml"
+
+
+async def import_sample_kb(settings: Settings) -> int:
+    """The sample county's knowledge base into the settings' database, as `make run` does."""
+    read = entries_from_document(
+        yaml.safe_load(SAMPLE_KB.read_text(encoding="utf-8")), load_jurisdiction(settings.jurisdiction_file)
+    )
+    store = AsyncpgTicketStore(settings.database_url)
+    try:
+        kb = AsyncpgKbStore(store)
+        for entry in read.entries:
+            await kb.upsert(entry, by="测试导入", imported=True)
+    finally:
+        await store.close()
+    return len(read.entries)

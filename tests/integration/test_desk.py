@@ -9,12 +9,17 @@ import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import yaml
 
 from domain.access import Principal
+from domain.kb_import import entries_from_document
+from infra.kb_store import AsyncpgKbStore
 from infra.reference import load_jurisdiction
+from infra.store import AsyncpgTicketStore
 from schemas.desk import DeskAnswer, DeskDecision
 from shaobao.launch import Pipeline
 from shaobao.tokens_cli import run as tokens_cli
@@ -25,6 +30,7 @@ from tests.integration.webtools import Web, issued_token, running_web
 
 PASSWORD = "desk-test-口令"
 OPERATOR = "张坐席"
+EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "kb" / "example.yaml"
 FUND = "您好，我想咨询一下住房公积金怎么提取？租房能不能提取公积金，需要带什么材料？"
 FUMES = "我要投诉白马桥街道凤凰城小区门口的烧烤摊，每天晚上油烟很大，噪音扰民，请城管处理。"
 
@@ -75,11 +81,25 @@ async def test_triage_names_what_the_text_is_and_who_handles_it_with_the_knowled
         assert blank.status_code == 422
 
 
-async def test_triage_without_a_knowledge_base_shows_no_answers(stack: Pipeline) -> None:
-    async with running_web(desk_settings(stack)) as web:
+async def test_triage_searches_the_stores_knowledge_base_when_none_is_wired(stack: Pipeline) -> None:
+    settings = desk_settings(stack)
+    store = AsyncpgTicketStore(settings.database_url)
+    read = entries_from_document(
+        yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), load_jurisdiction(settings.jurisdiction_file)
+    )
+    try:
+        for entry in read.entries:
+            await AsyncpgKbStore(store).upsert(entry, by="测试")
+    finally:
+        await store.close()
+    async with running_web(settings) as web:
         await logged_in(web)
-        shown = (await web.client.post("/api/desk/triage", json={"text": FUND})).json()
-        assert (shown["kb"], shown["kb_available"]) == ([], False)
+        shown = (
+            await web.client.post("/api/desk/triage", json={"text": "我退休了，公积金怎么全部取出来"})
+        ).json()
+        assert shown["kb_available"] is True
+        assert shown["kb"][0]["entry_id"] == "gjj-retire-withdraw"
+        assert len(shown["kb"]) == 3
 
 
 async def test_a_callers_history_by_phone_newest_first_marks_a_repeat_call(
