@@ -26,6 +26,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.triage import Triager
 from schemas.appeal import MAX_TEXT_CHARS, Appeal, Channel
 from schemas.base import WireModel, is_unstorable
+from schemas.kb import KbMatch
 from web.desk_input import PHONE_RULE, DeskRefused, desk_appeal
 from web.desk_render import history_json, kb_json, reference_json, triage_json
 from web.inputs import APPEAL_BODY_BYTES, InputRefused, check_parameters, read_json
@@ -155,12 +156,18 @@ async def _triage(desk: Desk, request: Request) -> Response:
     )
     triager = await desk.triage.triager()
     decision = triager.decide(appeal)
-    matches = await desk.kb.search(body.text, limit=KB_SHOWN) if desk.kb is not None else ()
+    matches: tuple[KbMatch, ...] = ()
+    available = desk.kb is not None
+    if desk.kb is not None:
+        try:
+            matches = await desk.kb.search(body.text, limit=KB_SHOWN)
+        except StoreUnavailable:
+            available = False  # triage still shows; the page says the knowledge base is not there
     return JSONResponse(
         {
             "triage": triage_json(decision, desk.jurisdiction),
             "kb": [kb_json(match, desk.jurisdiction) for match in matches[:KB_SHOWN]],
-            "kb_available": desk.kb is not None,
+            "kb_available": available,
         },
         headers=NO_STORE,
     )

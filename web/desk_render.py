@@ -84,16 +84,18 @@ def triage_json(decision: TriageDecision, jurisdiction: Jurisdiction) -> dict[st
 
 
 def kb_json(match: KbMatch, jurisdiction: Jurisdiction) -> dict[str, Any]:
+    """A knowledge-base match as the desk and `GET /api/kb/search` show it: unit by name too."""
     entry = match.entry
     return {
         "entry_id": entry.entry_id,
         "title": entry.title,
+        "unit": entry.unit,
+        "unit_name": jurisdiction.unit_name(entry.unit),
         "answer": entry.answer,
         "source": entry.source.cited(),
-        "unit": named(entry.unit, {entry.unit: jurisdiction.unit_name(entry.unit)}),
+        "score": match.score,
         "why": list(match.why),
         "current": match.current,
-        "score": match.score,
     }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -31,9 +30,10 @@ from schemas.http_api import (
     KbEntryWritten,
     KbStoredEntry,
 )
-from schemas.kb import ENTRY_ID, KbEntry, KbMatch
+from schemas.kb import ENTRY_ID, KbEntry
 from web.api_access import ApiProblem, Handler, guarded, invalid
 from web.api_ports import KbEntryNotFound, KbKeeper, KbRecord, NotYourEntry, TokenVerifier
+from web.desk_render import kb_json
 from web.inputs import read_json
 from web.ports import KbSearcher
 from web.units_api import UNIT
@@ -64,25 +64,10 @@ def kb_search_route(searcher: KbSearcher, jurisdiction: Jurisdiction, required: 
             return JSONResponse(
                 {"error": "数据库暂不可用，请稍后重试"}, status_code=503, headers={"Retry-After": "5"}
             )
-        shown = [_shown(match, jurisdiction) for match in matches]
+        shown = [kb_json(match, jurisdiction) for match in matches]
         return JSONResponse({"query": query, "matches": shown})
 
     return Route(KB_SEARCH_PATH, required(search), methods=["GET"])
-
-
-def _shown(match: KbMatch, jurisdiction: Jurisdiction) -> dict[str, Any]:
-    entry = match.entry
-    return {
-        "entry_id": entry.entry_id,
-        "title": entry.title,
-        "unit": entry.unit,
-        "unit_name": jurisdiction.unit_name(entry.unit),
-        "answer": entry.answer,
-        "source": entry.source.cited(),
-        "score": match.score,
-        "why": list(match.why),
-        "current": match.current,
-    }
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,7 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
     assert page.title() == "哨报 · 12345 调度指挥大屏"
     page.screenshot(path=str(artifacts / "control-room-first-page.png"))
     page.close()
+    answer_and_dispatch_at_the_desk(browser, f"http://127.0.0.1:{port}", database_url, lines, artifacts)
 
     # The public surface is closed: no ticket without a login or a key, guesses throttled.
     base = f"http://127.0.0.1:{port}"
@@ -202,3 +203,59 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
     assert process.stdout is not None
     rest = process.stdout.read()
     assert "units simulate stopped (exit code -9); starting it again in 1 s (1/5 in 10 min)" in rest, rest
+
+
+RENT_QUESTION = "您好，我想咨询一下住房公积金怎么提取？租房能不能提取公积金，需要带什么材料？"
+FUMES = "我要投诉白马桥街道凤凰城小区门口的烧烤摊，每天晚上油烟很大，噪音扰民，请城管处理。"
+
+
+def answer_and_dispatch_at_the_desk(
+    browser: Browser, base: str, database_url: str, lines: list[str], artifacts: Path
+) -> None:
+    """Issue 19's "done means" on `make run`: the sample knowledge base imported at start, a
+    housing-fund question answered on the line from it, a complaint dispatched in one click."""
+    assert "knowledge base sample-county.yaml: 读取 160 条，导入 160 条，未变 0 条，拒绝 0 条" in lines
+    desk = browser.new_page(viewport={"width": 1600, "height": 900})
+    desk.goto(base + "/desk")
+    desk.fill("input[name=name]", "王坐席")
+    desk.fill("input[name=secret]", PASSWORD)
+    desk.click("button[type=submit]")
+    desk.wait_for_url(base + "/")
+    desk.goto(base + "/desk")
+    desk.fill("#phone", "13907310000")
+    desk.type("#text", RENT_QUESTION, delay=5)
+    rent = desk.locator(".kb-item:has-text('租房提取住房公积金')")
+    rent.wait_for(timeout=10_000)
+    assert desk.locator(".kb-item").count() == 3
+    assert "政策依据：《宁乡市住房公积金提取管理办法》 第九条" in rent.inner_text()
+    rent.locator("button.adopt").click()
+    desk.click("#do-answer")
+    desk.wait_for_selector("#result.ok:has-text('已当场答复'):has-text('工单号')", timeout=15_000)
+    answered = desk.inner_text("#result").split("工单号 ")[1].split("（")[0].strip()
+    desk.type("#text", FUMES, delay=5)
+    desk.wait_for_selector("#triage dd:has-text('市城市管理和综合执法局')")
+    desk.click("#do-dispatch")
+    desk.wait_for_selector("#result.ok:has-text('已派单'):has-text('工单号')", timeout=15_000)
+    dispatched = desk.inner_text("#result").split("工单号 ")[1].split("（")[0].strip()
+    desk.screenshot(path=str(artifacts / "desk-make-run.png"))
+
+    async def rows() -> dict[str, tuple[str, str | None]]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            found = await conn.fetch(
+                "SELECT ticket_id, status, lead_unit FROM tickets WHERE ticket_id = ANY($1::text[])",
+                [answered, dispatched],
+            )
+            return {r["ticket_id"]: (r["status"], r["lead_unit"]) for r in found}
+        finally:
+            await conn.close()
+
+    deadline = time.monotonic() + 10
+    while len(found := run_coroutine(rows())) < 2 or "received" in {s for s, _ in found.values()}:
+        assert time.monotonic() < deadline, found
+        time.sleep(0.1)
+    assert found == {answered: ("instant", None), dispatched: ("dispatched", "cgj")}
+    daily = desk.request.get(base + "/api/reports/daily?format=json").json()
+    assert daily["dispositions"]["即办"] >= 1  # the simulator's appeals may be answered too
+    assert [(u["entry_id"], u["used"]) for u in daily["kb_used"]] == [("gjj-withdraw-rent", 1)]
+    desk.close()

@@ -114,7 +114,7 @@ async def desk_appeals(kafka: KafkaAccess, topic: str) -> dict[str, list[Appeal]
     """The desk's appeals on the intake topic now, by source id."""
     found: dict[str, list[Appeal]] = {}
     for _key, value in await read_all(kafka, topic):
-        if b'"desk":{' in value:  # an appeal without a decision carries "desk":null
+        if value and b'"desk":{' in value:  # without a decision: "desk":null; a tombstone: None
             appeal = Appeal.model_validate_json(value)
             found.setdefault(appeal.source_id, []).append(appeal)
     return found

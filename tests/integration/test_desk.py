@@ -67,7 +67,7 @@ async def test_triage_names_what_the_text_is_and_who_handles_it_with_the_knowled
         assert len(kb_shown) == 3
         assert kb_shown[0]["entry_id"] == "gjj.rent-withdrawal"
         assert kb_shown[0]["source"] == "《住房公积金管理条例》 第二十四条"
-        assert kb_shown[0]["unit"] == {"code": "gjj", "name": "市住房公积金管理部"}
+        assert (kb_shown[0]["unit"], kb_shown[0]["unit_name"]) == ("gjj", "市住房公积金管理部")
         assert kb_shown[0]["current"] is True and kb_shown[0]["why"]
         stale = [m for m in kb_shown if m["entry_id"] == "gjj.rent-withdrawal-2019"]
         assert [m["current"] for m in stale] == [False]

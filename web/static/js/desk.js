@@ -50,7 +50,7 @@ function renderKb(matches, available) {
       el("button", { type: "button", class: "adopt", text: "采用此答复", onclick: () => adopt(m) })),
     el("p", { class: "kb-answer", text: m.answer }),
     el("p", { class: "kb-meta", text: "政策依据：" + m.source }),
-    el("p", { class: "kb-meta", text: "匹配原因：" + (m.why.length ? m.why.join("、") : "—") + (m.unit ? " · " + m.unit.name : "") }),
+    el("p", { class: "kb-meta", text: "匹配原因：" + (m.why.length ? m.why.join("、") : "—") + (m.unit_name ? " · " + m.unit_name : "") }),
   )));
 }
 

@@ -21,6 +21,7 @@ const KEY = {
   units: "被叫单位", trigger: "触发", resolution: "销号方式", merged_into: "并入", source_ticket_id: "来源工单",
   command_type: "指令", violation: "类别", actor: "发出者", transfer_to: "转至", channel: "渠道", co_outstanding: "未反馈协办",
   rework_count: "重办次数", role: "角色", score: "相似度", received_at: "时间", source_id: "来源编号",
+  answer: "当场答复", entry_id: "知识库条目", source: "政策依据",
 };
 const HIDDEN = new Set(["clock", "limit_version", "mark_at", "whistle_id", "final", "capped"]);
 export const OUTCOME = { satisfied: "满意", basically_satisfied: "基本满意", no_comment: "不作评价", dissatisfied: "不满意", unreachable: "未联系上" };
