@@ -124,12 +124,14 @@ SAMPLE_KB = Path(__file__).resolve().parents[2] / "data" / "kb" / "sample-county
 
 
 async def import_sample_kb(settings: Settings) -> int:
-    """The sample county's knowledge base into the settings' database, as `make run` does."""
+    """The sample county's knowledge base into the settings' database, as `make run` does, in
+    place of whatever entries the session's other tests left there."""
     read = entries_from_document(
         yaml.safe_load(SAMPLE_KB.read_text(encoding="utf-8")), load_jurisdiction(settings.jurisdiction_file)
     )
     store = AsyncpgTicketStore(settings.database_url)
     try:
+        await (await store.pool()).execute("TRUNCATE kb_versions, kb_entries")
         kb = AsyncpgKbStore(store)
         for entry in read.entries:
             await kb.upsert(entry, by="测试导入", imported=True)

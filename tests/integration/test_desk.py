@@ -84,6 +84,7 @@ async def test_triage_names_what_the_text_is_and_who_handles_it_with_the_knowled
 async def test_triage_searches_the_stores_knowledge_base_when_none_is_wired(stack: Pipeline) -> None:
     settings = desk_settings(stack)
     store = AsyncpgTicketStore(settings.database_url)
+    await (await store.pool()).execute("TRUNCATE kb_versions, kb_entries")  # the session's other tests'
     read = entries_from_document(
         yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), load_jurisdiction(settings.jurisdiction_file)
     )

@@ -18,6 +18,7 @@ from tests.integration.webtools import Web, issued_token, running_web
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "data" / "kb" / "example.yaml"
+CLEAR_KB = "TRUNCATE kb_versions, kb_entries"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,7 @@ def entry(entry_id: str, unit: str = "ybj", **fields: Any) -> dict[str, Any]:
 async def test_kb_import_writes_the_example_once_and_reports_a_bad_file_entry_by_entry(
     stack: Stack, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
+    await db.execute(CLEAR_KB)  # the session's database: other modules' tests import entries too
     first = await shaobao(stack, "kb", "import", str(EXAMPLE), "--by", "张管理员")
     assert (first.code, first.out) == (0, "读取 5 条，导入 5 条，未变 0 条，拒绝 0 条\n")
     again = await shaobao(stack, "kb", "import", str(EXAMPLE))
@@ -160,7 +162,10 @@ async def test_an_invalid_entry_is_refused_with_its_fields(stack: Stack, web: We
     assert (await web.client.put("/api/units/me/kb/ybj-bad", json=entry("ybj-bad"))).status_code == 401
 
 
-async def test_the_desk_searches_the_knowledge_base_when_logged_in(stack: Stack, web: Web) -> None:
+async def test_the_desk_searches_the_knowledge_base_when_logged_in(
+    stack: Stack, web: Web, db: asyncpg.Connection
+) -> None:
+    await db.execute(CLEAR_KB)
     imported = await shaobao(stack, "kb", "import", str(EXAMPLE))
     assert imported.code == 0
     query = {"q": "我退休了，想把公积金取出来，怎么提取"}
