@@ -81,15 +81,33 @@ def _dispatch(
     )
 
 
+def unknown_codes(
+    jurisdiction: Jurisdiction,
+    lead: str | None = None,
+    co: tuple[str, ...] = (),
+    category: str | None = None,
+    town: str | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Per field the operator may name (lead, co, category, town), the codes this jurisdiction
+    does not know; a field with none is left out."""
+    units = set(jurisdiction.unit_codes)
+    found = {
+        "lead": tuple(u for u in (lead,) if u and u not in units),
+        "co": tuple(u for u in co if u not in units),
+        "category": tuple(c for c in (category,) if c and c not in jurisdiction.category_by_code),
+        "town": tuple(t for t in (town,) if t and t not in jurisdiction.town_by_code),
+    }
+    return {field: codes for field, codes in found.items() if codes}
+
+
 def _unknown(
     jurisdiction: Jurisdiction, lead: str | None, co: tuple[str, ...], category: str, town: str | None
 ) -> str:
-    units = set(jurisdiction.unit_codes)
-    missing = [f"单位 {u} 不在本辖区" for u in (lead, *co) if u is not None and u not in units]
-    if category not in jurisdiction.category_by_code:
-        missing.append(f"类别 {category} 不在本辖区")
-    if town is not None and town not in jurisdiction.town_by_code:
-        missing.append(f"属地 {town} 不在本辖区")
+    unknown = unknown_codes(jurisdiction, lead, co, category, town)
+    units = (*unknown.get("lead", ()), *unknown.get("co", ()))
+    missing = [f"单位 {u} 不在本辖区" for u in units]
+    missing += [f"类别 {c} 不在本辖区" for c in unknown.get("category", ())]
+    missing += [f"属地 {t} 不在本辖区" for t in unknown.get("town", ())]
     return "；".join(missing)
 
 
@@ -111,4 +129,4 @@ def _with(triage: TriageDecision, *, why: str, **changes: object) -> TriageDecis
     return triage.model_copy(update=changes | {"explanation": (*triage.explanation, why)})
 
 
-__all__ = ["honour"]
+__all__ = ["honour", "unknown_codes"]

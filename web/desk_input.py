@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from domain.callers import phone_digits
+from domain.desk import unknown_codes
 from domain.jurisdiction import Jurisdiction
 from schemas.appeal import Appeal
 from schemas.base import UNSTORABLE, escape_refused, is_unstorable
@@ -124,22 +125,29 @@ def _consistency(decision: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+_UNKNOWN = {
+    "lead": "不是本辖区的承办单位",
+    "co": "含有不是本辖区的承办单位",
+    "category": "不是本辖区的诉求类别",
+    "town": "不是本辖区的镇街",
+}
+
+
 def _known_codes(decision: dict[str, Any], jurisdiction: Jurisdiction) -> list[tuple[str, str]]:
     """Units, category and town the operator corrected must be the jurisdiction's."""
-    units = set(jurisdiction.unit_codes)
-    problems: list[tuple[str, str]] = []
-    lead, co = decision.get("lead"), decision.get("co") or ()
-    if isinstance(lead, str) and lead and lead not in units:
-        problems.append(("decision.lead", "不是本辖区的承办单位"))
-    if isinstance(co, list | tuple) and any(isinstance(c, str) and c not in units for c in co):
-        problems.append(("decision.co", "含有不是本辖区的承办单位"))
-    category = decision.get("category")
-    if isinstance(category, str) and category and category not in jurisdiction.category_by_code:
-        problems.append(("decision.category", "不是本辖区的诉求类别"))
-    town = decision.get("town")
-    if isinstance(town, str) and town and town not in jurisdiction.town_by_code:
-        problems.append(("decision.town", "不是本辖区的镇街"))
-    return problems
+    co = decision.get("co") or ()
+    unknown = unknown_codes(
+        jurisdiction,
+        lead=_text(decision.get("lead")),
+        co=tuple(c for c in co if isinstance(c, str)) if isinstance(co, list | tuple) else (),
+        category=_text(decision.get("category")),
+        town=_text(decision.get("town")),
+    )
+    return [(f"decision.{field}", _UNKNOWN[field]) for field in unknown]
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _problem(error: ErrorDetails) -> tuple[str, str]:

@@ -16,22 +16,11 @@ from schemas.appeal import CHANNELS
 from schemas.desk import TRANSFER_TARGETS
 from schemas.kb import KbMatch
 from schemas.triage import TriageDecision
+from web.names import STATUS_NAMES
 from web.ports import CallerTicket
 
 URGENCY = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 DISPOSITION = {"instant": "当场答复（即办）", "transfer": "转办", "dispatch": "派单", "manual": "转人工派单"}
-STATUS = {
-    "received": "已受理",
-    "instant": "已即办",
-    "transferred": "已转办",
-    "manual": "待人工派单",
-    "dispatched": "待签收",
-    "signed": "办理中",
-    "returned": "退单待审",
-    "completed": "待回访",
-    "dissatisfied": "不满意待处理",
-    "closed": "已办结",
-}
 OUTCOME = {
     "satisfied": "满意",
     "basically_satisfied": "基本满意",
@@ -111,7 +100,7 @@ def history_json(
                 "ticket_id": t.ticket_id,
                 "received_at": t.received_at.isoformat(),
                 "category": named(t.category, categories),
-                "status": named(t.status, STATUS),
+                "status": named(t.status, STATUS_NAMES),
                 "last_callback": named(t.last_callback, OUTCOME),
             }
             for t in tickets

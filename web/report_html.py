@@ -11,19 +11,8 @@ from zoneinfo import ZoneInfo
 from domain.rates import Rates
 from domain.report import Count, Report, Row
 from web import report_svg
+from web.names import STATUS_NAMES
 
-STATUS_NAMES = {
-    "received": "已受理",
-    "manual": "待人工派单",
-    "dispatched": "待签收",
-    "signed": "办理中",
-    "returned": "退单待处理",
-    "completed": "待回访",
-    "dissatisfied": "回访不满意",
-    "closed": "已销号",
-    "instant": "即办",
-    "transferred": "转办",
-}
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#222;margin:0;background:#f3f4f6}
 main{max-width:1040px;margin:0 auto;background:#fff;padding:28px 40px 40px}
