@@ -40,6 +40,12 @@ DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = tuple(
         "triage_blind6_urgent.jsonl",
         "triage_blind6_twoproblems.jsonl",
         "triage_blind6_general.jsonl",
+        "triage_blind7_clean.jsonl",
+        "triage_blind7_spoken.jsonl",
+        "triage_blind7_pasted.jsonl",
+        "triage_blind8_hard.jsonl",
+        "triage_blind8_spoken.jsonl",
+        "triage_blind8_day.jsonl",
     )
 )
 

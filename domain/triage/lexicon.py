@@ -134,6 +134,9 @@ class Thresholds(_Frozen):
     # With danger signs in the text, this many lexicon points for an emergency line keep a
     # routine reading from a unit: a person checks it, urgent.
     emergency_hint_min_score: float = 2.0
+    # The same when the category cleared the auto-dispatch gate: the appeal then goes to its
+    # unit as urgent work unless the emergency words reach this many points.
+    emergency_hint_sure_min_score: float = 2.0
 
 
 class Lexicon(_Frozen):

@@ -42,17 +42,26 @@ def suspected_emergency(
     is_transfer: Callable[[str], bool],
     share_floor: float,
     hint_floor: float,
+    sure_hint_floor: float | None = None,
 ) -> str:
     """Why a routine reading may be an emergency after all, in Chinese ('' when nothing suggests it).
 
     Either the weighed reading puts at least `share_floor` on the emergency lines
     (summed: an appeal split between police and medical is still an emergency),
-    or the text shows danger now and an emergency line has `hint_floor` lexicon points.
+    or the lexicon's first choice is an emergency line with `hint_floor` points (the
+    model, taught on routine appeals, must not outvote it silently), or the text shows
+    danger now and an emergency line has `hint_floor` lexicon points (`sure_hint_floor`
+    when the category cleared the calibrated gate: a lift with people trapped in it is the
+    lift unit's urgent work, unless the emergency words are as strong as a 110 call's).
     """
     share = verdict.share(is_transfer)
     if share >= share_floor:
         return f"综合判断可能是紧急警情（{share:.2f}）"
+    first = guess.best
+    if is_transfer(first.label) and first.value >= hint_floor:
+        return f"词表首选紧急警情，命中{'、'.join(first.hits[:3])}"
     hint = max((s for s in guess.ranked if is_transfer(s.label)), key=lambda s: s.value, default=None)
-    if danger_now and hint is not None and hint.value >= hint_floor:
+    floor = sure_hint_floor if verdict.confident and sure_hint_floor is not None else hint_floor
+    if danger_now and hint is not None and hint.value >= floor:
         return f"文中有现场危险表述，且命中紧急警情词语{'、'.join(hint.hits[:3])}"
     return ""

@@ -279,6 +279,7 @@ class Triager:
             self._is_transfer,
             thresholds.model_emergency_suspect,
             thresholds.emergency_hint_min_score,
+            thresholds.emergency_hint_sure_min_score,
         )
         if urgency.urgency != "normal":
             return urgency, suspected

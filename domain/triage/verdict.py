@@ -112,7 +112,13 @@ def _note(code: str, lexicon_best: str, opinion: Opinion, confidence: float) -> 
 
 
 def top_alternatives(verdict: Verdict, guess: CategoryGuess, count: int) -> Sequence[str]:
-    """The next categories to suggest to a person: the weighed runners-up, else the lexicon's."""
-    if verdict.ranked:
-        return [code for code, p in verdict.ranked if code != verdict.category and p >= 0.02][:count]
-    return [s.label for s in guess.ranked if s.label != verdict.category and s.value > 0][:count]
+    """The next categories to suggest to a person: the weighed runners-up, else the lexicon's.
+
+    The lexicon's first choice, when it lost, always comes first: the person sees both readings.
+    """
+    lexicon = [s.label for s in guess.ranked if s.label != verdict.category and s.value > 0]
+    if not verdict.ranked:
+        return lexicon[:count]
+    first = lexicon[:1] if guess.best.label != verdict.category else []
+    weighed = [code for code, p in verdict.ranked if code != verdict.category and p >= 0.02]
+    return [*first, *(code for code in weighed if code not in first)][:count]

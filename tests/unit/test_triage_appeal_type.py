@@ -187,6 +187,10 @@ def test_a_complaint_or_a_request_for_help_is_not_taken_for_a_report(text: str) 
         "东城学校旁边那堵挡土墙裂开了，砖头一块块往下掉，孩子们上学放学就从墙下面过。",
         "大冬天的整个小区停暖停电，好多独居老人冻得受不了。",
         "小区后面山坡上的围墙往外鼓，随时要倒，下面就是人行道。",
+        "今天早上孩子上校车，我闻到司机满身酒气，车子刚开走，车上有二十多个孩子。",
+        "白云村有个八十多岁的五保老人一个人住，这几天生病下不了床，没人做饭。",
+        "我们咯里自来水停咯三天哒，一滴都冇得，村里好多老人家。",
+        "今晚降温到零度，候车亭里睡着一个精神不太正常的男的，身上就一件单衣。",
     ],
     ids=[
         "oxygen_concentrator_without_power",
@@ -194,6 +198,10 @@ def test_a_complaint_or_a_request_for_help_is_not_taken_for_a_report(text: str) 
         "cracked_retaining_wall_over_a_school_path",
         "no_power_or_heating_for_old_people_in_winter",
         "a_wall_about_to_fall_over_a_footpath",
+        "a_school_bus_driver_smelling_of_drink",
+        "an_old_man_alone_ill_in_bed",
+        "no_water_for_three_days_in_dialect",
+        "a_confused_man_outdoors_in_the_frost",
     ],
 )
 def test_a_life_at_risk_is_never_dispatched_as_routine(text: str) -> None:

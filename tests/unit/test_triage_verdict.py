@@ -16,7 +16,8 @@ from domain.triage.classify import CategoryGuess
 from domain.triage.gate import Outcome, calibrate, folds
 from domain.triage.learned import LabelledText, NaiveBayes, Opinion
 from domain.triage.matching import Score
-from domain.triage.verdict import Verdict, settle, weigh
+from domain.triage.safety import suspected_emergency
+from domain.triage.verdict import Verdict, settle, top_alternatives, weigh
 from schemas.appeal import Appeal
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "jurisdiction"
@@ -175,7 +176,7 @@ def test_an_appeal_the_model_reads_as_an_emergency_goes_to_a_person_as_one_not_t
 
 
 def test_a_routine_reading_with_a_fair_share_on_the_emergency_lines_goes_to_a_person_urgent() -> None:
-    decision = triager_taught_an_unknown_danger().decide(sewer_appeal("咕咚嘎嘣哎哟喂呀呀哼哼唧。"))
+    decision = triager_taught_an_unknown_danger().decide(sewer_appeal("咕咚嘎嘣哎哟喂。"))
     assert (decision.category, decision.disposition, decision.urgency) == (
         "drainage.sewer",
         "manual",
@@ -206,3 +207,39 @@ def test_the_model_also_reads_the_appeal_type_and_the_explanation_says_so() -> N
         == "诉求类型：投诉（未见明确表述，统计模型1.00，参考该分类常见类型，把握1.00）"
     )
     assert decision.explanation[0].endswith(f"综合把握{decision.confidence:.2f}")
+
+
+def is_transfer(code: str) -> bool:
+    return code.startswith("emergency.")
+
+
+def lift_reading(confident: bool, police_points: float, first: str = "equipment.elevator") -> str:
+    """Why a lift appeal with danger signs now may be an emergency, at a given category confidence."""
+    scores = {"equipment.elevator": 3.0, "emergency.police": police_points}
+    ranked = sorted(scores.items(), key=lambda item: (item[0] != first, -item[1]))
+    guess = CategoryGuess(tuple(Score(code, value, ("关人",)) for code, value in ranked))
+    confidence = 0.99 if confident else 0.6
+    verdict = Verdict("equipment.elevator", confident, confidence, "", (("equipment.elevator", 1.0),))
+    return suspected_emergency(verdict, guess, True, is_transfer, 0.1, 2.0, 4.0)
+
+
+def test_danger_now_with_emergency_words_goes_to_a_person_unless_the_category_cleared_the_gate() -> None:
+    assert lift_reading(confident=False, police_points=3.0).startswith("文中有现场危险表述")
+    # A sure lift reading is the lift unit's urgent work: 3 points of 110 words are not enough ...
+    assert lift_reading(confident=True, police_points=3.0) == ""
+    # ... but words as strong as a 110 call's still send it to a person.
+    assert lift_reading(confident=True, police_points=4.5).startswith("文中有现场危险表述")
+
+
+def test_the_lexicons_first_choice_of_an_emergency_line_is_never_outvoted_silently() -> None:
+    reason = lift_reading(confident=True, police_points=3.5, first="emergency.police")
+    assert reason == "词表首选紧急警情，命中关人"
+
+
+def test_a_person_is_offered_the_lexicons_reading_when_the_weighed_one_won() -> None:
+    weighed = (("noise.industrial", 0.99), ("noise.social", 0.01))
+    verdict = Verdict("noise.industrial", False, 0.9, "", weighed)
+    assert top_alternatives(verdict, GUESS, 2) == ["noise.construction"]
+    weighed_agreed = (("noise.construction", 0.9), ("noise.social", 0.1))
+    agreed = Verdict("noise.construction", False, 0.9, "", weighed_agreed)
+    assert top_alternatives(agreed, GUESS, 2) == ["noise.social"]
