@@ -41,7 +41,7 @@ def load_jurisdiction(path: Path) -> Jurisdiction:
     """Parse and validate a jurisdiction file; its version is a digest of the bytes."""
     raw = path.read_bytes()
     version = hashlib.sha256(raw).hexdigest()[:12]
-    return parse_jurisdiction(yaml.safe_load(raw), version=version)
+    return parse_jurisdiction(load_yaml(raw), version=version)
 
 
 def lexicon_path_for(jurisdiction_file: Path) -> Path:
@@ -131,8 +131,13 @@ def decode_reference(
     return build_reference(decode_published(value), examples, cache)
 
 
+def load_yaml(text: str | bytes) -> object:
+    """YAML read safely, by libyaml when PyYAML was built with it (the lexicon: 0.37 s → 0.04 s)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (safe loaders only)
+
+
 def _yaml(text: str, what: str) -> object:
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
     except yaml.YAMLError as error:
         raise ReferenceInvalid(f"the {what} file is not valid YAML: {error}") from error

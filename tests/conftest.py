@@ -14,9 +14,21 @@ from infra.reference import load_jurisdiction
 from infra.topics import delete_topics, list_topic_names
 from shaobao.launch import ISSUED_TOPIC_PREFIXES, run_coroutine
 from streams.settings import DEFAULT_JURISDICTION
+from tests import cross_beside
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("SHAOBAO_STATE_DIR", REPO / ".state"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # The triage floors read a cross that takes minutes of CPU: start it now, beside the
+    # broker tests that run first and mostly wait (see tests/cross_beside.py).
+    if any("cross_rows" in getattr(item, "fixturenames", ()) for item in session.items):
+        cross_beside.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    cross_beside.stop()
 
 
 @pytest.fixture(scope="session")
