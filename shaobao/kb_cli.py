@@ -23,7 +23,7 @@ import yaml
 from domain.jurisdiction import Jurisdiction
 from domain.kb_import import KbFile, KbFileError, entries_from_csv, entries_from_document
 from infra.kb_store import AsyncpgKbStore
-from infra.reference import load_jurisdiction
+from infra.reference import load_jurisdiction, load_yaml
 from infra.store import AsyncpgTicketStore
 from streams.settings import Settings
 
@@ -50,7 +50,7 @@ def read_kb_file(path: Path, jurisdiction: Jurisdiction) -> KbFile:
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise KbFileError(f"{path.name}：只能导入 .yaml、.yml 或 .csv 文件")
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise KbFileError(f"YAML 无法解析：{exc}") from exc
     return entries_from_document(data, jurisdiction)

@@ -42,7 +42,7 @@ def suspected_emergency(
     is_transfer: Callable[[str], bool],
     share_floor: float,
     hint_floor: float,
-    sure_hint_floor: float | None = None,
+    sure_hint_floor: float,
 ) -> str:
     """Why a routine reading may be an emergency after all, in Chinese ('' when nothing suggests it).
 
@@ -61,7 +61,7 @@ def suspected_emergency(
     if is_transfer(first.label) and first.value >= hint_floor:
         return f"词表首选紧急警情，命中{'、'.join(first.hits[:3])}"
     hint = max((s for s in guess.ranked if is_transfer(s.label)), key=lambda s: s.value, default=None)
-    floor = sure_hint_floor if verdict.confident and sure_hint_floor is not None else hint_floor
+    floor = sure_hint_floor if verdict.confident else hint_floor
     if danger_now and hint is not None and hint.value >= floor:
         return f"文中有现场危险表述，且命中紧急警情词语{'、'.join(hint.hits[:3])}"
     return ""

@@ -116,9 +116,9 @@ def top_alternatives(verdict: Verdict, guess: CategoryGuess, count: int) -> Sequ
 
     The lexicon's first choice, when it lost, always comes first: the person sees both readings.
     """
-    lexicon = [s.label for s in guess.ranked if s.label != verdict.category and s.value > 0]
     if not verdict.ranked:
-        return lexicon[:count]
-    first = lexicon[:1] if guess.best.label != verdict.category else []
+        return [s.label for s in guess.ranked if s.label != verdict.category and s.value > 0][:count]
+    best = guess.best
+    first = [best.label] if best.label != verdict.category and best.value > 0 else []
     weighed = [code for code, p in verdict.ranked if code != verdict.category and p >= 0.02]
     return [*first, *(code for code in weighed if code not in first)][:count]
