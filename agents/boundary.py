@@ -35,7 +35,7 @@ from domain.alerts import dead_letter_alert
 from domain.ticket import FoldError
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.rejections import SourcePosition
-from streams import log_context
+from streams import departure, log_context
 from streams.app import Streams
 from streams.codecs import encode
 from streams.event_context import make_current
@@ -95,6 +95,7 @@ def crash(agent: str, exc: BaseException | None, why: str, code: int = EXIT_CRAS
     """Stop the worker now, committing nothing more: the restart resumes from the last commit."""
     detail = "".join(traceback.format_exception(exc)) if exc is not None else ""
     log.critical("agent %s: %s; exiting (%d) without committing\n%s", agent, why, code, detail)
+    departure.leave_groups_now()
     logging.shutdown()
     os._exit(code)
 

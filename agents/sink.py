@@ -29,6 +29,7 @@ from schemas.alerts import Alert
 from schemas.dead_letters import DeadLetter
 from schemas.events import TicketEvent
 from schemas.rejections import AppealRejected
+from streams import departure
 from streams.app import Streams
 from streams.codecs import decode_event, encode
 
@@ -122,6 +123,7 @@ def _exit_holding() -> NoReturn:
     # Faust would wait for the held batch forever (stream_wait_empty), or ack it as the agent
     # is cancelled and commit it unwritten: neither. The offsets stay where they were.
     log.critical("stopped while the ticket store is down: exiting without committing offsets")
+    departure.leave_groups_now()
     logging.shutdown()
     os._exit(EXIT_STORE_DOWN)
 

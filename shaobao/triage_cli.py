@@ -40,19 +40,26 @@ from domain.triage.labels import label_problems
 from domain.triage.learned import LabelledText
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.reference import build_reference, lexicon_path_for, load_jurisdiction, read_reference
+from infra.triager_cache import TriagerCache
 from schemas.appeal import Appeal
+from shaobao.bootstrap import triager_cache
 from shaobao.triage_eval import Evaluation, report, summary
+from streams.settings import Settings
 
 _DATA = Path(__file__).resolve().parent.parent / "data" / "jurisdiction"
 DEFAULT_JURISDICTION = _DATA / "sample-county.yaml"
 
 
 def build_triager(
-    jurisdiction_path: Path, lexicon_path: Path, examples: Sequence[LabelledText] = ()
+    jurisdiction_path: Path,
+    lexicon_path: Path,
+    examples: Sequence[LabelledText] = (),
+    cache: TriagerCache | None = None,
 ) -> Triager:
-    """Load both reference files and build the triager exactly as a worker does (same version digest)."""
+    """Load both reference files and build the triager exactly as a worker does (same version
+    digest): from `cache` when one trained on the same files and examples is kept there."""
     published = read_reference(jurisdiction_path, lexicon_path, datetime.now(UTC))
-    return build_reference(published, examples).router
+    return build_reference(published, examples, cache).router
 
 
 def appeal_from_line(row: dict[str, object]) -> Appeal:
@@ -229,7 +236,7 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     try:
         examples = [] if args.no_model else _examples(args.examples or DEFAULT_EXAMPLE_FILES, args.file)
         lexicon = args.lexicon or lexicon_path_for(args.jurisdiction)
-        triager = build_triager(args.jurisdiction, lexicon, examples)
+        triager = build_triager(args.jurisdiction, lexicon, examples, triager_cache(Settings.from_env()))
     except (OSError, yaml.YAMLError, ValueError) as error:
         return _cannot_load("shaobao triage", error)
     if args.eval:

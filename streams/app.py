@@ -66,11 +66,13 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         # Offsets are committed after the producer is flushed (at-least-once);
         # a short interval bounds how much is reprocessed after a crash.
         broker_commit_interval=1.0,
-        # A worker that dies (a crash exits at once, see agents.boundary) is noticed when its
-        # session lapses: 10 s, not Faust's 60, so its partitions move (and a restarted worker
-        # rejoins) within seconds. Heartbeats go from the consumer's own thread every 3 s.
+        # A worker that crashes leaves the group on its way out (streams.departure); one that
+        # dies without a word (SIGKILL, a lost machine) is noticed when its session lapses:
+        # 10 s, not Faust's 60, so its partitions move within seconds. Heartbeats go from the
+        # consumer's own thread every second: the other workers learn of a rebalance (a worker
+        # joining or leaving) at their next heartbeat, so each rebalance starts within 1 s.
         broker_session_timeout=10.0,
-        broker_heartbeat_interval=3.0,
+        broker_heartbeat_interval=1.0,
         web_enabled=True,
         web_port=settings.worker_web_port,
         web_bind="127.0.0.1",

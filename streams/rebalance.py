@@ -40,6 +40,8 @@ from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams import departure
+
 log = logging.getLogger(__name__)
 
 
@@ -219,7 +221,9 @@ class RebalanceSafeConsumer(faust_aiokafka.Consumer):
         await super().wait_empty()
 
     def _new_consumer_thread(self) -> RebalanceSafeConsumerThread:
-        return RebalanceSafeConsumerThread(self, loop=self.loop, beacon=self.beacon)
+        thread = RebalanceSafeConsumerThread(self, loop=self.loop, beacon=self.beacon)
+        departure.remember(thread)
+        return thread
 
 
 def install(app: faust.App) -> None:

@@ -275,7 +275,7 @@ def test_the_control_room_shows_queues_limits_and_dispatches_in_one_click(
 
         with simulators(stack):
             page.goto(stack.url + "/#/")
-            page.wait_for_timeout(40_000)
+            page.wait_for_timeout(25_000)
             page.screenshot(path=str(artifacts / "control-room-wall.png"))
         page.close()
         stack.process.send_signal(2)

@@ -170,6 +170,9 @@ async def test_a_crash_in_any_agent_loses_nothing_and_skips_nothing(
     assert verified.code == 0 and "0 differences" in verified.out, verified.out + verified.err
     log = stack.worker_log.read_text(errors="replace")
     assert "Crashed reason" not in log
+    # Each crash left the group on its way out (streams.departure), so no restart waited out a
+    # dead member's session.
+    assert log.count("left the consumer group before exiting") == len(crashes), stack.worker_log
 
 
 async def intake_fates(

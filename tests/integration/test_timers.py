@@ -2,7 +2,8 @@
 back, each exactly once, and a second kill after they fired fires nothing again.
 
 A jurisdiction of its own with limits of seconds (calendar minutes), so the whole outage
-fits in a test: sign 0.5min, complete 0.6min, warn at 75 %, escalate 0.1min after overdue.
+fits in a test: sign 0.25min, complete 0.3min, warn at 75 %, escalate 0.05min after overdue
+(the first mark falls due 11 s after dispatch, the last 21 s after).
 """
 
 from __future__ import annotations
@@ -28,15 +29,15 @@ from streams.settings import DEFAULT_JURISDICTION, Settings
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all
 
 SHORT_LIMITS = """time_limits:
-  normal:    {sign: 0.5min, complete: 0.6min}
-  urgent:    {sign: 0.5min, complete: 0.6min}
-  emergency: {sign: 0.5min, on_scene: {urban: 0.5min, rural: 0.5min}, complete: 0.6min}
+  normal:    {sign: 0.25min, complete: 0.3min}
+  urgent:    {sign: 0.25min, complete: 0.3min}
+  emergency: {sign: 0.25min, on_scene: {urban: 0.25min, rural: 0.25min}, complete: 0.3min}
   callback:  2wd
   rework:    3wd
   extension_max: 5wd
-  whistle_report: {urgent: {urban: 0.5min, rural: 0.5min}, normal: 1wd}
+  whistle_report: {urgent: {urban: 0.25min, rural: 0.25min}, normal: 1wd}
   warn_at: 0.75
-  escalate_after_overdue: 0.1min
+  escalate_after_overdue: 0.05min
 """
 TICKETS = 3
 MARK_EVENTS = ("limit_at_risk", "limit_overdue", "ticket_supervised")
