@@ -172,7 +172,7 @@ def import_bench(endpoints: ServiceEndpoints, workdir: Path, rows: int) -> dict[
 
 
 async def produce(kafka: KafkaAccess, topic: str, records: Iterator[tuple[bytes, bytes]]) -> int:
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=20, max_batch_size=262144)
+    producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=20, max_batch_size=262144))
     await producer.start()
     sent = 0
     try:

@@ -50,7 +50,7 @@ def encoded_appeals(n: int, seed: int) -> list[tuple[bytes, bytes]]:
 
 
 async def produce_all(kafka: KafkaAccess, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=20, max_batch_size=262144)
+    producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=20, max_batch_size=262144))
     await producer.start()
     try:
         futures = [await producer.send(topic, key=k, value=v) for k, v in records]
@@ -75,7 +75,7 @@ async def ceiling(kafka: KafkaAccess, prefix: str, records: list[tuple[bytes, by
         enable_auto_commit=False,
         max_poll_records=2000,
     )
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=5))
     await consumer.start()
     await producer.start()
     done, started = 0, time.perf_counter()
@@ -149,7 +149,7 @@ async def latency(pipeline: Pipeline, count: int, rate: float) -> dict[str, floa
     await consumer.start()
     consumer.subscribe(pattern=f"^{prefix.replace('.', '[.]')}units[.].*[.]orders$")
     await consumer.getmany(timeout_ms=2000)  # join and position at the end before producing
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=0)
+    producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=0))
     await producer.start()
     latencies: list[float] = []
     expected_leads = 0

@@ -87,12 +87,9 @@ async def produce_changelog(
     (the table's key serializer), value = the raw state, partition = murmur2 of the ticket id
     (the partition of the command that wrote it)."""
     producer = AIOKafkaProducer(
-        **kafka.client_options(),
-        acks=1,
-        linger_ms=50,
-        max_batch_size=1 << 20,
-        max_request_size=8 << 20,
-        compression_type=compression,
+        **kafka.producer_options(
+            linger_ms=50, max_batch_size=1 << 20, max_request_size=8 << 20, compression_type=compression
+        )
     )
     await producer.start()
     expected: dict[str, datetime] = {}

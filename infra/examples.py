@@ -46,6 +46,9 @@ DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = tuple(
         "triage_blind8_hard.jsonl",
         "triage_blind8_spoken.jsonl",
         "triage_blind8_day.jsonl",
+        "triage_blind9_ops.jsonl",
+        "triage_blind9_spoken.jsonl",
+        "triage_blind9_written.jsonl",
     )
 )
 

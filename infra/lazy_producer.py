@@ -63,12 +63,7 @@ class LazyProducer:
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
             if self._producer is None:
-                producer = AIOKafkaProducer(
-                    **self._kafka.client_options(),
-                    acks="all",
-                    enable_idempotence=True,
-                    client_id=self._client_id,
-                )
+                producer = AIOKafkaProducer(**self._kafka.producer_options(client_id=self._client_id))
                 try:
                     await producer.start()
                 except (KafkaError, OSError) as exc:

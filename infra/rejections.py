@@ -80,7 +80,7 @@ async def resubmit(
 ) -> list[tuple[int, int]]:
     """Produce each (key, value) and wait for the broker's acknowledgement (acks=all);
     returns each record's (partition, offset)."""
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(**kafka.producer_options())
     await producer.start()
     try:
         placed = []

@@ -32,7 +32,7 @@ from infra.store import AsyncpgTicketStore
 from infra.topics import TopicSpec, topic_specs
 from infra.triager_cache import TriagerCache
 from shaobao.observability import install_ops
-from streams import liveness, rebalance
+from streams import guaranteed_producer, liveness, rebalance
 from streams.app import Streams, create_streams
 from streams.names import TopicNames
 from streams.settings import Settings
@@ -78,6 +78,7 @@ def build_worker(
     reference = load_reference(settings, examples)
     streams = create_streams(settings, reference.jurisdiction.unit_codes)
     rebalance.install(streams.app)  # Faust's consumer, mended: no record lost, no hang (issue 13)
+    guaranteed_producer.install(streams.app)  # acks from every in-sync replica, idempotence
     clock = SystemClock()
     # The store loads the units and towns; a ticket's events it lacks it re-reads from the log.
     ticket_log = KafkaTicketLog(settings.kafka, streams.names.events, settings.ticket_partitions)

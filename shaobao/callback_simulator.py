@@ -117,7 +117,7 @@ class CallbackSimulator:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=5)
+        producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=5))
         await producer.start()
         await consumer.start()
         last_report = asyncio.get_running_loop().time()

@@ -51,7 +51,7 @@ async def compile_and_keep(
         await conn.close()
     if publish:
         alert = leadership_alert(listing, jurisdiction)
-        producer = AIOKafkaProducer(**settings.kafka.client_options(), acks="all")
+        producer = AIOKafkaProducer(**settings.kafka.producer_options())
         await producer.start()
         try:
             topic = TopicNames(settings.topic_prefix).alerts

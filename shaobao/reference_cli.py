@@ -33,7 +33,7 @@ async def publish(settings: Settings, published: ReferencePublished) -> None:
     """Send one reference record (acks=all), creating the compacted topic if it is missing."""
     topic = TopicNames(settings.topic_prefix).reference
     await ensure_topics(settings.kafka, [TopicSpec(topic, 1, {"cleanup.policy": "compact"})])
-    producer = AIOKafkaProducer(**settings.kafka.client_options(), acks="all")
+    producer = AIOKafkaProducer(**settings.kafka.producer_options())
     await producer.start()
     try:
         key = published.jurisdiction_code.encode()

@@ -54,7 +54,7 @@ def fresh_appeals(seed: int | None = None) -> Iterator[dict[str, object]]:
 async def simulate(settings: Settings, rate: float, count: int = 0, burst_every_s: float = 20.0) -> int:
     """Produce appeals at about `rate` per second, with a burst every `burst_every_s` seconds."""
     names = TopicNames(settings.topic_prefix)
-    producer = AIOKafkaProducer(**settings.kafka.client_options(), acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**settings.kafka.producer_options(linger_ms=5))
     await producer.start()
     rng = random.Random()  # noqa: S311 - simulation, not security
     appeals_sent = metrics.SIMULATOR_RECORDS_SENT.labels("appeals", names.intake)

@@ -125,7 +125,7 @@ class UnitSimulator:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        producer = AIOKafkaProducer(**kafka.client_options(), acks="all", linger_ms=5)
+        producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=5))
         await producer.start()
         consumer.subscribe(topics, listener=_Rebalance(self))
         await consumer.start()

@@ -32,6 +32,10 @@ Mechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 PROTOCOLS: tuple[Protocol, ...] = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL")
 MECHANISMS: tuple[Mechanism, ...] = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+# What every producer of the project asks of the broker (RELIABILITY.md): a send is acknowledged
+# once every in-sync replica has it, and a retried send is written once (the broker drops the
+# copy by producer id and sequence number).
+PRODUCER_GUARANTEES: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
 
 
 class KafkaAccessError(ValueError):
@@ -167,6 +171,15 @@ class KafkaAccess:
         if self.uses_tls:
             options["ssl_context"] = self.ssl_context()
         return options
+
+    def producer_options(self, **tuning: Any) -> dict[str, Any]:
+        """Keyword arguments for any aiokafka producer: `client_options` with the project's
+        delivery guarantees (`PRODUCER_GUARANTEES`), plus `tuning` (batching, client id), which
+        may not weaken them."""
+        weakened = sorted(set(tuning) & set(PRODUCER_GUARANTEES))
+        if weakened:
+            raise ValueError(f"a producer may not override {weakened}")
+        return {**self.client_options(), **PRODUCER_GUARANTEES, **tuning}
 
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=self.ssl_cafile or None)

@@ -156,13 +156,7 @@ async def send_items(
     are read as they are sent. Raises `ImportAborted` if Kafka fails."""
     summary = ImportSummary()
     first_seen: dict[str, str] = {}
-    producer = AIOKafkaProducer(
-        **kafka.client_options(),
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=10,
-        max_batch_size=BATCH_BYTES,
-    )
+    producer = AIOKafkaProducer(**kafka.producer_options(linger_ms=10, max_batch_size=BATCH_BYTES))
     try:
         await producer.start()
         batches = _Batches(producer)

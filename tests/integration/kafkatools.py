@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 async def produce(kafka: KafkaAccess, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all")
+    producer = AIOKafkaProducer(**kafka.producer_options())
     await producer.start()
     try:
         for key, value in records:

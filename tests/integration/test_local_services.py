@@ -172,7 +172,7 @@ async def _round_trip(kafka: KafkaAccess, topic: str) -> tuple[int, bytes | None
         await admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(**kafka.client_options())
+    producer = AIOKafkaProducer(**kafka.producer_options())
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"hello", key=b"ticket-1")

@@ -257,7 +257,7 @@ async def test_lag_is_read_from_committed_offsets_and_the_oldest_unconsumed_reco
     finally:
         await admin.close()
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    producer = AIOKafkaProducer(**kafka.client_options())
+    producer = AIOKafkaProducer(**kafka.producer_options())
     await producer.start()
     try:
         for i in range(10):  # partition i % 2, written (100 - i) seconds ago

@@ -97,7 +97,7 @@ class Load:
     async def run_until_stopped(self) -> None:
         settings = self.pipeline.settings
         timezone = load_jurisdiction(settings.jurisdiction_file).timezone
-        producer = AIOKafkaProducer(**settings.kafka.client_options(), acks="all")
+        producer = AIOKafkaProducer(**settings.kafka.producer_options())
         await producer.start()
         try:
             start, n, candidate = time.monotonic(), 0, 0

@@ -107,9 +107,7 @@ async def test_a_progress_note_holding_a_nul_is_400_and_never_reaches_the_log_or
 async def produce_to_home_of(stack: Stack, key: bytes, records: list[tuple[bytes, bytes]]) -> list[Placed]:
     """Each (key, value) in order onto the intake partition `key` belongs on (acks=all), so the
     intake agent meets them one after the other; where each landed."""
-    producer = AIOKafkaProducer(
-        **stack.settings.kafka.client_options(), acks="all", max_request_size=2 * 1024 * 1024
-    )
+    producer = AIOKafkaProducer(**stack.settings.kafka.producer_options(max_request_size=2 * 1024 * 1024))
     await producer.start()
     try:
         home = partition_for(key, len(await producer.partitions_for(stack.names.intake)))

@@ -31,7 +31,7 @@ async def produce_placed(
     kafka: KafkaAccess, topic: str, records: list[tuple[bytes | None, bytes | None]]
 ) -> list[Placed]:
     """Produce in order, each acknowledged (acks=all); returns where each landed."""
-    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", max_request_size=2 * 1024 * 1024)
+    producer = AIOKafkaProducer(**kafka.producer_options(max_request_size=2 * 1024 * 1024))
     await producer.start()
     try:
         placed = []
