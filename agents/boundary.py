@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -95,9 +94,7 @@ def crash(agent: str, exc: BaseException | None, why: str, code: int = EXIT_CRAS
     """Stop the worker now, committing nothing more: the restart resumes from the last commit."""
     detail = "".join(traceback.format_exception(exc)) if exc is not None else ""
     log.critical("agent %s: %s; exiting (%d) without committing\n%s", agent, why, code, detail)
-    departure.leave_groups_now()
-    logging.shutdown()
-    os._exit(code)
+    departure.leave_and_exit(code)
 
 
 def is_transient(exc: BaseException) -> bool:

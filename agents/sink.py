@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol, TypeVar
@@ -123,9 +122,7 @@ def _exit_holding() -> NoReturn:
     # Faust would wait for the held batch forever (stream_wait_empty), or ack it as the agent
     # is cancelled and commit it unwritten: neither. The offsets stay where they were.
     log.critical("stopped while the ticket store is down: exiting without committing offsets")
-    departure.leave_groups_now()
-    logging.shutdown()
-    os._exit(EXIT_STORE_DOWN)
+    departure.leave_and_exit(EXIT_STORE_DOWN)
 
 
 def _writer(streams: Streams, clock: Clock | None) -> HeldBatchWriter:

@@ -111,7 +111,7 @@ def load_reference_files(
     return build_reference(
         read_reference(jurisdiction_file, None, now),
         read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples,
-        TriagerCache(cache_dir / "triager"),
+        TriagerCache.under(cache_dir),
     )
 
 

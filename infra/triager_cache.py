@@ -60,6 +60,12 @@ class TriagerCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
+    @classmethod
+    def under(cls, cache_dir: Path) -> TriagerCache:
+        """The cache every process of one checkout shares: `triager/` in its cache directory
+        (`Settings.cache_dir`, `SHAOBAO_CACHE_DIR`)."""
+        return cls(cache_dir / "triager")
+
     def path_for(self, key: str) -> Path:
         return self.directory / f"triager-{key}.pickle"
 

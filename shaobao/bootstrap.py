@@ -55,7 +55,7 @@ def load_reference(settings: Settings, examples: Sequence[LabelledText] | None =
 
 
 def triager_cache(settings: Settings) -> TriagerCache:
-    return TriagerCache(settings.cache_dir / "triager")
+    return TriagerCache.under(settings.cache_dir)
 
 
 def all_topic_specs(settings: Settings, jurisdiction: Jurisdiction) -> list[TopicSpec]:

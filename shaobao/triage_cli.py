@@ -42,7 +42,6 @@ from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.reference import build_reference, lexicon_path_for, load_jurisdiction, read_reference
 from infra.triager_cache import TriagerCache
 from schemas.appeal import Appeal
-from shaobao.bootstrap import triager_cache
 from shaobao.triage_eval import Evaluation, report, summary
 from streams.settings import Settings
 
@@ -236,7 +235,8 @@ def run(argv: Sequence[str], out: TextIO | None = None) -> int:
     try:
         examples = [] if args.no_model else _examples(args.examples or DEFAULT_EXAMPLE_FILES, args.file)
         lexicon = args.lexicon or lexicon_path_for(args.jurisdiction)
-        triager = build_triager(args.jurisdiction, lexicon, examples, triager_cache(Settings.from_env()))
+        cache = TriagerCache.under(Settings.from_env().cache_dir)
+        triager = build_triager(args.jurisdiction, lexicon, examples, cache)
     except (OSError, yaml.YAMLError, ValueError) as error:
         return _cannot_load("shaobao triage", error)
     if args.eval:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import weakref
-from typing import Any
+from typing import Any, NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,11 @@ def leave_groups_now(timeout_s: float = LEAVE_TIMEOUT_S) -> int:
     if left:
         log.info("left the consumer group before exiting (nothing committed)")
     return left
+
+
+def leave_and_exit(code: int) -> NoReturn:
+    """Leave the groups (`leave_groups_now`), flush the logs and exit with `code` at once:
+    no shutdown of the app, so nothing more is committed."""
+    leave_groups_now()
+    logging.shutdown()
+    os._exit(code)

@@ -17,6 +17,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from streams.kafka_access import PRODUCER_GUARANTEES
+from streams.transport_mends import replace_transport_class
 
 
 class GuaranteedProducer(faust_aiokafka.Producer):
@@ -26,11 +27,4 @@ class GuaranteedProducer(faust_aiokafka.Producer):
 
 def install(app: faust.App) -> None:
     """Make `app` build the guaranteed producer; before anything has asked for `app.producer`."""
-    if app._producer is not None:  # noqa: SLF001
-        raise RuntimeError("install the guaranteed producer before the app's producer is created")
-    transport = app.transport
-    if not isinstance(transport, faust_aiokafka.Transport):
-        return  # not Kafka (a test's memory transport)
-    if faust_aiokafka.Producer is not type(transport).Producer:
-        raise RuntimeError(f"unexpected producer class {type(transport).Producer!r}; re-check the mend")
-    transport.Producer = GuaranteedProducer  # type: ignore[misc] # this app's transport only
+    replace_transport_class(app, "Producer", GuaranteedProducer, "guaranteed producer")

@@ -41,6 +41,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from streams import departure
+from streams.transport_mends import replace_transport_class
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +229,4 @@ class RebalanceSafeConsumer(faust_aiokafka.Consumer):
 
 def install(app: faust.App) -> None:
     """Make `app` build the mended consumer; before anything has asked for `app.consumer`."""
-    if app._consumer is not None:  # noqa: SLF001
-        raise RuntimeError("install the rebalance-safe consumer before the app's consumer is created")
-    transport = app.transport
-    if not isinstance(transport, faust_aiokafka.Transport):
-        return  # not Kafka (a test's memory transport): nothing to mend
-    if faust_aiokafka.Consumer is not type(transport).Consumer:
-        raise RuntimeError(f"unexpected consumer class {type(transport).Consumer!r}; re-check the mend")
-    transport.Consumer = RebalanceSafeConsumer  # type: ignore[misc] # this app's transport only
+    replace_transport_class(app, "Consumer", RebalanceSafeConsumer, "rebalance-safe consumer")

@@ -23,6 +23,7 @@ from agents.ports import StoreUnavailable, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
 from domain.ticket import FoldError
 from schemas.dead_letters import DeadLetter
+from streams import departure
 from streams.codecs import decode_command
 from streams.faults import Faults, InjectedCrash
 
@@ -44,7 +45,7 @@ def no_exit(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_exit(code: int) -> None:
         raise Exited(code)
 
-    monkeypatch.setattr(boundary_module.os, "_exit", fake_exit)
+    monkeypatch.setattr(departure.os, "_exit", fake_exit)  # the one exit (streams.departure)
 
 
 def record(offset: int = 7, value: bytes | None = b'{"x": 1}', key: bytes | None = b"k") -> Record:
