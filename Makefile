@@ -15,7 +15,7 @@ RUN_DEBS := java:openjdk-17-jre-headless mvn:maven initdb:postgresql
 TEST_DEBS := $(RUN_DEBS) chromium:chromium docker-compose:docker-compose kcat:kcat promtool:prometheus \
   /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 
-.PHONY: help run test check bench clean compose-env deps deps-test unit integration e2e
+.PHONY: help run test check bench chaos clean compose-env deps deps-test unit integration e2e
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: deps $(PEER_STAMP) ## measure throughput and latency (beside quixstreams)
 	$(PY) -m bench.timers
 	$(PY) -m bench.timers_recovery
 	$(PY) -m bench.backfill
+
+chaos: deps ## 10 minutes of faults under load on three brokers; writes bench/chaos.json and RELIABILITY.md's table
+	$(PY) -m bench.chaos
 
 compose-env: ## write .env with random passwords for docker-compose.yml (kept when it exists)
 	@if [ -e .env ]; then echo ".env exists; keeping it"; else \

@@ -2,7 +2,9 @@
 
 Every worker keeps a due-index (`domain.timers.DueIndex`) of the partitions it owns:
 rebuilt from the `tickets` table each time the table's recovery completes (start, restart,
-rebalance), cleared when partitions are revoked, and kept current from `tickets.events`.
+rebalance), cleared when partitions are revoked, and kept current from `tickets.events`
+(an event that comes back before the ticket agent's table write is parked until the write
+lands: `AheadOfTable`).
 A timer, on every worker (not on_leader), sends each due mark as a `FlagLimit` command to
 the ticket agent, which records it once and alerts. A mark that fell due while no worker
 ran is due at once after the rebuild.
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +46,10 @@ LATE_S = 2.0
 LATE_BATCH = 500
 # How a stored state with no running clock reads (pydantic's compact JSON of an empty tuple).
 NO_CLOCKS = b'"clocks":[]'
+# How long an event may wait for the ticket agent's table write before it is taken for one the
+# ticket agent never wrote (a broken client on `tickets.events`), and how many may wait at once.
+PARK_S = 30.0
+PARK_LIMIT = 10_000
 
 
 class IndexedState(BaseModel):
@@ -66,6 +74,61 @@ def rebuild(index: DueIndex, stored: Any) -> int:
         state = IndexedState.model_validate_json(raw)
         index.update(state.ticket_id, state.version, state.clocks)
     return count
+
+
+class AheadOfTable:
+    """Events read back before the ticket agent's `tickets` table holds their version.
+
+    The ticket agent writes its table only once the broker has acknowledged the events (a
+    crash in between must not leave the table ahead of the log), and the worker's consumer
+    thread can hand this worker's indexer an event in those milliseconds. Dropped, its clocks
+    went unwatched until the next rebuild, which on a quiet day is never: `make chaos` found
+    65 marks that never fired. So such an event is parked by ticket and version, and each
+    tick indexes the ticket from the table once the table has caught up. One that waits
+    longer than `max_age_s` was not the ticket agent's; it is dropped and said so.
+    """
+
+    def __init__(self, max_age_s: float = PARK_S, limit: int = PARK_LIMIT) -> None:
+        self.max_age_s = max_age_s
+        self.limit = limit
+        self._parked: dict[str, tuple[int, float]] = {}  # ticket id → (version, parked at)
+
+    def __len__(self) -> int:
+        return len(self._parked)
+
+    def park(self, ticket_id: str, version: int, now: float) -> None:
+        held = self._parked.get(ticket_id)
+        if held is not None and held[0] >= version:
+            return
+        if held is None and len(self._parked) >= self.limit:
+            oldest = next(iter(self._parked))
+            log.warning("%d events wait for the tickets table; dropped the oldest (%s)", self.limit, oldest)
+            del self._parked[oldest]
+        self._parked[ticket_id] = (version, now)
+
+    def settle(self, index: DueIndex, read: Callable[[str], IndexedState | None], now: float) -> int:
+        """Index every parked ticket whose stored state has caught up; returns how many."""
+        settled = 0
+        for ticket_id, (version, parked_at) in list(self._parked.items()):
+            stored = read(ticket_id)
+            if stored is not None and stored.version >= version:
+                index.update(stored.ticket_id, stored.version, stored.clocks)
+                settled += 1
+            elif now - parked_at <= self.max_age_s:
+                continue
+            else:
+                log.warning(
+                    "an event of %s (version %d) never matched the tickets table in %.0f s: not the"
+                    " ticket agent's; its clocks are not indexed",
+                    ticket_id,
+                    version,
+                    self.max_age_s,
+                )
+            del self._parked[ticket_id]
+        return settled
+
+    def clear(self) -> None:
+        self._parked.clear()
 
 
 def settle() -> None:
@@ -101,7 +164,12 @@ def flag(mark: DueMark, now: datetime) -> FlagLimit:
 
 def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> DueIndex:
     index = index if index is not None else DueIndex()
+    ahead = AheadOfTable()
     app = streams.app
+
+    def stored_state(ticket_id: str) -> IndexedState | None:
+        raw = streams.tickets.get(ticket_id)
+        return None if raw is None else IndexedState.model_validate_json(raw)
 
     @streams.tickets.on_recover
     async def rebuild_due_index() -> None:
@@ -112,6 +180,7 @@ def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> Du
     async def forget_revoked(sender: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
         # The rebuild after the rebalance's recovery reloads what this worker still owns.
         index.clear()
+        ahead.clear()
 
     app.on_partitions_revoked.connect(forget_revoked)
 
@@ -121,11 +190,12 @@ def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> Du
         event = decode_event(record.value or b"")
         if event.clocks is None:
             return
-        # Only the ticket agent's own events: it wrote the `tickets` table (co-partitioned, on
-        # this worker) before the event came back. A broken writer's event ahead of the ticket
-        # (a huge version, false clocks) would otherwise shadow the real clocks until a rebuild.
-        stored = streams.tickets.get(event.ticket_id)
-        if stored is None or IndexedState.model_validate_json(stored).version < event.version:
+        # Only the ticket agent's own events, which its `tickets` table (co-partitioned, on this
+        # worker) holds or soon will: a broken writer's event ahead of the ticket (a huge
+        # version, false clocks) would otherwise shadow the real clocks until a rebuild.
+        stored = stored_state(event.ticket_id)
+        if stored is None or stored.version < event.version:
+            ahead.park(event.ticket_id, event.version, time.monotonic())
             return
         index.update(event.ticket_id, event.version, event.clocks)
 
@@ -135,6 +205,8 @@ def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> Du
             await boundary.handle(Record.of(event), index_clocks)
 
     async def fire_due_timers() -> None:
+        if ahead:
+            ahead.settle(index, stored_state, time.monotonic())
         now = clock.now()
         for mark in due_now(index, now):
             command = flag(mark, now)

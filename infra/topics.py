@@ -53,15 +53,33 @@ def topic_specs(
     return specs
 
 
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of `brokers`: three copies with
+    two in sync on three brokers or more, so an acknowledged record (`acks=all`) survives the
+    loss of any one broker; one copy on a single broker (two on two, one in sync)."""
+    if brokers < 1:
+        raise ValueError(f"a cluster has at least one broker, not {brokers}")
+    copies = min(brokers, 3)
+    return copies, 2 if copies == 3 else 1
+
+
+def replicated(spec: TopicSpec, brokers: int) -> NewTopic:
+    copies, in_sync = replication_for(brokers)
+    config = {**spec.config, "min.insync.replicas": str(in_sync)}
+    return NewTopic(spec.name, spec.partitions, copies, topic_configs=config)
+
+
 async def ensure_topics(kafka: KafkaAccess, specs: list[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet, replicated as the cluster's size allows
+    (`replication_for`); returns the names created."""
     admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=30000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         if missing:
-            new = [NewTopic(s.name, s.partitions, 1, topic_configs=s.config) for s in missing]
+            brokers = len((await admin.describe_cluster())["brokers"])
+            new = [replicated(s, brokers) for s in missing]
             try:
                 await admin.create_topics(new, timeout_ms=30000)
             except TopicAlreadyExistsError:

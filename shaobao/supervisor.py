@@ -66,7 +66,8 @@ class Child:
         return None if len(self.restarts) >= RESTARTS else float(2 ** len(self.restarts))
 
 
-def _healthy(url: str) -> bool:
+def answers_200(url: str) -> bool:
+    """True when `url` (a loopback health or ready endpoint) answers 200 within 3 s."""
     try:
         with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - loopback URL we built
             return bool(response.status == 200)
@@ -180,7 +181,7 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
             deadline = time.monotonic() + READY_TIMEOUT_S
             # Ready means dispatching: the control room answers and the worker has its partitions
             # and its tables recovered, so the first appeal is not kept waiting on a join.
-            while not (_healthy(url + "/health") and _healthy(worker_ready)):
+            while not (answers_200(url + "/health") and answers_200(worker_ready)):
                 if (
                     stopping
                     or time.monotonic() > deadline

@@ -26,11 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kafka-port", type=int, default=LocalPorts.kafka)
     parser.add_argument("--kafka-controller-port", type=int, default=LocalPorts.kafka_controller)
     parser.add_argument("--postgres-port", type=int, default=LocalPorts.postgres)
+    parser.add_argument(
+        "--brokers", type=int, default=None, help="Kafka nodes to start (default: SHAOBAO_KAFKA_BROKERS or 1)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             ports = LocalPorts(args.kafka_port, args.kafka_controller_port, args.postgres_port)
-            endpoints = services_up(args.state_dir, ports)
+            endpoints = services_up(args.state_dir, ports, args.brokers)
             # stdout is the env file's content, so `export $(python -m infra.local up)` works.
             for key, value in endpoints.as_env().items():
                 print(f"{key}={value}")

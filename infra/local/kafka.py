@@ -1,12 +1,15 @@
-"""A single-node KRaft Apache Kafka broker that the project starts itself.
+"""The KRaft Apache Kafka brokers the project starts itself: one node, or a cluster of three.
 
-No tarball and no Docker: Maven fetches the broker's jars once (infra/kafka/pom.xml),
-and `LocalKafka` runs `kafka.Kafka` from them with a configuration it writes.
+No tarball and no Docker: Maven fetches the broker's jars once (infra/kafka/pom.xml), and
+`LocalKafka` runs `kafka.Kafka` from them with a configuration it writes. `LocalKafkaCluster`
+runs several such nodes, each both broker and controller (combined mode: three JVMs, not six,
+on a small machine), voting in one static controller quorum.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from infra.topics import replication_for
 from streams.kafka_access import KafkaAccess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +120,17 @@ def server_properties(
     admin_password: str,
     controller_password: str,
     partitions: int = 6,
+    node_id: int = NODE_ID,
+    voters: str | None = None,
+    replication: int = 1,
 ) -> dict[str, str]:
-    """The broker's configuration: one node that is both broker and KRaft controller, secured.
+    """A node's configuration: both broker and KRaft controller, secured.
+
+    `voters` names the controller quorum (`id@host:port,...`; this node alone by default).
+    `replication` is how many copies the cluster keeps of its internal topics, and the default
+    for topics created without a factor: 1 on one broker; 3 with `min.insync.replicas` 2 on
+    three, so an acknowledged write survives the loss of any one broker and a second loss
+    stops writes rather than risking them (`replication_for`).
 
     Clients authenticate with SASL/SCRAM-SHA-512 (`CLIENT` listener, which the broker also
     uses to talk to itself, as `admin`); the controller listener takes SASL/PLAIN with one
@@ -126,12 +139,13 @@ def server_properties(
     connections are refused at the handshake, and each principal gets only its bindings
     (`streams.principals`).
     """
+    copies, min_insync = replication_for(replication)
     plain_module = "org.apache.kafka.common.security.plain.PlainLoginModule"
     scram_module = "org.apache.kafka.common.security.scram.ScramLoginModule"
-    return {
+    props = {
         "process.roles": "broker,controller",
-        "node.id": str(NODE_ID),
-        "controller.quorum.voters": f"{NODE_ID}@{host}:{controller_port}",
+        "node.id": str(node_id),
+        "controller.quorum.voters": voters or f"{node_id}@{host}:{controller_port}",
         "listeners": f"CLIENT://{host}:{port},CONTROLLER://{host}:{controller_port}",
         "advertised.listeners": f"CLIENT://{host}:{port}",
         "controller.listener.names": "CONTROLLER",
@@ -153,10 +167,12 @@ def server_properties(
         "allow.everyone.if.no.acl.found": "false",
         "log.dirs": str(log_dir),
         "num.partitions": str(partitions),
-        # One broker: internal topics cannot have more replicas than that.
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        # Internal topics cannot have more replicas than there are brokers.
+        "offsets.topic.replication.factor": str(copies),
+        "transaction.state.log.replication.factor": str(copies),
+        "transaction.state.log.min.isr": str(min_insync),
+        "default.replication.factor": str(copies),
+        "min.insync.replicas": str(min_insync),
         # Fewer partitions than the default 50 make the first consumer group and the first
         # transactional producer (Faust's exactly-once) come up in a fraction of the time.
         "offsets.topic.num.partitions": "10",
@@ -168,6 +184,13 @@ def server_properties(
         # producer then fails loudly instead of creating a stray topic with default settings.
         "auto.create.topics.enable": "false",
     }
+    if replication > 1:
+        # A broker that stops heartbeating to the controller is fenced after this long, and the
+        # partitions it led get new leaders from the replicas in sync: 4 s on loopback, not
+        # Kafka's 9 s, so a killed broker stalls its partitions' writers for about 5 s.
+        props["broker.session.timeout.ms"] = "4000"
+        props["broker.heartbeat.interval.ms"] = "1000"
+    return props
 
 
 class LocalKafka:
@@ -187,6 +210,11 @@ class LocalKafka:
         controller_port: int = 9093,
         heap: str = "1g",
         log4j_config: Path = LOG4J_CONFIG,
+        *,
+        node_id: int = NODE_ID,
+        voters: str | None = None,
+        replication: int = 1,
+        shared_dir: Path | None = None,
     ) -> None:
         # Absolute: the pid check matches the config path in the broker's command line,
         # which a later command run from another directory must reproduce.
@@ -197,18 +225,24 @@ class LocalKafka:
         self.controller_port = controller_port
         self.heap = heap
         self.log4j_config = log4j_config
+        self.node_id = node_id
+        self.voters = voters
+        self.replication = replication
         self.config_file = self.state_dir / "server.properties"
         self.data_dir = self.state_dir / "data"
         self.log_file = self.state_dir / "kafka.log"
         self.pid_file = self.state_dir / "kafka.pid"
-        self.cluster_id_file = self.state_dir / "cluster.id"
-        # The admin's and the controller's passwords, random per install (mode 0600), and the
-        # mark that the data dir was formatted with the admin's SCRAM credential.
-        self.secrets_file = self.state_dir / "secrets.json"
+        # What the nodes of one cluster share: its id, and the admin's and the controller's
+        # passwords, random per install (mode 0600). Then the mark that the data dir was
+        # formatted with the admin's SCRAM credential.
+        shared = (shared_dir or state_dir).resolve()
+        self.cluster_id_file = shared / "cluster.id"
+        self.secrets_file = shared / "secrets.json"
         self.secured_mark = self.state_dir / "data.secured"
         self.started_at: datetime | None = None
         self.startup_s: float | None = None
         self._child: int | None = None
+        self._began = time.monotonic()
         self._partial_archive = self.state_dir / "kafka.jsa.partial"
 
     @property
@@ -232,7 +266,7 @@ class LocalKafka:
         except FileNotFoundError:
             pass
         created = {"admin": secrets.token_urlsafe(24), "controller": secrets.token_urlsafe(24)}
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.secrets_file.parent.mkdir(parents=True, exist_ok=True)
         staging = self.secrets_file.with_suffix(".partial")
         fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
@@ -257,11 +291,18 @@ class LocalKafka:
 
     def is_running(self) -> bool:
         """True when this state dir's broker is alive and answers on its port."""
-        return self.pid() is not None and NODE_ID in kafka_node_ids(self.admin_access)
+        return self.pid() is not None and self.node_id in kafka_node_ids(self.admin_access)
 
     def start(self, timeout_s: float = 90.0) -> None:
         """Format the storage on first use, start the broker and wait until it serves metadata."""
         began = time.monotonic()
+        self.launch()
+        self.wait_ready(began + timeout_s)
+
+    def launch(self) -> None:
+        """Format the storage on first use and start the broker, without waiting for it: a node
+        of a cluster serves only once a majority of the controller quorum is up."""
+        self._began = time.monotonic()
         running = self.pid()
         if running is not None:
             raise LocalKafkaError(f"{self!r} is already running (pid {running}); see {self.log_file}")
@@ -279,6 +320,9 @@ class LocalKafka:
             log_dir=self.data_dir,
             admin_password=passwords["admin"],
             controller_password=passwords["controller"],
+            node_id=self.node_id,
+            voters=self.voters,
+            replication=self.replication,
         )
         # The config holds the passwords: readable by its owner only.
         fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -299,10 +343,29 @@ class LocalKafka:
         argv += ["kafka.Kafka", str(self.config_file)]
         self._child = _spawn_in_own_session(argv, self.log_file)
         self.pid_file.write_text(f"{self._child}\n")
-        self._wait_ready(self._child, began + timeout_s)
+
+    def wait_ready(self, deadline: float) -> None:
+        """Wait (until the monotonic `deadline`) for the launched broker to serve metadata."""
+        if self._child is None:
+            raise LocalKafkaError(f"{self!r} was not launched by this process")
+        self._wait_ready(self._child, deadline)
         self.started_at = datetime.now(UTC)
-        self.startup_s = time.monotonic() - began
-        _say(f"Kafka ready on {self.bootstrap_servers} in {self.startup_s:.1f}s (pid {self._child})")
+        self.startup_s = time.monotonic() - self._began
+        _say(
+            f"Kafka node {self.node_id} ready on {self.bootstrap_servers}"
+            f" in {self.startup_s:.1f}s (pid {self._child})"
+        )
+
+    def kill(self) -> None:
+        """SIGKILL, as a lost machine or the OOM killer would: no controlled shutdown."""
+        pid = self.pid()
+        if pid is None:
+            return
+        _signal_group(pid, signal.SIGKILL)
+        if not self._wait_exited(pid, 10.0):
+            raise LocalKafkaError(f"Kafka (pid {pid}) survived SIGKILL")
+        self._partial_archive.unlink(missing_ok=True)
+        self.pid_file.unlink(missing_ok=True)
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """SIGTERM (controlled shutdown), then SIGKILL if the broker has not exited after `timeout_s`."""
@@ -431,7 +494,7 @@ class LocalKafka:
                 raise LocalKafkaError(
                     f"Kafka exited during start-up; {self.log_file} ends with:\n{self._tail()}"
                 )
-            if NODE_ID in kafka_node_ids(self.admin_access):
+            if self.node_id in kafka_node_ids(self.admin_access):
                 return
             # The JVM takes a few seconds to load, recover its logs and unfence itself.
             time.sleep(0.2)
@@ -454,6 +517,118 @@ class LocalKafka:
         except OSError:
             return False
         return b"kafka.Kafka" in argv and os.fsencode(self.config_file) in argv
+
+
+class LocalKafkaCluster:
+    """`size` nodes on loopback, each both broker and controller, one static quorum of them all.
+
+    Node i (from 1) listens on `port + 2(i-1)` for clients and `controller_port + 2(i-1)` for
+    the quorum (9092/9093, 9094/9095, 9096/9097 by default), keeps its state in
+    `state_dir/node-i`, and shares the cluster id and the passwords in `state_dir`. Combined
+    nodes rather than separate controllers: three JVMs instead of six on a 2-core machine, and
+    losing one node still leaves a majority of the quorum (two of three) and two in-sync
+    replicas of every partition. Clients bootstrap from every node, so any one may be down.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        libs_dir: Path,
+        size: int = 3,
+        host: str = "127.0.0.1",
+        port: int = 9092,
+        controller_port: int = 9093,
+        heap: str = "512m",
+    ) -> None:
+        if size < 1:
+            raise LocalKafkaError(f"a cluster has at least one node, not {size}")
+        ids = range(1, size + 1)
+        ports = [(port + 2 * (i - 1), controller_port + 2 * (i - 1)) for i in ids]
+        taken = [p for pair in ports for p in pair]
+        if len(set(taken)) != len(taken):
+            raise LocalKafkaError(f"the nodes' ports overlap: {ports}; choose ports further apart")
+        voters = ",".join(f"{i}@{host}:{controller}" for i, (_, controller) in zip(ids, ports, strict=True))
+        self.state_dir = state_dir.resolve()
+        self.nodes = [
+            LocalKafka(
+                self.state_dir / f"node-{i}",
+                libs_dir,
+                host,
+                client,
+                controller,
+                heap,
+                node_id=i,
+                voters=voters,
+                replication=size,
+                shared_dir=self.state_dir,
+            )
+            for i, (client, controller) in zip(ids, ports, strict=True)
+        ]
+
+    def __repr__(self) -> str:
+        return f"LocalKafkaCluster({self.bootstrap_servers}, state_dir={self.state_dir})"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes)
+
+    @property
+    def admin_access(self) -> KafkaAccess:
+        return dataclasses.replace(self.nodes[0].admin_access, bootstrap_servers=self.bootstrap_servers)
+
+    def node(self, node_id: int) -> LocalKafka:
+        for node in self.nodes:
+            if node.node_id == node_id:
+                return node
+        raise LocalKafkaError(f"{self!r} has no node {node_id}")
+
+    def pid(self) -> int | None:
+        """The first live node's pid (for a status line); None when no node runs."""
+        return next((pid for node in self.nodes if (pid := node.pid()) is not None), None)
+
+    def is_running(self) -> bool:
+        """Every node alive and every one listed by the cluster."""
+        listed = kafka_node_ids(self.admin_access)
+        return all(node.pid() is not None and node.node_id in listed for node in self.nodes)
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        """Launch the nodes that are not running (all at first, a killed one later), then wait
+        for each to serve and for every node's metadata to list every other."""
+        deadline = time.monotonic() + timeout_s
+        launched = [node for node in self.nodes if node.pid() is None]
+        try:
+            for node in launched:
+                node.launch()
+            for node in launched:
+                node.wait_ready(deadline)
+            self._wait_every_node_sees_all(deadline)
+        except BaseException:
+            for node in launched:
+                node.stop(timeout_s=10.0)
+            raise
+
+    def _wait_every_node_sees_all(self, deadline: float) -> None:
+        """A node serves once it is unfenced, before its metadata lists the others; topics created
+        then would get fewer replicas than the cluster has (`infra.topics.replication_for`)."""
+        everyone, agreeing = {node.node_id for node in self.nodes}, 0
+        # Several answers in a row, each from whichever node the client asks: one node's
+        # metadata can lag the others' by a moment.
+        while agreeing < 3 * len(self.nodes):
+            agreeing = agreeing + 1 if kafka_node_ids(self.admin_access) == everyone else 0
+            if time.monotonic() > deadline:
+                raise LocalKafkaError(
+                    f"{self!r}: the nodes did not all see each other before the start timeout"
+                )
+            time.sleep(0.1)
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """SIGTERM to every node at once (a controlled shutdown needs the quorum that the others
+        make up), then each waited for."""
+        running = [(node, pid) for node in self.nodes if (pid := node.pid()) is not None]
+        for _node, pid in running:
+            _signal_group(pid, signal.SIGTERM)
+        for node, _pid in running:
+            node.stop(timeout_s)
 
 
 _PROBE_THREAD = "kafka-probe"
@@ -547,3 +722,23 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)  # the broker leads its own process group (setsid)
     except ProcessLookupError:
         pass
+
+
+def partition_leader(access: KafkaAccess, topic: str, partition: int, timeout_s: float = 5.0) -> int:
+    """The node id leading `topic`'s `partition` now (from a fresh metadata request)."""
+
+    async def leader() -> int:
+        admin = AIOKafkaAdminClient(**access.client_options(), request_timeout_ms=int(timeout_s * 1000))
+        await asyncio.wait_for(admin.start(), timeout_s)
+        try:
+            described = await asyncio.wait_for(admin.describe_topics([topic]), timeout_s)
+        finally:
+            await admin.close()
+        for found in described:
+            for part in found["partitions"]:
+                if part["partition"] == partition:
+                    return int(part["leader"])
+        raise LocalKafkaError(f"{topic}[{partition}] is not in the cluster's metadata")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(leader())).result()

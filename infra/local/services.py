@@ -20,7 +20,14 @@ from pathlib import Path
 
 import asyncpg
 
-from infra.local.kafka import DEFAULT_CACHE_DIR, REPO_ROOT, LocalKafka, ensure_kafka_jars, kafka_node_ids
+from infra.local.kafka import (
+    DEFAULT_CACHE_DIR,
+    REPO_ROOT,
+    LocalKafka,
+    LocalKafkaCluster,
+    ensure_kafka_jars,
+    kafka_node_ids,
+)
 from infra.local.postgres import LocalPostgres
 from streams.kafka_access import KafkaAccess
 from streams.settings import kafka_access
@@ -28,6 +35,8 @@ from streams.settings import kafka_access
 KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
 DATABASE_ENV = "DATABASE_URL"
 STATE_DIR_ENV = "SHAOBAO_STATE_DIR"
+BROKERS_ENV = "SHAOBAO_KAFKA_BROKERS"
+MAX_BROKERS = 5
 
 
 class ServiceUnavailableError(RuntimeError):
@@ -55,19 +64,62 @@ def default_state_dir() -> Path:
     return Path(os.environ.get(STATE_DIR_ENV) or REPO_ROOT / ".state")
 
 
-def local_kafka(state_dir: Path, ports: LocalPorts | None = None) -> LocalKafka:
+def brokers_wanted(env: dict[str, str] | None = None) -> int:
+    """How many local brokers to start: SHAOBAO_KAFKA_BROKERS (1 unless set; 3 for a replicated cluster)."""
+    raw = (os.environ if env is None else env).get(BROKERS_ENV, "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_BROKERS:
+        raise ServiceUnavailableError(
+            f"{BROKERS_ENV}={raw!r}: give a number of brokers from 1 to {MAX_BROKERS}"
+        )
+    return int(raw)
+
+
+LocalBrokers = LocalKafka | LocalKafkaCluster
+
+
+def local_kafka(state_dir: Path, ports: LocalPorts | None = None, brokers: int = 1) -> LocalBrokers:
+    """The single broker (`state_dir/kafka`), or a cluster of `brokers` (`state_dir/kafka-cluster`):
+    two state dirs, since a node's metadata log remembers the quorum it was formatted for."""
     ports = ports or LocalPorts()
     libs_dir = DEFAULT_CACHE_DIR / "libs"
-    return LocalKafka(state_dir / "kafka", libs_dir, port=ports.kafka, controller_port=ports.kafka_controller)
+    if brokers == 1:
+        return LocalKafka(
+            state_dir / "kafka", libs_dir, port=ports.kafka, controller_port=ports.kafka_controller
+        )
+    return local_kafka_cluster(state_dir, ports, brokers)
+
+
+def local_kafka_cluster(state_dir: Path, ports: LocalPorts | None, brokers: int) -> LocalKafkaCluster:
+    ports = ports or LocalPorts()
+    return LocalKafkaCluster(
+        state_dir / "kafka-cluster",
+        DEFAULT_CACHE_DIR / "libs",
+        size=brokers,
+        port=ports.kafka,
+        controller_port=ports.kafka_controller,
+    )
+
+
+def _every_local_kafka(state_dir: Path) -> list[LocalBrokers]:
+    """The single broker and the cluster of this state dir, whichever ran last (either may)."""
+    found: list[LocalBrokers] = [local_kafka(state_dir)]
+    cluster_dir = state_dir / "kafka-cluster"
+    if cluster_dir.is_dir():
+        size = len(list(cluster_dir.glob("node-*")))
+        found.append(LocalKafkaCluster(cluster_dir, DEFAULT_CACHE_DIR / "libs", size=max(size, 1)))
+    return found
 
 
 def local_postgres(state_dir: Path, ports: LocalPorts | None = None) -> LocalPostgres:
     return LocalPostgres(state_dir / "postgres", port=(ports or LocalPorts()).postgres)
 
 
-def services_up(state_dir: Path | None = None, ports: LocalPorts | None = None) -> ServiceEndpoints:
+def services_up(
+    state_dir: Path | None = None, ports: LocalPorts | None = None, brokers: int | None = None
+) -> ServiceEndpoints:
     """Start what is missing and leave it running (detached); write `state_dir/services.env`."""
-    endpoints, _started = _bring_up(state_dir or default_state_dir(), ports or LocalPorts())
+    wanted = brokers or brokers_wanted()
+    endpoints, _started = _bring_up(state_dir or default_state_dir(), ports or LocalPorts(), wanted)
     return endpoints
 
 
@@ -77,7 +129,8 @@ def services_down(state_dir: Path | None = None) -> None:
     if not state_dir.is_dir():
         return
     with _state_lock(state_dir):
-        local_kafka(state_dir).stop()
+        for kafka in _every_local_kafka(state_dir):
+            kafka.stop()
         local_postgres(state_dir).stop()
         (state_dir / "services.env").unlink(missing_ok=True)
 
@@ -96,8 +149,9 @@ def services_purge(state_dir: Path | None = None) -> None:
 def services_status(state_dir: Path | None = None) -> dict[str, str]:
     """Per service: `running (pid N)`, `stopped`, or `external <VAR>=<value>` from the environment."""
     state_dir = state_dir or default_state_dir()
+    pids = [kafka.pid() for kafka in _every_local_kafka(state_dir)]
     return {
-        "kafka": _status(KAFKA_ENV, local_kafka(state_dir).pid()),
+        "kafka": _status(KAFKA_ENV, next((pid for pid in pids if pid is not None), None)),
         "postgres": _status(DATABASE_ENV, local_postgres(state_dir).pid()),
     }
 
@@ -110,11 +164,12 @@ def _status(env_name: str, pid: int | None) -> str:
 
 @contextmanager
 def running_services(
-    state_dir: Path | None = None, ports: LocalPorts | None = None
+    state_dir: Path | None = None, ports: LocalPorts | None = None, brokers: int | None = None
 ) -> Iterator[ServiceEndpoints]:
-    """Kafka and PostgreSQL for the duration of the block; on exit stops only what it started."""
+    """Kafka (`brokers` nodes; SHAOBAO_KAFKA_BROKERS, or 1) and PostgreSQL for the duration of
+    the block; on exit stops only what it started."""
     state_dir = state_dir or default_state_dir()
-    endpoints, started = _bring_up(state_dir, ports or LocalPorts())
+    endpoints, started = _bring_up(state_dir, ports or LocalPorts(), brokers or brokers_wanted())
     try:
         yield endpoints
     finally:
@@ -123,16 +178,16 @@ def running_services(
                 service.stop()
 
 
-Service = LocalKafka | LocalPostgres
+Service = LocalKafka | LocalKafkaCluster | LocalPostgres
 
 
-def _bring_up(state_dir: Path, ports: LocalPorts) -> tuple[ServiceEndpoints, list[Service]]:
+def _bring_up(state_dir: Path, ports: LocalPorts, brokers: int) -> tuple[ServiceEndpoints, list[Service]]:
     state_dir.mkdir(parents=True, exist_ok=True)
     started: list[Service] = []
     with _state_lock(state_dir):
         try:
             endpoints = ServiceEndpoints(
-                kafka=_kafka_endpoint(local_kafka(state_dir, ports), started),
+                kafka=_kafka_endpoint(local_kafka(state_dir, ports, brokers), started),
                 database_url=_postgres_endpoint(local_postgres(state_dir, ports), started),
             )
         except BaseException:
@@ -149,7 +204,7 @@ def _bring_up(state_dir: Path, ports: LocalPorts) -> tuple[ServiceEndpoints, lis
     return endpoints, started
 
 
-def _kafka_endpoint(kafka: LocalKafka, started: list[Service]) -> KafkaAccess:
+def _kafka_endpoint(kafka: LocalBrokers, started: list[Service]) -> KafkaAccess:
     if os.environ.get(KAFKA_ENV) or os.environ.get("KAFKA_CLIENT_FILE"):
         external = kafka_access(dict(os.environ))
         _check_kafka(external)

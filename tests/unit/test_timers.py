@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.timers import flag, rebuild
+from agents.timers import AheadOfTable, IndexedState, flag, rebuild
 from domain.timers import DueIndex, DueMark
 from schemas.limits import Clock, ClockKind, Mark
 from streams.app import create_streams
@@ -183,3 +183,60 @@ def test_table_changelogs_keep_values_raw_so_a_restarted_worker_recovers_them() 
     for table in streams.app.tables.values():
         assert (table.key_serializer, table.value_serializer) == ("json", "raw")
         assert table.changelog_topic.value_serializer == "raw"
+
+
+def test_an_event_back_before_the_table_write_is_indexed_once_the_write_lands() -> None:
+    """The ticket agent writes its table after the broker acknowledges the event, so the
+    indexer can read the event first (make chaos: 65 marks never fired when it was dropped)."""
+    index, ahead = DueIndex(), AheadOfTable(max_age_s=30.0)
+    table: dict[str, IndexedState] = {}
+    running = (clock(ClockKind.SIGN, 10, 20, 30, version=8),)
+    ahead.park("T1", 8, now=0.0)  # the event of version 8 came back; the table holds nothing yet
+    assert ahead.settle(index, table.get, now=0.05) == 0
+    assert (len(ahead), len(index)) == (1, 0)
+    table["T1"] = IndexedState(ticket_id="T1", version=8, clocks=running)  # the write lands
+    assert ahead.settle(index, table.get, now=0.1) == 1
+    assert (len(ahead), len(index)) == (0, 1)
+    assert fired(index.pop_due(at(30))) == [
+        ("T1", "sign", Mark.AT_RISK, 8),
+        ("T1", "sign", Mark.OVERDUE, 8),
+        ("T1", "sign", Mark.SUPERVISE, 8),
+    ]
+
+
+def test_a_parked_event_indexes_the_tables_state_even_when_the_table_went_further() -> None:
+    index, ahead = DueIndex(), AheadOfTable()
+    ahead.park("T1", 3, now=0.0)
+    ahead.park("T1", 2, now=0.0)  # an older one changes nothing
+    table = {
+        "T1": IndexedState(ticket_id="T1", version=5, clocks=(clock(ClockKind.COMPLETE, 1, 2, 3, version=5),))
+    }
+    assert ahead.settle(index, table.get, now=1.0) == 1
+    assert fired(index.pop_due(at(3))) == [
+        ("T1", "complete", Mark.AT_RISK, 5),
+        ("T1", "complete", Mark.OVERDUE, 5),
+        ("T1", "complete", Mark.SUPERVISE, 5),
+    ]
+
+
+def test_an_event_the_table_never_catches_up_with_is_dropped_after_its_wait() -> None:
+    index, ahead = DueIndex(), AheadOfTable(max_age_s=30.0)
+    table = {"T1": IndexedState(ticket_id="T1", version=2, clocks=())}
+    ahead.park("T1", 999, now=0.0)  # a broken writer's event, far ahead of the ticket
+    assert ahead.settle(index, table.get, now=29.0) == 0
+    assert len(ahead) == 1
+    assert ahead.settle(index, table.get, now=31.0) == 0
+    assert (len(ahead), len(index)) == (0, 0)
+
+
+def test_parked_events_are_bounded_and_forgotten_with_the_partitions() -> None:
+    ahead = AheadOfTable(limit=3)
+    for n in range(5):
+        ahead.park(f"T{n}", 1, now=float(n))
+    assert len(ahead) == 3
+    index = DueIndex()
+    table = {f"T{n}": IndexedState(ticket_id=f"T{n}", version=1, clocks=()) for n in range(5)}
+    assert ahead.settle(index, table.get, now=5.0) == 3  # T2, T3, T4: the oldest went first
+    ahead.park("T9", 1, now=6.0)
+    ahead.clear()
+    assert len(ahead) == 0
