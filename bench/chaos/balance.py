@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocol
 
-from streams.kafka_access import KafkaAccess
+Member = tuple[str, bytes]  # (member id, its assignment as the group coordinator holds it)
 
 
-def partitions_per_member(members: Iterable[tuple[str, bytes]], topic: str) -> dict[str, int]:
+def described_group(described: Iterable[Any], group_id: str) -> tuple[str, list[Member]]:
+    """The group's state and members from a DescribeGroups answer; ("Unknown", []) without it."""
+    for response in described:
+        for group in response.groups:
+            # (error_code, group_id, state, protocol_type, protocol, members, ...); each member:
+            # (member_id, client_id, client_host, metadata, assignment)
+            if group[1] == group_id:
+                return str(group[2]), [(str(m[0]), bytes(m[4])) for m in group[5]]
+    return "Unknown", []
+
+
+def partitions_per_member(members: Sequence[Member], topic: str) -> dict[str, int]:
     """Per member id, how many of `topic`'s partitions its assignment holds (0 for none)."""
     held: dict[str, int] = {}
     for member_id, assignment in members:
@@ -20,21 +31,3 @@ def partitions_per_member(members: Iterable[tuple[str, bytes]], topic: str) -> d
             count = sum(len(parts) for name, parts in decoded.assignment if name == topic)
         held[member_id] = count
     return held
-
-
-async def partition_balance(kafka: KafkaAccess, group_id: str, topic: str) -> tuple[str, dict[str, int]]:
-    """The group's state and, per member, how many of `topic`'s partitions it holds."""
-    admin = AIOKafkaAdminClient(**kafka.client_options(), request_timeout_ms=5000)
-    await admin.start()
-    try:
-        described = await admin.describe_consumer_groups([group_id])
-    finally:
-        await admin.close()
-    for response in described:
-        for group in response.groups:
-            # (error_code, group_id, state, protocol_type, protocol, members, ...); each member:
-            # (member_id, client_id, client_host, metadata, assignment)
-            if group[1] == group_id:
-                members = [(str(m[0]), bytes(m[4])) for m in group[5]]
-                return str(group[2]), partitions_per_member(members, topic)
-    return "Dead", {}

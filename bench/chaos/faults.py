@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
-from bench.chaos.balance import partition_balance
 from bench.chaos.schedule import (
     BROKER_DOWN_S,
     BURST_FACTOR,
@@ -101,10 +100,9 @@ async def _regrouped(stack: Stack, observed: Observed, unlike: frozenset[str] | 
     if took is None:
         return observed
     # How the intake's partitions fell among the workers (the scale-out figures).
-    try:
-        _, held = await partition_balance(stack.services.kafka, stack.names.app_id, stack.names.intake)
-    except Exception as error:  # noqa: BLE001 - a figure missing is said, not a failed fault
-        return observed | {"partitions_per_worker": f"unknown ({type(error).__name__})"}
+    state, held = await stack.partition_balance()
+    if state == "Unknown":
+        return observed | {"partitions_per_worker": "unknown (the broker did not say)"}
     return observed | {"partitions_per_worker": sorted(held.values(), reverse=True)}
 
 

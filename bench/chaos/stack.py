@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
+from bench.chaos.balance import Member, described_group, partitions_per_member
 from infra.local.kafka import LocalKafkaCluster
 from infra.local.postgres import LocalPostgres
 from infra.reference import load_jurisdiction
@@ -273,6 +274,15 @@ class Stack:
 
     async def group_members(self) -> tuple[str, frozenset[str]]:
         """The worker group's state and member ids now; ("Unknown", ∅) when the broker does not say."""
+        state, members = await self._group()
+        return state, frozenset(member_id for member_id, _ in members)
+
+    async def partition_balance(self) -> tuple[str, dict[str, int]]:
+        """The worker group's state and, per member, how many intake partitions it holds."""
+        state, members = await self._group()
+        return state, partitions_per_member(members, self.names.intake)
+
+    async def _group(self) -> tuple[str, list[Member]]:
         group_id = self.names.app_id
         try:
             if self._admin is None:
@@ -285,14 +295,8 @@ class Stack:
             admin, self._admin = self._admin, None
             if admin is not None:
                 await admin.close()
-            return "Unknown", frozenset()
-        for response in described:
-            for (
-                group
-            ) in response.groups:  # (error_code, group_id, state, protocol_type, protocol, members, …)
-                if group[1] == group_id:
-                    return str(group[2]), frozenset(str(member[0]) for member in group[5])
-        return "Unknown", frozenset()
+            return "Unknown", []
+        return described_group(described, group_id)
 
     async def settled(
         self, members: int, unlike: frozenset[str] | None = None, timeout_s: float = 60.0
