@@ -1,7 +1,7 @@
 """Unit-action agent: every unit's `units.<unit>.actions`, to `tickets.commands`.
 
 The unit is the topic the action came on, never the payload; whether it may act is the
-ticket agent's decision (`domain.decide`), which rejects and alerts what it may not. An
+ticket agent's decision (`domain.ticket.decide`), which rejects and alerts what it may not. An
 action that breaks the contract is a dead letter, with an alert naming the unit.
 """
 
@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from agents.boundary import Record, boundary_for
-from agents.ports import Clock
-from domain.lifecycle.actions import command_for_action, unit_of_topic
+from agents.ports import TimeSource
+from domain.ticket.lifecycle.actions import command_for_action, unit_of_topic
 from schemas.actions import UNIT_ACTION
 from streams.app import Streams
 from streams.codecs import encode
 
 
-def install(streams: Streams, clock: Clock) -> Any:
+def install(streams: Streams, clock: TimeSource) -> Any:
     prefix = streams.names.prefix
     boundary = boundary_for(
         streams, "take_in_unit_actions", clock, unit_of=lambda topic: unit_of_topic(topic, prefix)

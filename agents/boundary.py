@@ -29,9 +29,9 @@ from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError,
 from pydantic import ValidationError
 
 from agents.outbox import Outbox, Staged
-from agents.ports import Clock, StoreUnavailable, Unfoldable, Unstorable
+from agents.ports import StoreUnavailable, TimeSource, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
-from domain.ticket import FoldError
+from domain.ticket.fold import FoldError
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.rejections import SourcePosition
 from streams import departure, log_context
@@ -136,7 +136,7 @@ def _too_large(exc: BaseException) -> bool:
     return False
 
 
-def dead_letter(agent: str, record: Record, exc: BaseException, clock: Clock) -> DeadLetter:
+def dead_letter(agent: str, record: Record, exc: BaseException, clock: TimeSource) -> DeadLetter:
     """The dead letter for `record`: deterministic id (its source position and the agent: two
     agents reading one topic may each give up on the same record), bounded size."""
     key, value = keep(record.key, KEY_LIMIT), keep(record.value)
@@ -178,7 +178,7 @@ class Boundary:
         self,
         agent: str,
         outlet: DeadLetterOutlet,
-        clock: Clock,
+        clock: TimeSource,
         stopping: Callable[[], bool] = lambda: False,
         faults: Faults | None = None,
         first_backoff_s: float = FIRST_BACKOFF_S,
@@ -385,7 +385,7 @@ def guard_task(name: str, task: Callable[[], Awaitable[None]]) -> Callable[[], A
 def boundary_for(
     streams: Streams,
     agent: str,
-    clock: Clock,
+    clock: TimeSource,
     unit_of: Callable[[str], str | None] = lambda topic: None,
     ticket_keys: bool = False,
 ) -> Boundary:

@@ -5,7 +5,7 @@ caller about the same matter marked as a repeat call (重复来电).
 which tickets open and leave, keyed by `category:town`, so that `detect_clusters` holds every
 open ticket of one category and town on one partition, in its `cluster_index` table, and
 sends the merge or repeat-call command to `tickets.commands`. The decisions are
-`domain.cluster_detection`'s.
+`domain.clusters.detection`'s.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 
 from agents.boundary import Record, boundary_for
 from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
-from agents.ports import Clock, ReferenceData
-from domain.cluster_detection import ClusterIndex, Tracked, on_signal, town_places, track
+from agents.ports import ReferenceData, TimeSource
+from domain.clusters.detection import ClusterIndex, Tracked, on_signal, town_places, track
 from schemas.clusters import ClusterSignal
 from streams.app import Streams
 from streams.codecs import decode_event, encode
 
 
-def install(streams: Streams, reference: ReferenceData, clock: Clock) -> tuple[Any, Any]:
+def install(streams: Streams, reference: ReferenceData, clock: TimeSource) -> tuple[Any, Any]:
     tracks, index = Staged(streams.cluster_tracks), Staged(streams.cluster_index)
     signalling = boundary_for(streams, "signal_clusters", clock, ticket_keys=True)
     detecting = boundary_for(streams, "detect_clusters", clock)

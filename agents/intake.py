@@ -6,8 +6,8 @@ from typing import Any
 
 from agents.boundary import Record, boundary_for
 from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
-from agents.ports import Clock, ReferenceData
-from domain.intake import duplicate_command, receive_command, ticket_id_for
+from agents.ports import ReferenceData, TimeSource
+from domain.intake.ids import duplicate_command, receive_command, ticket_id_for
 from schemas.commands import TicketCommand
 from schemas.rejections import SourcePosition
 from streams.app import Streams
@@ -16,7 +16,7 @@ from streams.kept import KEY_LIMIT
 from streams.partitioning import partition_for
 
 
-def install(streams: Streams, reference: ReferenceData, clock: Clock) -> Any:
+def install(streams: Streams, reference: ReferenceData, clock: TimeSource) -> Any:
     seen, commands = Staged(streams.intake_seen), streams.commands
     boundary = boundary_for(streams, "take_in_appeals", clock)
 

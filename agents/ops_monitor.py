@@ -5,7 +5,7 @@ The timer runs on every worker, not `on_leader=True`: lag is the same figure fro
 and a leader-only timer would leave the last leader's gauges frozen at their old values after
 leadership moves (Faust does not tell a timer it lost leadership); Prometheus takes the `max`
 over workers. Lag alerts are sent by the leader only, so one worker speaks for the group;
-their ids are stable per window (domain.ops_alerts), so an alert sent twice while leadership
+their ids are stable per window (domain.ops.alerts), so an alert sent twice while leadership
 moves is still one alert downstream. Store-error alerts come from each worker, because each
 has its own sink and store. None of this is a ticket deadline: a missed poll costs nothing.
 """
@@ -20,16 +20,15 @@ from typing import Any
 import faust
 
 from agents.boundary import guard_task
-from agents.ops_ports import LagReader, LagUnavailable, StoreErrorCount
-from agents.ports import Clock
-from domain.ops import topic_lags
-from domain.ops_alerts import (
+from agents.ports import LagReader, LagUnavailable, StoreErrorCount, TimeSource
+from domain.ops.alerts import (
     LagThresholds,
     StoreErrorThresholds,
     lag_alerts,
     ops_alert_key,
     store_error_alert,
 )
+from domain.ops.lag import topic_lags
 from schemas.alerts import Alert
 from streams import log_context, metrics
 from streams.app import Streams
@@ -47,7 +46,7 @@ class OpsMonitor:
         self,
         streams: Streams,
         reader: LagReader,
-        clock: Clock,
+        clock: TimeSource,
         store: StoreErrorCount | None = None,
         lag_thresholds: LagThresholds | None = None,
         store_thresholds: StoreErrorThresholds | None = None,

@@ -7,14 +7,14 @@ from typing import Any
 
 from agents.boundary import Record, boundary_for
 from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
-from agents.ports import Clock, ReferenceData
-from domain.orders import order_messages
-from domain.ticket import TicketState, fold
+from agents.ports import ReferenceData, TimeSource
+from domain.ticket.fold import TicketState, fold
+from domain.ticket.orders import order_messages
 from streams.app import Streams
 from streams.codecs import decode_event, encode
 
 
-def install(streams: Streams, reference: ReferenceData, clock: Clock) -> Any:
+def install(streams: Streams, reference: ReferenceData, clock: TimeSource) -> Any:
     views = Staged(streams.order_views)
     boundary = boundary_for(streams, "fan_out_work_orders", clock, ticket_keys=True)
 

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.jurisdiction import Jurisdiction
+from domain.ops.lag import PartitionLag
 from schemas.appeal import Appeal
 from schemas.events import TicketEvent
 from schemas.triage import TriageDecision
 
 
-class Clock(Protocol):
+class TimeSource(Protocol):
     def now(self) -> datetime: ...
 
 
@@ -51,7 +52,7 @@ class Unfoldable(Unstorable):
 
 class TicketLog(Protocol):
     async def held_events(self, ticket_id: str) -> Sequence[TicketEvent]:
-        """The ticket's events on `tickets.events` that the store holds (`domain.consistency`)."""
+        """The ticket's events on `tickets.events` that the store holds (`domain.ticket.consistency`)."""
         ...
 
 
@@ -59,3 +60,20 @@ class TicketEventStore(Protocol):
     async def record(self, events: Sequence[TicketEvent]) -> int:
         """Write events idempotently; returns how many were new. Raises `StoreUnavailable`."""
         ...
+
+
+class LagUnavailable(Exception):
+    """Kafka could not be asked for offsets this time; the next poll tries again."""
+
+
+class LagReader(Protocol):
+    async def lag(self, group: str, now: datetime, topics: Sequence[str] = ()) -> list[PartitionLag]:
+        """Lag per partition of `group`; raises `LagUnavailable`."""
+        ...
+
+
+class StoreErrorCount(Protocol):
+    """How many times the ticket store has failed since the process started."""
+
+    @property
+    def errors_total(self) -> int: ...

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agents.ports import Clock, Router
+from agents.ports import Router, TimeSource
 from domain.jurisdiction import Jurisdiction
-from domain.reference import reference_applied_alert, reference_rejected_alert
+from domain.reference_alerts import reference_applied_alert, reference_rejected_alert
 from streams.app import Streams
 from streams.codecs import encode
 
@@ -92,7 +92,7 @@ def check_units(new: Reference, known_units: Sequence[str]) -> None:
 
 
 def install(
-    streams: Streams, holder: ReferenceHolder, feed: ReferenceFeed, build: Builder, clock: Clock
+    streams: Streams, holder: ReferenceHolder, feed: ReferenceFeed, build: Builder, clock: TimeSource
 ) -> Any:
     async def follow_reference() -> None:
         async for record in feed.records():

@@ -22,8 +22,8 @@ import faust
 from pydantic import BaseModel
 
 from agents.boundary import Record, boundary_for
-from agents.ports import Clock, StoreUnavailable, TicketEventStore, Unstorable
-from domain.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
+from agents.ports import StoreUnavailable, TicketEventStore, TimeSource, Unstorable
+from domain.ops.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
 from schemas.alerts import Alert
 from schemas.dead_letters import DeadLetter
 from schemas.events import TicketEvent
@@ -59,7 +59,7 @@ class HeldBatchWriter:
     def __init__(
         self,
         send_alert: Callable[[Alert], Awaitable[None]],
-        clock: Clock,
+        clock: TimeSource,
         first_backoff_s: float = FIRST_BACKOFF_S,
         max_backoff_s: float = MAX_BACKOFF_S,
         stopping: Callable[[], bool] = lambda: False,
@@ -125,13 +125,13 @@ def _exit_holding() -> NoReturn:
     departure.leave_and_exit(EXIT_STORE_DOWN)
 
 
-def _writer(streams: Streams, clock: Clock | None) -> HeldBatchWriter:
+def _writer(streams: Streams, clock: TimeSource | None) -> HeldBatchWriter:
     return HeldBatchWriter(
         _alert_sender(streams), clock or _UtcClock(), stopping=lambda: bool(streams.app.should_stop)
     )
 
 
-def install(streams: Streams, store: TicketEventStore, clock: Clock | None = None) -> Any:
+def install(streams: Streams, store: TicketEventStore, clock: TimeSource | None = None) -> Any:
     clock = clock or _UtcClock()
     writer = _writer(streams, clock)
     boundary = boundary_for(streams, "record_ticket_events", clock)
@@ -181,7 +181,7 @@ def _install_copy(
     model: type[M],
     write: Callable[[Sequence[M]], Awaitable[int]],
     first_id: Callable[[M], str],
-    clock: Clock | None,
+    clock: TimeSource | None,
 ) -> Any:
     """An agent that copies a topic of our own records into PostgreSQL, in batches, idempotently;
     a record that is not one of ours (a broken writer's, a future schema version) is a dead letter."""
@@ -207,7 +207,7 @@ def _install_copy(
     return streams.app.agent(topic, name=agent, concurrency=1)(copy_topic)
 
 
-def install_rejections(streams: Streams, store: RejectionStore, clock: Clock | None = None) -> Any:
+def install_rejections(streams: Streams, store: RejectionStore, clock: TimeSource | None = None) -> Any:
     """`appeals.rejected` into `appeal_rejections`, so reports and ops can query them."""
     return _install_copy(
         streams, streams.rejected, "record_rejections", AppealRejected, store.record_rejections,
@@ -221,7 +221,7 @@ class DeadLetterStore(Protocol):
         ...
 
 
-def install_dead_letters(streams: Streams, store: DeadLetterStore, clock: Clock | None = None) -> Any:
+def install_dead_letters(streams: Streams, store: DeadLetterStore, clock: TimeSource | None = None) -> Any:
     """`dead.letters` into `dead_letters`, for the control room's ops panel."""
     return _install_copy(
         streams, streams.dead_letters, "record_dead_letters", DeadLetter, store.record_dead_letters,

@@ -10,17 +10,17 @@ from typing import Any
 
 from agents.boundary import Record, boundary_for
 from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
-from agents.ports import Clock
+from agents.ports import TimeSource
 from domain.alerts import command_alert, refusal_alert
-from domain.decide import Decision, decide
-from domain.lifecycle.rules import DEFAULT_RULES, LifecycleRules
-from domain.limit_alerts import timing_alerts
-from domain.ticket import TicketState
+from domain.ticket.decide import Decision, decide
+from domain.ticket.fold import TicketState
+from domain.ticket.lifecycle.rules import DEFAULT_RULES, LifecycleRules
+from domain.time_limits.alerts import timing_alerts
 from streams.app import Streams
 from streams.codecs import decode_command, encode, encode_event
 
 
-def install(streams: Streams, clock: Clock, rules: LifecycleRules = DEFAULT_RULES) -> Any:
+def install(streams: Streams, clock: TimeSource, rules: LifecycleRules = DEFAULT_RULES) -> Any:
     tickets = Staged(streams.tickets)
     boundary = boundary_for(streams, "handle_ticket_commands", clock, ticket_keys=True)
 

@@ -1,6 +1,6 @@
 """Timer agents: fire the time limits of the tickets this worker owns, per partition.
 
-Every worker keeps a due-index (`domain.timers.DueIndex`) of the partitions it owns:
+Every worker keeps a due-index (`domain.time_limits.due_index.DueIndex`) of the partitions it owns:
 rebuilt from the `tickets` table each time the table's recovery completes (start, restart,
 rebalance), cleared when partitions are revoked, and kept current from `tickets.events`
 (an event that comes back before the ticket agent's table write is parked until the write
@@ -23,8 +23,8 @@ from mode.types.signals import BaseSignalT
 from pydantic import BaseModel, ConfigDict
 
 from agents.boundary import Record, boundary_for, guard_task
-from agents.ports import Clock
-from domain.timers import DueIndex, DueMark
+from agents.ports import TimeSource
+from domain.time_limits.due_index import DueIndex, DueMark
 from schemas.commands import FlagLimit
 from schemas.limits import Clock as RunningClock
 from streams.app import Streams
@@ -162,7 +162,7 @@ def flag(mark: DueMark, now: datetime) -> FlagLimit:
     )
 
 
-def install(streams: Streams, clock: Clock, index: DueIndex | None = None) -> DueIndex:
+def install(streams: Streams, clock: TimeSource, index: DueIndex | None = None) -> DueIndex:
     index = index if index is not None else DueIndex()
     ahead = AheadOfTable()
     app = streams.app

@@ -41,8 +41,8 @@ from aiokafka.structs import TopicPartition
 from bench.legacy_rows import write_legacy_csv
 from bench.report import REPORT, markers, write_section
 from bench.ticket_events import stamped, template_logs
+from infra.kafka.topics import TopicSpec, delete_topics, ensure_topics, list_topic_names
 from infra.local.services import ServiceEndpoints, running_services
-from infra.topics import TopicSpec, delete_topics, ensure_topics, list_topic_names
 from shaobao.launch import isolated_env, run_coroutine
 from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
@@ -277,7 +277,8 @@ def section(r: dict[str, Any]) -> str:
         "`shaobao replay` (`tickets.events` → an empty database)",
         [
             (
-                f"events / tickets ({rep['templates']:,} lives through `domain.decide` and the simulated "
+                f"events / tickets ({rep['templates']:,} lives through `domain.ticket.decide` and "
+                f"the simulated "
                 f"units and hotline, stamped with fresh ids; {rep['bytes_per_event']:.0f} bytes/event)",
                 f"{rep['events']:,} / {rep['tickets']:,}",
             ),

@@ -1,5 +1,5 @@
 """A legacy hotline CSV export of any size for the backfill bench, in the format
-`shaobao import csv` reads (`domain.legacy_csv`): texts from the shipped corpus, with varied
+`shaobao import csv` reads (`domain.intake.legacy_csv`): texts from the shipped corpus, with varied
 ticket numbers, phones, callers, addresses, channels (as old systems wrote them) and times
 (in every layout the importer takes), and the few broken rows a real export has."""
 

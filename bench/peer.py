@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from bench.peer_topology import COMMIT_INTERVAL_S, PROCESSING_GUARANTEE, topic_names
-from infra.readiness import group_has_members
-from infra.topics import TopicSpec, delete_topics, ensure_topics, list_topic_names
+from infra.kafka.readiness import group_has_members
+from infra.kafka.topics import TopicSpec, delete_topics, ensure_topics, list_topic_names
 from shaobao.launch import _die_with_parent, stop_process
 from streams.kafka_access import KafkaAccess
 from streams.settings import REPO_ROOT

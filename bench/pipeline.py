@@ -34,7 +34,7 @@ from infra.local.services import running_services
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
 from shaobao.launch import Pipeline, isolated_pipeline
-from shaobao.simulator import fresh_appeals
+from shaobao.simulation.appeals import fresh_appeals
 from streams.kafka_access import KafkaAccess
 from streams.settings import REPO_ROOT, Settings
 

@@ -3,9 +3,9 @@
 Driving a hundred thousand tickets through Kafka, the worker and the simulators takes hours
 on this machine, so the log is made in process: each template ticket is one of the labelled
 corpus appeals (its labelled routing as the triage decision) taken through its whole life by
-the real decisions (`domain.decide`, with the sample county's time limits), the work orders
-(`domain.orders`) and the simulated units' and hotline's policies (`domain.unit_behaviour`,
-`domain.hotline_behaviour`): signs, returns and redispatches, extensions, progress notes, co
+the real decisions (`domain.ticket.decide`, with the sample county's time limits), the work orders
+(`domain.ticket.orders`) and the simulated units' and hotline's policies (`shaobao.simulation.unit_behaviour`,
+`shaobao.simulation.hotline_behaviour`): signs, returns and redispatches, extensions, progress notes, co
 units' parts, callbacks, rework, closes. The templates are then stamped with fresh ticket
 ids (and source ids) until the log holds the number of events asked for: every ticket's
 events are those the ticket agent would have written for it.
@@ -19,17 +19,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from domain.clocks import LimitPolicy
-from domain.decide import decide
-from domain.hotline_behaviour import Move, next_moves
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.actions import command_for_action
-from domain.lifecycle.rules import LifecycleRules, rules_for
-from domain.orders import order_messages
-from domain.ticket import TicketState, fold
-from domain.unit_behaviour import Plan, decision_key, plan_report_in, respond
-from domain.workdays import WorkingCalendar
+from domain.ticket.decide import decide
+from domain.ticket.fold import TicketState, fold
+from domain.ticket.lifecycle.actions import command_for_action
+from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
+from domain.ticket.orders import order_messages
+from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.clock_changes import LimitPolicy
 from infra.holidays import national_holidays
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
@@ -37,6 +35,8 @@ from schemas.commands import TicketCommand
 from schemas.events import TicketEvent
 from schemas.orders import WorkOrder
 from schemas.triage import TriageDecision
+from shaobao.simulation.hotline_behaviour import Move, next_moves
+from shaobao.simulation.unit_behaviour import Plan, decision_key, plan_report_in, respond
 from streams.settings import DEFAULT_JURISDICTION, REPO_ROOT
 
 CORPUS = REPO_ROOT / "data" / "corpus" / "appeals_labeled.jsonl"

@@ -33,12 +33,12 @@ from typing import Any
 
 from agents.timers import TICK_S, due_now, flag, rebuild, settle
 from bench.report import REPORT, markers, write_section
-from domain.clocks import LimitPolicy
-from domain.decide import decide
-from domain.intake import receive_command
-from domain.lifecycle.rules import rules_for
-from domain.timers import DueIndex
-from domain.workdays import WorkingCalendar
+from domain.intake.ids import receive_command
+from domain.ticket.decide import decide
+from domain.ticket.lifecycle.rules import rules_for
+from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.clock_changes import LimitPolicy
+from domain.time_limits.due_index import DueIndex
 from infra.holidays import national_holidays
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal, Caller

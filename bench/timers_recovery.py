@@ -35,9 +35,9 @@ from aiokafka.structs import TopicPartition
 
 from bench.report import REPORT, markers, write_section
 from bench.timers import percentile, shifted_clocks, template
+from infra.kafka.topics import delete_topics, ensure_topics, list_topic_names
 from infra.local.services import running_services
 from infra.reference import load_jurisdiction
-from infra.topics import delete_topics, ensure_topics, list_topic_names
 from schemas.commands import FlagLimit
 from shaobao.bootstrap import all_topic_specs
 from shaobao.launch import isolated_env, run_coroutine, start_worker, stop_process

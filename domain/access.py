@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from domain.lifecycle.control import ROLE_MAY
+from domain.ticket.lifecycle.control import ROLE_MAY
 from schemas.appeal import CHANNELS, Channel
 from schemas.commands import ControlCommand
 

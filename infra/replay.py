@@ -4,7 +4,7 @@ The log is read from its first offsets to the end offsets at the start, in large
 each batch goes to `AsyncpgTicketStore.record`, the code the sink agent writes with: events
 are held once (by event id), each ticket's row is the fold of its events, and an event that
 does not follow its ticket's log (a broken writer's) is refused, as the sink and `shaobao
-verify` refuse it (`domain.consistency.accepted_log`). So a replay into an empty database
+verify` refuse it (`domain.ticket.consistency.accepted_log`). So a replay into an empty database
 rebuilds the store, and a replay into one that holds some or all of the log writes only what
 it lacks.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from agents.ports import TicketEventStore, Unstorable
-from infra.topic_read import TopicRecord, topic_reading
+from infra.kafka.topic_read import TopicRecord, topic_reading
 from schemas.base import validate_json
 from schemas.events import TICKET_EVENT, TicketEvent
 from streams.kafka_access import KafkaAccess

@@ -1,7 +1,7 @@
-"""`shaobao verify`: the store against `tickets.events` (see `domain.consistency`).
+"""`shaobao verify`: the store against `tickets.events` (see `domain.ticket.consistency`).
 
 Besides each ticket's state, the columns the queries filter on must be those the state
-gives (`infra.store`'s projection), so a row edited by hand is caught too."""
+gives (`infra.postgres.store`'s projection), so a row edited by hand is caught too."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 
 import asyncpg
 
-from domain.consistency import Difference, compare_events, compare_states, folded_tickets
-from domain.ticket import TicketState
-from infra.event_log import read_topic
-from infra.store import rewrite_ticket, ticket_row
+from domain.ticket.consistency import Difference, compare_events, compare_states, folded_tickets
+from domain.ticket.fold import TicketState
+from infra.kafka.event_log import read_topic
+from infra.postgres.store import rewrite_ticket, ticket_row
 from schemas.base import validate_json
 from schemas.events import TICKET_EVENT, TicketEvent
 from streams.kafka_access import KafkaAccess

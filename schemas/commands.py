@@ -8,7 +8,7 @@ Three kinds of writer, and the command says who acted:
 - a unit, by the unit-action agent (or the unit HTTP API): `unit` is taken from the topic
   (or the token), never from the unit's payload; `command_id` is `unit:<unit>:<action_id>`;
 - the control room (a person, with the role of their token) or the system itself.
-Whether the actor may do it is decided by the ticket agent (`domain.decide`), not here.
+Whether the actor may do it is decided by the ticket agent (`domain.ticket.decide`), not here.
 """
 
 from __future__ import annotations

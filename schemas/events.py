@@ -34,7 +34,8 @@ class _Event(WireModel):
     occurred_at: AwareDatetime
     command_id: str
     # The ticket's running clocks after this event, on the events that changed them; None:
-    # unchanged. Set by the ticket agent from the jurisdiction's time limits (domain.clocks).
+    # unchanged. Set by the ticket agent from the jurisdiction's time limits
+    # (domain.time_limits.clock_changes).
     clocks: tuple[Clock, ...] | None = None
 
 

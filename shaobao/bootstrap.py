@@ -7,29 +7,29 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from agents import actions, clusters, intake, leadership, orders, sink, tickets, timers
+from agents import actions, clusters, intake, meeting_list, orders, sink, tickets, timers
 from agents import reference as hot_reload
 from agents.ops_monitor import POLL_INTERVAL_S
-from domain.clocks import LimitPolicy
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import LifecycleRules, rules_for
-from domain.ops_alerts import LagThresholds
+from domain.ops.alerts import LagThresholds
+from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
+from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.clock_changes import LimitPolicy
 from domain.triage.learned import LabelledText
-from domain.workdays import WorkingCalendar
-from infra.event_log import KafkaTicketLog
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.holidays import national_holidays
-from infra.leadership import AsyncpgLeadershipLists
-from infra.metered_store import MeteredTicketEventStore
+from infra.kafka.event_log import KafkaTicketLog
+from infra.kafka.reference_feed import KafkaReferenceFeed
+from infra.kafka.topics import TopicSpec, topic_specs
+from infra.postgres.meeting_list import AsyncpgLeadershipLists
+from infra.postgres.metered_store import MeteredTicketEventStore
+from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import (
     BuiltReference,
     build_reference,
     decode_published,
     load_reference_files,
 )
-from infra.reference_feed import KafkaReferenceFeed
-from infra.store import AsyncpgTicketStore
-from infra.topics import TopicSpec, topic_specs
 from infra.triager_cache import TriagerCache
 from shaobao.observability import install_ops
 from streams import guaranteed_producer, liveness, rebalance
@@ -107,7 +107,7 @@ def build_worker(
     sink.install_rejections(streams, store, clock)
     sink.install_dead_letters(streams, store, clock)
     timers.install(streams, clock)
-    leadership.install(
+    meeting_list.install(
         streams, AsyncpgLeadershipLists(store.pool, reference.jurisdiction), reference.jurisdiction, clock
     )
     install_ops(streams, settings, clock, metered_store, lag_poll_interval_s, lag_thresholds)

@@ -14,8 +14,8 @@ from streams.settings import Settings
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
-    from infra.migrate import migrate_url
-    from infra.topics import ensure_topics
+    from infra.kafka.topics import ensure_topics
+    from infra.postgres.migrate import migrate_url
     from shaobao.bootstrap import all_topic_specs, build_worker
 
     streams, store, reference = build_worker(settings)
@@ -53,19 +53,19 @@ def _web(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from shaobao.simulator import simulate
+    from shaobao.simulation.appeals import simulate
 
     return asyncio.run(simulate(settings, rate=args.rate, count=args.count, burst_every_s=args.burst_every))
 
 
 def _units(args: argparse.Namespace, settings: Settings) -> int:
-    from shaobao.unit_simulator import simulate_units
+    from shaobao.simulation.units import simulate_units
 
     return asyncio.run(simulate_units(settings, speed=args.speed, seed=args.seed))
 
 
 def _callbacks(args: argparse.Namespace, settings: Settings) -> int:
-    from shaobao.callback_simulator import simulate_callbacks
+    from shaobao.simulation.hotline import simulate_callbacks
 
     return asyncio.run(simulate_callbacks(settings, speed=args.speed, seed=args.seed))
 
@@ -77,8 +77,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _topics(args: argparse.Namespace, settings: Settings) -> int:
+    from infra.kafka.topics import ensure_topics
     from infra.reference import load_jurisdiction
-    from infra.topics import ensure_topics
     from shaobao.bootstrap import all_topic_specs
 
     specs = all_topic_specs(settings, load_jurisdiction(settings.jurisdiction_file))
@@ -88,9 +88,9 @@ def _topics(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from infra.migrate import migrate_url
+    from infra.postgres.migrate import migrate_url
+    from infra.postgres.store_records import store_jurisdiction_at
     from infra.reference import load_jurisdiction
-    from infra.store_records import store_jurisdiction_at
 
     applied = asyncio.run(migrate_url(settings.database_url))
     print(f"applied {len(applied)} migrations: {', '.join(applied) or 'none needed'}")
@@ -187,9 +187,9 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _leadership(args: argparse.Namespace, settings: Settings) -> int:
-    from shaobao import leadership_cli
+    from shaobao import meeting_list_cli
 
-    return leadership_cli.run(_passed_through(args.rest), settings)
+    return meeting_list_cli.run(_passed_through(args.rest), settings)
 
 
 def build_parser() -> argparse.ArgumentParser:

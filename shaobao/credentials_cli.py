@@ -25,8 +25,8 @@ from typing import TextIO
 
 from aiokafka.errors import KafkaError
 
-from infra.kafka_admin import KafkaAdminError
-from infra.kafka_principals import PrincipalStore, issue_unit, provision, revoke_unit
+from infra.kafka.admin import KafkaAdminError
+from infra.kafka.principals import PrincipalStore, issue_unit, provision, revoke_unit
 from infra.local.services import default_state_dir
 from infra.reference import load_jurisdiction
 from streams.kafka_access import KafkaAccess

@@ -25,8 +25,8 @@ from typing import TextIO, get_args
 
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 
-from infra.dead_letters import StoredLetter, fates, read_dead_letters
-from infra.rejections import resubmit
+from infra.kafka.dead_letters import StoredLetter, fates, read_dead_letters
+from infra.kafka.rejections import resubmit
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from streams.kept import restore
 from streams.names import TopicNames

@@ -21,10 +21,10 @@ from typing import TextIO
 import yaml
 
 from domain.jurisdiction import Jurisdiction
-from domain.kb_import import KbFile, KbFileError, entries_from_csv, entries_from_document
-from infra.kb_store import AsyncpgKbStore
+from domain.kb.entries import KbFile, KbFileError, entries_from_csv, entries_from_document
+from infra.postgres.kb_store import AsyncpgKbStore
+from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction, load_yaml
-from infra.store import AsyncpgTicketStore
 from streams.settings import Settings
 
 DEFAULT_BY = "import"

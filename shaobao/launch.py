@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from infra.readiness import group_has_members
+from infra.kafka.readiness import group_has_members
+from infra.kafka.topics import ensure_topics
 from infra.reference import load_jurisdiction
-from infra.topics import ensure_topics
 from shaobao.bootstrap import all_topic_specs
 from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames

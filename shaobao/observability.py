@@ -8,10 +8,9 @@ from mode import Service
 
 from agents import ops_monitor, ops_sensor
 from agents.ops_monitor import OpsMonitor
-from agents.ops_ports import StoreErrorCount
-from agents.ports import Clock
-from domain.ops_alerts import LagThresholds
-from infra.lag import KafkaLagProbe
+from agents.ports import StoreErrorCount, TimeSource
+from domain.ops.alerts import LagThresholds
+from infra.kafka.lag import KafkaLagProbe
 from streams.app import Streams
 from streams.readiness import worker_readiness
 from streams.settings import Settings
@@ -21,7 +20,7 @@ from web.ops import create_ops_app
 def install_ops(
     streams: Streams,
     settings: Settings,
-    clock: Clock,
+    clock: TimeSource,
     store: StoreErrorCount | None = None,
     poll_interval_s: float = ops_monitor.POLL_INTERVAL_S,
     lag_thresholds: LagThresholds | None = None,

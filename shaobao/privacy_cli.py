@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from domain.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, national_mobile
-from infra.erasure import AsyncpgErasure, Erased
-from infra.store import AsyncpgTicketStore
-from infra.topics import MONTH_MS
+from domain.privacy.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, national_mobile
+from infra.kafka.topics import MONTH_MS
+from infra.postgres.erasure import AsyncpgErasure, Erased
+from infra.postgres.store import AsyncpgTicketStore
 from streams.settings import Settings
 
 _INTAKE_KEPT = timedelta(milliseconds=int(MONTH_MS))

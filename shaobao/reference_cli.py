@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from agents.reference import check_units
+from infra.kafka.topics import TopicSpec, ensure_topics
 from infra.reference import ReferenceInvalid, build_reference, load_jurisdiction, read_reference
-from infra.topics import TopicSpec, ensure_topics
 from schemas.reference import ReferencePublished
 from streams.names import TopicNames
 from streams.settings import Settings

@@ -37,8 +37,7 @@ from zoneinfo import ZoneInfo
 
 from aiokafka.errors import KafkaError
 
-from infra.reference import load_jurisdiction
-from infra.rejections import (
+from infra.kafka.rejections import (
     KeyNotFixable,
     StoredRejection,
     corrected_key,
@@ -48,7 +47,8 @@ from infra.rejections import (
     read_rejections,
     resubmit,
 )
-from infra.replay_watch import Outcome, ReplayWatch
+from infra.kafka.replay_watch import Outcome, ReplayWatch
+from infra.reference import load_jurisdiction
 from schemas.rejections import AppealRejected, RejectionReason
 from streams.names import TopicNames
 from streams.settings import Settings

@@ -18,9 +18,9 @@ from typing import TextIO
 from aiokafka.errors import KafkaError
 
 from agents.ports import StoreUnavailable
+from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction
 from infra.replay import BATCH_EVENTS, ReplayProgress, replay_events
-from infra.store import AsyncpgTicketStore
 from streams.names import TopicNames
 from streams.settings import Settings
 

@@ -9,15 +9,15 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from domain.periods import PeriodKind
-from domain.rates import RateWeights
+from domain.reporting.periods import PeriodKind
+from domain.reporting.rates import RateWeights
+from infra.postgres.reports import StoreReports
+from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction
-from infra.reports import StoreReports
-from infra.store import AsyncpgTicketStore
 from infra.verify import Verification, repair, verify_settled
 from streams.names import TopicNames
 from streams.settings import Settings
-from web.reports import FORMATS, render
+from web.reports.routes import FORMATS, render
 
 
 def report_parser() -> argparse.ArgumentParser:

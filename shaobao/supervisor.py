@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from infra.kafka_principals import PrincipalStore, provision
+from infra.kafka.principals import PrincipalStore, provision
 from infra.local.services import ServiceEndpoints, default_state_dir, running_services
 from infra.reference import load_jurisdiction
 from shaobao.launch import run_coroutine, spawn_cli, stop_process

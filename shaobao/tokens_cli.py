@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from domain.access import Principal, intake_client
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore, TokenNotFound, TokenRecord
 from infra.reference import load_jurisdiction
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore, TokenNotFound, TokenRecord
 from streams.settings import Settings
 
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TextIO
 
-from agents.ops_ports import LagUnavailable
-from domain.ops import PartitionOffsets, offset_sample, partition_lag, per_second, topic_lags
-from infra.lag import KafkaLagProbe
-from infra.ops_queries import AsyncpgOpsQueries, OpsDataUnavailable, UnitQueue
+from agents.ports import LagUnavailable
+from domain.ops.lag import PartitionOffsets, offset_sample, partition_lag, per_second, topic_lags
+from infra.kafka.lag import KafkaLagProbe
+from infra.postgres.ops_queries import AsyncpgOpsQueries, OpsDataUnavailable, UnitQueue
 from infra.reference import load_jurisdiction
 from streams.names import TopicNames
 from streams.settings import Settings

@@ -44,7 +44,8 @@ class TopicNames:
 
     @property
     def clusters(self) -> str:
-        """Internal: open tickets by `category:town`, for 多人反映 and 重复来电 (domain.cluster_detection)."""
+        """Internal: open tickets by `category:town`, for 多人反映 and 重复来电
+        (domain.clusters.detection)."""
         return f"{self.prefix}tickets.clusters"
 
     def unit_orders(self, unit: str) -> str:

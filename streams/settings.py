@@ -33,7 +33,7 @@ class Settings:
     # 多人反映 / 重复来电 merged automatically (agents.clusters). Off unless asked for: fixtures
     # and benchmarks send one appeal many times, which would be merged. `make run` turns it on.
     auto_merge: bool = False
-    # HTTP intake and Open311 POST, per intake key and per client address (`web.intake_keys`);
+    # HTTP intake and Open311 POST, per intake key and per client address (`web.api.intake_keys`);
     # Open311's public reads per address.
     intake_per_key_per_minute: int = 1200
     intake_per_address_per_minute: int = 600

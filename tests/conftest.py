@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from domain.jurisdiction import Jurisdiction
+from infra.kafka.topics import delete_topics, list_topic_names
 from infra.local.services import ServiceEndpoints, running_services
 from infra.reference import load_jurisdiction
-from infra.topics import delete_topics, list_topic_names
 from shaobao.launch import ISSUED_TOPIC_PREFIXES, run_coroutine
 from streams.settings import DEFAULT_JURISDICTION
 from tests import cross_beside

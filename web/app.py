@@ -18,36 +18,35 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from domain.access import Principal
-from domain.privacy import shown_text
+from domain.privacy.masking import shown_text
 from domain.triage import Triager
-from infra.action_producer import AiokafkaActionProducer
-from infra.desk_queries import AsyncpgCallerHistory
-from infra.intake_producer import AiokafkaAppealProducer
-from infra.kb_store import AsyncpgKbStore, KbIndex
-from infra.ops_queries import AsyncpgOpsQueries
-from infra.order_queries import AsyncpgOrderQueries
-from infra.readiness import group_has_members
+from infra.kafka.action_producer import AiokafkaActionProducer
+from infra.kafka.intake_producer import AiokafkaAppealProducer
+from infra.kafka.readiness import group_has_members
+from infra.postgres.desk_queries import AsyncpgCallerHistory
+from infra.postgres.kb_store import AsyncpgKbStore, KbIndex
+from infra.postgres.ops_queries import AsyncpgOpsQueries
+from infra.postgres.order_queries import AsyncpgOrderQueries
+from infra.postgres.reports import StoreReports
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.ticket_queries import AsyncpgTicketQueries
+from infra.postgres.tokens import AsyncpgTokenStore
 from infra.reference import load_jurisdiction, load_reference_files
-from infra.reports import StoreReports
-from infra.store import AsyncpgTicketStore
-from infra.ticket_queries import AsyncpgTicketQueries
-from infra.tokens import AsyncpgTokenStore
 from streams.names import TopicNames
 from streams.settings import Settings
-from web.api_ports import ActionPublisher
-from web.desk import Desk, DeskTriage, desk_routes
-from web.intake import intake_routes
-from web.intake_keys import intake_gate
-from web.kb_api import KbApi, kb_search_route, kb_unit_routes
-from web.open311 import open311_routes
+from web.api.intake import intake_routes
+from web.api.intake_keys import intake_gate
+from web.api.kb import KbApi, kb_search_route, kb_unit_routes
+from web.api.units import UnitsApi, units_api_routes
+from web.desk.routes import Desk, DeskTriage, desk_routes
+from web.open311.routes import open311_routes
 from web.ops import metrics_route
-from web.ports import AppealPublisher, KbSearcher
-from web.reports import report_routes
-from web.room import room_routes
-from web.room_setup import create_control_room
+from web.ports import ActionPublisher, AppealPublisher, KbSearcher
+from web.reports.routes import report_routes
+from web.room.routes import room_routes
+from web.room.setup import create_control_room
 from web.security import SecurityMiddleware
 from web.throttle import RateLimit
-from web.units_api import UnitsApi, units_api_routes
 
 STATIC = Path(__file__).parent / "static"
 

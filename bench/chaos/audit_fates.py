@@ -4,9 +4,9 @@ The keys are those `tests/integration/test_crash_recovery.py::intake_fates` matc
 the topics the store mirrors rather than off the store (the log is the source of truth, and
 its records carry the timestamps the stall and latency need):
 - ticket: a ticket on `tickets.events` whose id ends `-<pp>-<oooooo>`, the intake record's
-  partition and offset (`domain.intake.ticket_id_for`);
+  partition and offset (`domain.intake.ids.ticket_id_for`);
 - duplicate: a `duplicate_received` event whose command id ends `:<partition>:<offset>`
-  (`domain.intake.duplicate_command`);
+  (`domain.intake.ids.duplicate_command`);
 - rejection: a rejection on `appeals.rejected` whose id is `<intake topic>:<partition>:<offset>`
   (`streams.codecs.rejection`; the store's `appeal_rejections.rejection_id`);
 - dead letter: a dead letter on `dead.letters` whose source is the intake record
@@ -39,7 +39,7 @@ from streams.kept import restore
 from streams.partitioning import partition_for
 
 Position = tuple[int, int]  # (partition, offset) on the intake topic
-# The events that decide a received appeal (`domain.decide._receive`): one follows every
+# The events that decide a received appeal (`domain.ticket.decide._receive`): one follows every
 # `ticket_received`, in the same batch.
 DECISIONS = frozenset(
     {

@@ -2,7 +2,7 @@
 
 The reader (`audit_read`) fills a `Logs` from Kafka; everything else works on it, so the
 definitions are tested with synthetic records and no broker. A ticket's events are taken by
-the rule the sink and `shaobao verify` share (`domain.consistency.accepted_log`: each version
+the rule the sink and `shaobao verify` share (`domain.ticket.consistency.accepted_log`: each version
 once, the first copy, only events that fold) and folded with the domain's own `fold`.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.consistency import accepted_log
-from domain.ticket import TicketState, fold
+from domain.ticket.consistency import accepted_log
+from domain.ticket.fold import TicketState, fold
 from schemas.base import validate_json
 from schemas.events import TICKET_EVENT, TicketEvent
 
@@ -64,7 +64,7 @@ class TicketLog:
     logged_at: tuple[datetime, ...]
 
     def folded(self) -> Iterator[Folded]:
-        """The log folded event by event with `domain.ticket.fold`."""
+        """The log folded event by event with `domain.ticket.fold.fold`."""
         state: TicketState | None = None
         for event, at in zip(self.events, self.logged_at, strict=True):
             after = fold(state, event)

@@ -1,10 +1,10 @@
 """Time-limit marks (预警 at risk, 超期 overdue, 督办 supervise): missed or recorded twice.
 
 Each ticket's held events are folded in log order with the domain's fold; a clock is one
-`(key, version)` of `TicketState.clocks` (`domain.clocks` sets a new version whenever it
+`(key, version)` of `TicketState.clocks` (`domain.time_limits.clock_changes` sets a new version whenever it
 starts a clock anew or extends it). The timers fire a clock's marks at `Clock.mark_at(mark)`
-(`domain.timers.DueIndex`: `warn_at`, `due_at`, `escalate_at`), and the ticket agent records
-each as one event for `(clock, limit_version)` (`domain.timing._flag`).
+(`domain.time_limits.due_index.DueIndex`: `warn_at`, `due_at`, `escalate_at`), and the ticket agent records
+each as one event for `(clock, limit_version)` (`domain.time_limits.decisions._flag`).
 
 - doubled: more than one held event of one type for the same `(ticket, clock, limit_version)`;
 - missed: a mark that was owed and has no event. It is owed when
@@ -26,7 +26,7 @@ from bench.chaos.audit_log import TicketLog
 from schemas.events import LimitAtRisk, LimitOverdue, TicketSupervised
 from schemas.limits import Clock, Mark
 
-# The event that records each mark (as `domain.timing` maps them).
+# The event that records each mark (as `domain.time_limits.decisions` maps them).
 MARK_EVENT: dict[Mark, str] = {
     Mark.AT_RISK: "limit_at_risk",
     Mark.OVERDUE: "limit_overdue",

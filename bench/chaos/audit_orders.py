@@ -1,7 +1,7 @@
 """Work orders on the units' topics against the orders the event log calls for.
 
 Expected orders come from the orders agent's own rule: each ticket's held events folded in
-order, and `domain.orders.order_messages(before, after, event, jurisdiction)` for each
+order, and `domain.ticket.orders.order_messages(before, after, event, jurisdiction)` for each
 (`agents/orders.py` calls exactly that, once per event version). An order's id is
 `<event_id>:<unit>` and it goes to `units.<unit>.orders`.
 """
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bench.chaos.audit_log import LogRecord, TicketLog
 from domain.jurisdiction import Jurisdiction
-from domain.orders import order_messages
+from domain.ticket.orders import order_messages
 
 UnitOrder = tuple[str, str]  # (unit, order id)
 

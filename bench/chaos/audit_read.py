@@ -1,7 +1,7 @@
 """The chaos audit's I/O: topics read whole with their record timestamps, the store's fates
 while the pipeline drains, and `shaobao verify`.
 
-Reading uses a consumer with no group, so it moves no one's offsets (as `infra.topic_read`,
+Reading uses a consumer with no group, so it moves no one's offsets (as `infra.kafka.topic_read`,
 which drops the timestamps the stall and latency need).
 """
 

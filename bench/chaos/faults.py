@@ -28,7 +28,7 @@ from bench.chaos.schedule import (
 from bench.chaos.stack import Process, Stack
 from infra.local.kafka import LocalKafkaError, partition_leader
 from infra.reference import load_jurisdiction
-from shaobao.simulator import fresh_appeals
+from shaobao.simulation.appeals import fresh_appeals
 from shaobao.supervisor import answers_200
 
 RECOVERY_TIMEOUT_S = 90.0

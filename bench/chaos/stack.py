@@ -25,10 +25,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from bench.chaos.balance import Member, described_group, partitions_per_member
+from infra.kafka.topics import ensure_topics
 from infra.local.kafka import LocalKafkaCluster
 from infra.local.postgres import LocalPostgres
 from infra.reference import load_jurisdiction
-from infra.topics import ensure_topics
 from shaobao.bootstrap import all_topic_specs
 from shaobao.launch import Pipeline, free_port, isolated_env, spawn_cli, stop_process
 from shaobao.supervisor import answers_200

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from infra.topics import replication_for
+from infra.kafka.topics import replication_for
 from streams.kafka_access import KafkaAccess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +179,7 @@ def server_properties(
         "transaction.state.log.num.partitions": "10",
         # Tests start groups all the time; the default 3 s delay would be paid on each.
         "group.initial.rebalance.delay.ms": "0",
-        # Topics are created on purpose: the project's own (infra/topics.py) and Faust's
+        # Topics are created on purpose: the project's own (infra/kafka/topics.py) and Faust's
         # internal ones (changelogs, repartitions) through CreateTopics. A typo'd name in a
         # producer then fails loudly instead of creating a stray topic with default settings.
         "auto.create.topics.enable": "false",
@@ -609,7 +609,7 @@ class LocalKafkaCluster:
 
     def _wait_every_node_sees_all(self, deadline: float) -> None:
         """A node serves once it is unfenced, before its metadata lists the others; topics created
-        then would get fewer replicas than the cluster has (`infra.topics.replication_for`)."""
+        then would get fewer replicas than the cluster has (`infra.kafka.topics.replication_for`)."""
         everyone, agreeing = {node.node_id for node in self.nodes}, 0
         # Several answers in a row, each from whichever node the client asks: one node's
         # metadata can lag the others' by a moment.

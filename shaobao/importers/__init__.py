@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from domain import legacy_csv
+from domain.intake import legacy_csv
 from infra.reference import load_jurisdiction
 from shaobao.importers.kafka_sink import ImportAborted, ImportItem, ImportSummary, send_items
 from shaobao.importers.progress import Progress

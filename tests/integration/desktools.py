@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
-from domain.kb_import import entries_from_document
-from infra.kb_store import AsyncpgKbStore
+from domain.kb.entries import entries_from_document
+from infra.postgres.kb_store import AsyncpgKbStore
+from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction
-from infra.store import AsyncpgTicketStore
 from schemas.appeal import Appeal
 from schemas.kb import KbEntry, KbMatch, KbSource
 from streams.kafka_access import KafkaAccess

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from infra.topics import delete_topics, list_topic_names
+from infra.kafka.topics import delete_topics, list_topic_names
 from streams.kafka_access import KafkaAccess
 from tests.integration.kafkatools import eventually
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiokafka.errors import KafkaError
 
-from infra.event_log import read_ticket_events
+from infra.kafka.event_log import read_ticket_events
 from schemas.commands import RecordCallback
 from schemas.events import TicketDispatched, TicketEvent
-from shaobao.simulator import fresh_appeals
+from shaobao.simulation.appeals import fresh_appeals
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import produce
 

@@ -14,9 +14,9 @@ import asyncpg
 import pytest
 
 from infra.local.services import ServiceEndpoints
-from shaobao.callback_simulator import CallbackSimulator
 from shaobao.launch import Pipeline, isolated_pipeline
-from shaobao.unit_simulator import UnitSimulator
+from shaobao.simulation.hotline import CallbackSimulator
+from shaobao.simulation.units import UnitSimulator
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all, ticket_for
 
 pytestmark = pytest.mark.integration
@@ -100,7 +100,7 @@ async def test_three_citizens_about_one_drain_are_one_ticket_each_called_back_an
     events = await conn.fetch(
         "SELECT type, payload FROM ticket_events WHERE ticket_id = $1 ORDER BY version", target
     )
-    # The third appeal on one ticket also blows the town's whistle (domain.whistles' rule).
+    # The third appeal on one ticket also blows the town's whistle (domain.time_limits.whistles' rule).
     whistles = [json.loads(e["payload"]) for e in events if e["type"] == "whistle_blown"]
     assert [w["trigger"] for w in whistles] == ["cluster"]
     events = [e for e in events if e["type"] != "whistle_blown"]

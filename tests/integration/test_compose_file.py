@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.kafka_principals import PrincipalStore
+from infra.kafka.principals import PrincipalStore
 from streams.kafka_access import KafkaAccess
 from tests.integration.composetools import (
     PASSWORDS,

@@ -17,15 +17,15 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from domain.access import Principal
-from domain.intake import receive_command
-from domain.queues import unit_queues
-from domain.room_view import RoomTicket
-from domain.ticket import TicketState, replay
-from infra.action_producer import AiokafkaActionProducer
+from domain.intake.ids import receive_command
+from domain.room.queues import unit_queues
+from domain.room.view import RoomTicket
+from domain.ticket.fold import TicketState, replay
+from infra.kafka.action_producer import AiokafkaActionProducer
 from infra.local.services import ServiceEndpoints
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore
 from infra.reference import load_jurisdiction
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore
 from schemas.appeal import Appeal
 from schemas.events import TICKET_EVENT, TicketEvent
 from schemas.triage import TriageDecision
@@ -35,9 +35,9 @@ from streams.settings import Settings
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all
 from tests.integration.lifecycletools import act
 from tests.integration.webtools import Web, running_web
-from web.room import ControlRoom
-from web.room_live import Subscriber
-from web.room_setup import create_control_room
+from web.room.live import Subscriber
+from web.room.routes import ControlRoom
+from web.room.setup import create_control_room
 
 PASSWORD = "room-test-口令"
 DISPATCHED = 9

@@ -16,10 +16,10 @@ import asyncpg
 import yaml
 
 from domain.access import Principal
-from domain.kb_import import entries_from_document
-from infra.kb_store import AsyncpgKbStore
+from domain.kb.entries import entries_from_document
+from infra.postgres.kb_store import AsyncpgKbStore
+from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction
-from infra.store import AsyncpgTicketStore
 from schemas.desk import DeskAnswer, DeskDecision
 from shaobao.launch import Pipeline
 from shaobao.tokens_cli import run as tokens_cli

@@ -25,10 +25,10 @@ import httpx
 import pytest
 
 from domain.access import Principal
+from infra.kafka.topics import list_topic_names
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore
 from infra.reference import load_jurisdiction
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore
-from infra.topics import list_topic_names
 from streams.settings import Settings
 from tests.hostile import (
     HTTP_SURFACES,
@@ -48,7 +48,7 @@ from tests.integration.conftest import Stack
 from tests.integration.kafkatools import appeal, encoded, eventually
 from tests.integration.topictools import Placed, Record, produce_placed, read_topics
 from web.app import create_web_app
-from web.room_auth import COOKIE
+from web.room.auth import COOKIE
 
 pytestmark = pytest.mark.integration
 KINDS = 201

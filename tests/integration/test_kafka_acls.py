@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.kafka_principals import PrincipalStore, provision
+from infra.kafka.principals import PrincipalStore, provision
+from infra.kafka.topics import TopicSpec, ensure_topics
 from infra.local.services import ServiceEndpoints
-from infra.topics import TopicSpec, ensure_topics
 from shaobao.launch import ISSUED_TOPIC_PREFIXES, run_coroutine
 from streams.names import TopicNames
 from tests.integration.kafkatools import produce, read_all

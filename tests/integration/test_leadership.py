@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
-from domain.leadership import render
-from infra.leadership import compile_list, record_list
+from domain.reporting.meeting_list import render
 from infra.local.services import ServiceEndpoints
-from infra.store import AsyncpgTicketStore
+from infra.postgres.meeting_list import compile_list, record_list
+from infra.postgres.store import AsyncpgTicketStore
 from schemas.limits import Mark
 from shaobao.launch import create_database
 from tests.unit.timertools import COUNTY, TimedDesk

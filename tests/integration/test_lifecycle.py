@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from schemas.appeal import Appeal
 from schemas.triage import TriageDecision
 from tests.integration.conftest import Stack

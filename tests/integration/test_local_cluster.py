@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from infra.kafka.topics import TopicSpec, ensure_topics
 from infra.local import LocalKafkaCluster, ensure_kafka_jars, partition_leader
 from infra.local.kafka import DEFAULT_CACHE_DIR, kafka_node_ids
-from infra.topics import TopicSpec, ensure_topics
 from streams.kafka_access import KafkaAccess
 
 pytestmark = pytest.mark.integration

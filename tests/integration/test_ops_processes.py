@@ -19,10 +19,10 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from domain.ticket import OPEN_STATUSES
+from domain.ticket.fold import OPEN_STATUSES
 from infra.local.services import ServiceEndpoints
-from infra.migrate import migrate_url
-from infra.ops_queries import AsyncpgOpsQueries
+from infra.postgres.migrate import migrate_url
+from infra.postgres.ops_queries import AsyncpgOpsQueries
 from shaobao.launch import create_database, free_port, spawn_cli, stop_process
 from streams.names import TopicNames
 from tests.integration.conftest import Stack

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import mask_name, mask_phone
+from domain.privacy.masking import mask_name, mask_phone
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import eventually
 from tests.integration.topictools import Record, produce_placed, read_topics

@@ -11,11 +11,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from domain.consistency import folded_tickets
 from domain.jurisdiction import Jurisdiction
+from domain.ticket.consistency import folded_tickets
+from infra.kafka.topics import TopicSpec, ensure_topics
 from infra.local.services import ServiceEndpoints
-from infra.store import AsyncpgTicketStore
-from infra.topics import TopicSpec, ensure_topics
+from infra.postgres.store import AsyncpgTicketStore
 from infra.verify import decode_events
 from schemas.commands import CompleteTicket, RecordCallback, SignOrder
 from schemas.events import TicketEvent

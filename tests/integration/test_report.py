@@ -20,14 +20,14 @@ from playwright.sync_api import sync_playwright
 from starlette.applications import Starlette
 
 from domain.jurisdiction import Jurisdiction
-from domain.periods import PeriodKind, period_for
-from domain.report import build_report
-from domain.workdays import WorkingCalendar
-from infra.event_log import logs_by_ticket
+from domain.reporting.periods import PeriodKind, period_for
+from domain.reporting.report import build_report
+from domain.time_limits.calendar import WorkingCalendar
 from infra.holidays import national_holidays
+from infra.kafka.event_log import logs_by_ticket
 from infra.local.services import ServiceEndpoints
-from infra.reports import StoreReports
-from infra.store import AsyncpgTicketStore
+from infra.postgres.reports import StoreReports
+from infra.postgres.store import AsyncpgTicketStore
 from schemas.events import TicketEvent
 from shaobao.launch import isolated_pipeline, run_coroutine
 from tests.integration.conftest import Stack
@@ -44,8 +44,8 @@ from tests.integration.reporttools import (
     work_units,
 )
 from web.app import create_web_app
-from web.report_files import render_json
-from web.reports import report_routes
+from web.reports.files import render_json
+from web.reports.routes import report_routes
 
 pytestmark = pytest.mark.integration
 APPEALS = 80

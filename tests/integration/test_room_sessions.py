@@ -7,11 +7,11 @@ import asyncpg
 import pytest
 
 from domain.access import Principal
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore
 from tests.integration.conftest import Stack
 from tests.integration.webtools import issued_token, running_web
-from web.room_auth import COOKIE, session_digest
+from web.room.auth import COOKIE, session_digest
 
 pytestmark = pytest.mark.integration
 

@@ -48,7 +48,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from domain.intake import ticket_id_for
+from domain.intake.ids import ticket_id_for
 from infra.local.services import ServiceEndpoints
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal

@@ -26,15 +26,15 @@ import pytest
 
 from agents.sink import EXIT_STORE_DOWN
 from domain.jurisdiction import Jurisdiction
-from domain.periods import PeriodKind, period_for
-from domain.report import build_report
-from domain.workdays import WorkingCalendar
-from infra.event_log import logs_by_ticket
+from domain.reporting.periods import PeriodKind, period_for
+from domain.reporting.report import build_report
+from domain.time_limits.calendar import WorkingCalendar
 from infra.holidays import national_holidays
+from infra.kafka.event_log import logs_by_ticket
+from infra.kafka.topics import ensure_topics
 from infra.local.postgres import LocalPostgres
 from infra.local.services import ServiceEndpoints
 from infra.reference import load_jurisdiction
-from infra.topics import ensure_topics
 from schemas.events import TicketEvent
 from shaobao.bootstrap import all_topic_specs
 from shaobao.launch import (
@@ -61,7 +61,7 @@ from tests.integration.reporttools import (
     feed,
     work_units,
 )
-from web.report_files import render_json
+from web.reports.files import render_json
 
 pytestmark = pytest.mark.integration
 BEFORE, DURING, LATE = 100, 100, 20

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import asyncpg
 
+from infra.kafka.topics import ensure_topics
 from infra.local.services import ServiceEndpoints
 from infra.reference import load_jurisdiction
-from infra.topics import ensure_topics
 from shaobao.bootstrap import all_topic_specs
 from shaobao.launch import isolated_env, run_coroutine, start_worker, stop_process, wait_for_worker
 from streams.names import TopicNames

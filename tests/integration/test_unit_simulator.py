@@ -16,15 +16,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import LifecycleRules
+from domain.ticket.lifecycle.rules import LifecycleRules
 from schemas.appeal import Appeal
 from schemas.triage import TriageDecision
 from shaobao.bootstrap import SystemClock, timing_rules
-from shaobao.callback_simulator import CallbackSimulator
-from shaobao.simulator import corpus_appeals
-from shaobao.unit_simulator import UnitSimulator
+from shaobao.simulation.appeals import corpus_appeals
+from shaobao.simulation.hotline import CallbackSimulator
+from shaobao.simulation.units import UnitSimulator
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import encoded, eventually, produce
 from tests.unit.hotline_day import Day, replay, signature

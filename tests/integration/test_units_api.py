@@ -17,9 +17,9 @@ import asyncpg
 import pytest
 
 from domain.access import Principal, TokenRole
-from domain.intake import receive_command
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore
+from domain.intake.ids import receive_command
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore
 from schemas.appeal import Appeal
 from schemas.triage import TriageDecision
 from shaobao import tokens_cli

@@ -21,8 +21,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from domain.access import Principal
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore
 from streams.partitioning import partition_for
 from tests.integration.clitools import shaobao
 from tests.integration.conftest import Stack

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from domain.access import Principal
-from infra.store import AsyncpgTicketStore
-from infra.tokens import AsyncpgTokenStore
+from infra.postgres.store import AsyncpgTicketStore
+from infra.postgres.tokens import AsyncpgTokenStore
 from streams.settings import Settings
 from web.app import create_web_app
 from web.ports import KbSearcher

@@ -1,6 +1,7 @@
 """A ticket's life with simulated units and a simulated hotline, all in memory: the pure
-policies (domain.unit_behaviour, domain.hotline_behaviour) driven against the real decisions
-(domain.decide) and work orders (domain.orders), in the order of their scheduled times."""
+policies (shaobao.simulation.unit_behaviour, shaobao.simulation.hotline_behaviour) driven
+against the real decisions
+(domain.ticket.decide) and work orders (domain.ticket.orders), in the order of their scheduled times."""
 
 from __future__ import annotations
 
@@ -9,17 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from domain.decide import Decision, decide
-from domain.hotline_behaviour import SHARES, Move, Shares, next_moves
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.actions import command_for_action
-from domain.lifecycle.rules import LifecycleRules
-from domain.orders import order_messages
-from domain.ticket import TicketState, fold
-from domain.unit_behaviour import HABITS, Habits, Plan, decision_key, plan_report_in, respond
+from domain.ticket.decide import Decision, decide
+from domain.ticket.fold import TicketState, fold
+from domain.ticket.lifecycle.actions import command_for_action
+from domain.ticket.lifecycle.rules import LifecycleRules
+from domain.ticket.orders import order_messages
 from schemas.commands import TicketCommand
 from schemas.events import TicketEvent
 from schemas.orders import WorkOrder
+from shaobao.simulation.hotline_behaviour import SHARES, Move, Shares, next_moves
+from shaobao.simulation.unit_behaviour import HABITS, Habits, Plan, decision_key, plan_report_in, respond
 
 MAX_STEPS = 500
 

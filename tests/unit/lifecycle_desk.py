@@ -1,4 +1,4 @@
-"""A ticket driven through the real lifecycle (`domain.decide`) with the jurisdiction's
+"""A ticket driven through the real lifecycle (`domain.ticket.decide`) with the jurisdiction's
 limits on the working calendar, for the rates and report tests."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from domain.clocks import LimitPolicy
-from domain.decide import decide
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import LifecycleRules, rules_for
-from domain.ticket import TicketState
-from domain.workdays import WorkingCalendar
+from domain.ticket.decide import decide
+from domain.ticket.fold import TicketState
+from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
+from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.clock_changes import LimitPolicy
 from infra.holidays import national_holidays
 from schemas.appeal import Appeal
 from schemas.commands import TicketCommand

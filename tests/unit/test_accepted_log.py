@@ -1,12 +1,12 @@
-"""Which records of `tickets.events` the store holds (`domain.consistency.accepted_log`): the
+"""Which records of `tickets.events` the store holds (`domain.ticket.consistency.accepted_log`): the
 rule the sink and `shaobao verify` share, so a broken writer's event is a dead letter to one
 and no difference to the other."""
 
 from __future__ import annotations
 
-from domain.consistency import accepted_log, folded_tickets
-from domain.lifecycle.rules import DEFAULT_RULES
-from domain.ticket import replay
+from domain.ticket.consistency import accepted_log, folded_tickets
+from domain.ticket.fold import replay
+from domain.ticket.lifecycle.rules import DEFAULT_RULES
 from schemas.commands import SignOrder
 from tests.unit.lifecycle_desk import MONDAY, Desk, hours
 

@@ -19,8 +19,8 @@ from bench.chaos.audit_marks import mark_counts
 from bench.chaos.audit_orders import expected_orders, order_counts
 from bench.chaos.audit_read import VerifyUnreadable, differences_in
 from bench.chaos.audit_timing import max_stall_s, nearest_rank, split_latencies_ms, stall_around_s, stalls
-from domain.intake import duplicate_command, receive_command, ticket_id_for
-from domain.orders import order_messages
+from domain.intake.ids import duplicate_command, receive_command, ticket_id_for
+from domain.ticket.orders import order_messages
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
 from schemas.base import WireModel
@@ -356,7 +356,8 @@ def clock(kind: ClockKind, version: int, started: float, marks: tuple[float, flo
 
 
 def marked(mark: Mark, ticket: str, version: int, c: Clock) -> TicketEvent:
-    """The ticket agent's record of a mark of `c`, as `domain.timing` makes it, 1 s after it fell due."""
+    """The ticket agent's record of a mark of `c`, as `domain.time_limits.decisions` makes it,
+    1 s after it fell due."""
     mark_at = c.mark_at(mark)
     seconds = (mark_at - T0).total_seconds() + 1
     fields = {"clock": c.key, "kind": c.kind, "unit": c.unit, "limit_version": c.version, "due_at": c.due_at}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.cluster_detection import (
+from domain.clusters.detection import (
     POLICY,
     ClusterIndex,
     Member,
@@ -22,14 +22,14 @@ from domain.cluster_detection import (
     town_places,
     track,
 )
-from domain.decide import decide
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
+from domain.ticket.decide import decide
 from schemas.appeal import Appeal, Caller
 from schemas.clusters import ClusterSignal
 from schemas.commands import MergeAppeal, RecordRepeatCall
 from schemas.triage import TriageDecision
-from shaobao.simulator import CORPUS
+from shaobao.simulation.appeals import CORPUS
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 SAME_PROBLEM = (

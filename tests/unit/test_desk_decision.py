@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.decide import decide
-from domain.desk import honour
-from domain.intake import receive_command
+from domain.desk.decision import honour
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.control import INSTANT_NOT_ENOUGH
-from domain.lifecycle.rules import rules_for
-from domain.ticket import TicketState, TicketStatus
+from domain.ticket.decide import decide
+from domain.ticket.fold import TicketState, TicketStatus
+from domain.ticket.lifecycle.control import INSTANT_NOT_ENOUGH
+from domain.ticket.lifecycle.rules import rules_for
 from schemas.appeal import Appeal
 from schemas.commands import RecordCallback
 from schemas.desk import DeskAnswer, DeskDecision
@@ -173,13 +173,13 @@ def test_the_monthly_report_shows_the_on_line_answer_rate_and_the_entries_used_w
 ) -> None:
     from datetime import date
 
-    from domain.periods import PeriodKind, period_for
-    from domain.report import KbUse, build_report
-    from domain.workdays import WorkingCalendar
+    from domain.reporting.periods import PeriodKind, period_for
+    from domain.reporting.report import KbUse, build_report
+    from domain.time_limits.calendar import WorkingCalendar
     from infra.holidays import national_holidays
     from schemas.kb import KbEntry, KbSource
-    from web.report_files import report_dict
-    from web.report_html import render_html
+    from web.reports.files import report_dict
+    from web.reports.html import render_html
 
     calendar = WorkingCalendar.for_jurisdiction(jurisdiction, national_holidays())
     logs = []

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.decide import decide
-from domain.erasure import ERASED, erase_appeal, erase_event_payload, erase_state, national_mobile
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
+from domain.privacy.erasure import ERASED, erase_appeal, erase_event_payload, erase_state, national_mobile
+from domain.ticket.decide import decide
 from schemas.appeal import Appeal, Caller
 from schemas.events import Citizen
 from schemas.triage import TriageDecision

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.intake import ticket_id_for
-from domain.privacy import mask_name, mask_phone, masked_caller, scrub_identifiers
+from domain.intake.ids import ticket_id_for
+from domain.privacy.masking import mask_name, mask_phone, masked_caller, scrub_identifiers
 from schemas.appeal import Appeal, Caller
 from schemas.rejections import SourcePosition
 from streams.codecs import IntakeRejection, decode_appeal, rejection

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from domain.jurisdiction import Jurisdiction
-from domain.kb_import import KbFileError, Refused, entries_from_csv, entries_from_document
+from domain.kb.entries import KbFileError, Refused, entries_from_csv, entries_from_document
 from infra.reference import load_jurisdiction
 from streams.settings import DEFAULT_JURISDICTION
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from domain.jurisdiction import Jurisdiction
-from domain.kb_import import entries_from_document
-from domain.kb_search import KbSearchIndex
+from domain.kb.entries import entries_from_document
+from domain.kb.search import KbSearchIndex
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "kb" / "sample-county.yaml"

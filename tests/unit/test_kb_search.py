@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from domain.kb_search import KbSearchIndex, fold, terms_of
+from domain.kb.search import KbSearchIndex, fold, terms_of
 from schemas.kb import KbEntry
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.leadership import (
+from domain.reporting.meeting_list import (
     LeadershipList,
     ListedTicket,
     UnitOverdue,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.legacy_csv import (
+from domain.intake.legacy_csv import (
     TIME_FORMATS,
     Header,
     RowError,

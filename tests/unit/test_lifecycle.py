@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from domain.decide import Decision, decide
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.actions import command_for_action, unit_of_topic
-from domain.lifecycle.rules import LifecycleRules, capped_extension, rules_for
-from domain.ticket import AssignmentStatus, TicketState, TicketStatus, replay
+from domain.ticket.decide import Decision, decide
+from domain.ticket.fold import AssignmentStatus, TicketState, TicketStatus, replay
+from domain.ticket.lifecycle.actions import command_for_action, unit_of_topic
+from domain.ticket.lifecycle.rules import LifecycleRules, capped_extension, rules_for
 from schemas.actions import UNIT_ACTION, UNIT_ACTION_TYPES
 from schemas.appeal import Appeal, Caller
 from schemas.commands import (

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.ticket import AssignmentStatus, TicketState, TicketStatus, replay
+from domain.ticket.fold import AssignmentStatus, TicketState, TicketStatus, replay
 from schemas.appeal import Caller
 from schemas.commands import TicketCommand
 from schemas.events import TicketCompleted, TicketEvent

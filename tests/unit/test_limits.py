@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.jurisdiction import Duration, Jurisdiction, TownKind, Urgency, parse_jurisdiction
-from domain.limits import (
+from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.clocks import (
     Clock,
     ClockKind,
     Mark,
@@ -26,7 +27,6 @@ from domain.limits import (
     report_in_clock,
     rework_clock,
 )
-from domain.workdays import WorkingCalendar
 from infra.holidays import national_holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

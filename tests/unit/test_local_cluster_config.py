@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.kafka.topics import TopicSpec, replicated, replication_for
 from infra.local import LocalKafkaCluster, ServiceUnavailableError, brokers_wanted
 from infra.local.kafka import server_properties
-from infra.topics import TopicSpec, replicated, replication_for
 
 
 def test_replication_is_three_copies_two_in_sync_from_three_brokers_up() -> None:

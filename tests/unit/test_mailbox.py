@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from domain.mailbox import MailAppeal, MailError, MailFields, appeal_from_mail, find_phone, html_to_text
+from domain.intake.mailbox import (
+    MailAppeal,
+    MailError,
+    MailFields,
+    appeal_from_mail,
+    find_phone,
+    html_to_text,
+)
 from shaobao.importers.eml import decode_header_value, decode_text, parse_mail
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

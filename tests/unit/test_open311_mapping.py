@@ -8,24 +8,24 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from domain.decide import decide
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.open311 import (
+from domain.open311.query import MAX_REQUESTS, PAGE_SIZE, RequestQuery, parse_request_query
+from domain.open311.service_requests import service_request
+from domain.open311.services import (
     Open311Error,
     appeal_from_request,
     service_definition,
     services,
     split_token,
 )
-from domain.open311_query import MAX_REQUESTS, PAGE_SIZE, RequestQuery, parse_request_query
-from domain.orders import work_order
-from domain.privacy import text_for_units
-from domain.service_requests import service_request
-from domain.ticket import TicketState, TicketStatus
+from domain.privacy.masking import text_for_units
+from domain.ticket.decide import decide
+from domain.ticket.fold import TicketState, TicketStatus
+from domain.ticket.orders import work_order
 from schemas.appeal import Appeal, Caller, Channel, Location
 from schemas.triage import TriageDecision
-from web.open311_render import xml_document
+from web.open311.render import xml_document
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 PHONE = "18939595216"

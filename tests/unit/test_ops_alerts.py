@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.ops import TopicLag
-from domain.ops_alerts import (
+from domain.ops.alerts import (
     LagThresholds,
     StoreErrorThresholds,
     lag_alerts,
@@ -16,6 +15,7 @@ from domain.ops_alerts import (
     store_error_alert,
     window_start,
 )
+from domain.ops.lag import TopicLag
 
 NOW = datetime(2026, 3, 2, 1, 17, 30, tzinfo=UTC)
 THRESHOLDS = LagThresholds()  # 1000 / 10000 messages, 60 / 300 seconds, 5-minute windows

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.ops import (
+from domain.ops.lag import (
     OffsetSample,
     PartitionLag,
     PartitionOffsets,

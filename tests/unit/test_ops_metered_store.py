@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from agents.ports import StoreUnavailable
-from infra.metered_store import MeteredTicketEventStore
+from infra.postgres.metered_store import MeteredTicketEventStore
 from schemas.events import TicketEvent
 from streams import metrics
 

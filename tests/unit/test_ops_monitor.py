@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from agents.ops_monitor import OpsMonitor
-from agents.ops_ports import LagUnavailable
-from domain.ops import PartitionLag
+from agents.ports import LagUnavailable
+from domain.ops.lag import PartitionLag
 from schemas.alerts import Alert
 from streams import metrics
 from streams.app import Streams, create_streams

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.ops import PartitionOffsets
-from infra.ops_queries import UnitQueue
+from domain.ops.lag import PartitionOffsets
+from infra.postgres.ops_queries import UnitQueue
 from shaobao.top import Snapshot, render
 
 AT = datetime(2026, 3, 2, 1, 15, 0, tzinfo=UTC)

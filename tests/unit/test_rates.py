@@ -1,5 +1,5 @@
 """The rates (响应率、办结率、按期办结率、解决率、满意率 …) from tickets driven through the real
-lifecycle (`domain.decide`, with the jurisdiction's limits on the working calendar)."""
+lifecycle (`domain.ticket.decide`, with the jurisdiction's limits on the working calendar)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import LifecycleRules
-from domain.periods import PeriodKind, period_for
-from domain.rates import RateWeights, rates_by, rates_by_unit, rates_of
-from domain.ticket_facts import TicketFacts, ticket_facts
-from domain.workdays import WorkingCalendar
+from domain.reporting.facts import TicketFacts, ticket_facts
+from domain.reporting.periods import PeriodKind, period_for
+from domain.reporting.rates import RateWeights, rates_by, rates_by_unit, rates_of
+from domain.ticket.lifecycle.rules import LifecycleRules
+from domain.time_limits.calendar import WorkingCalendar
 from schemas.commands import (
     CompleteTicket,
     GrantExtension,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra.rejections import key_bytes, original_bytes
+from infra.kafka.rejections import key_bytes, original_bytes
 from schemas.rejections import AppealRejected, SourcePosition
 from shaobao.rejections_cli import Replay, _plan
 from streams.codecs import MAX_INTAKE_BYTES, IntakeRejection, decode_appeal, encode, rejection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from infra.replay_watch import Outcome, outcome_of
+from infra.kafka.replay_watch import Outcome, outcome_of
 
 INTAKE = "p.appeals.intake"
 WANTED = {(3, 120), (0, 7)}

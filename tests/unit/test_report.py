@@ -12,14 +12,14 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import LifecycleRules
-from domain.periods import PeriodKind, period_for
-from domain.report import Report, build_report
-from domain.workdays import WorkingCalendar
+from domain.reporting.periods import PeriodKind, period_for
+from domain.reporting.report import Report, build_report
+from domain.ticket.lifecycle.rules import LifecycleRules
+from domain.time_limits.calendar import WorkingCalendar
 from schemas.commands import CompleteTicket, RecordCallback, SignOrder
 from tests.unit.lifecycle_desk import MONDAY, Desk, calendar_for, hours, rules_with_limits
-from web.report_files import render_csv, render_json, render_xlsx
-from web.report_html import render_html
+from web.reports.files import render_csv, render_json, render_xlsx
+from web.reports.html import render_html
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from starlette.requests import Request
 
 from domain.access import Principal
-from web.room_auth import COOKIE, SESSION_S, MemorySessions, PasswordCredentials, RoomSessions, session_digest
+from web.room.auth import COOKIE, SESSION_S, MemorySessions, PasswordCredentials, RoomSessions, session_digest
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.topics import topic_specs
+from infra.kafka.topics import topic_specs
 from streams.app import create_streams
 from streams.names import TABLES, TopicNames
 from streams.settings import Settings

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.decide import decide
-from domain.intake import duplicate_command, receive_command
-from domain.ticket import FoldError, TicketStatus, fold, replay
+from domain.intake.ids import duplicate_command, receive_command
+from domain.ticket.decide import decide
+from domain.ticket.fold import FoldError, TicketStatus, fold, replay
 from schemas.appeal import Appeal
 from schemas.events import TicketDispatched
 from schemas.triage import TriageDecision

@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.hotline_behaviour import Shares, next_moves
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.lifecycle.rules import rules_for
-from domain.ticket import TicketStatus
-from domain.unit_behaviour import SETTLE_S, Habits, plan_order, respond
+from domain.ticket.fold import TicketStatus
+from domain.ticket.lifecycle.rules import rules_for
 from schemas.appeal import Appeal, Caller
 from schemas.commands import MergeAppeal, RecordCallback
 from schemas.orders import WorkOrder
 from schemas.triage import TriageDecision
+from shaobao.simulation.hotline_behaviour import Shares, next_moves
+from shaobao.simulation.unit_behaviour import SETTLE_S, Habits, plan_order, respond
 from tests.unit.hotline_day import Day, replay
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from aiokafka import TopicPartition
 
-from domain.unit_behaviour import Habits
-from shaobao.unit_simulator import UnitSimulator
+from shaobao.simulation.unit_behaviour import Habits
+from shaobao.simulation.units import UnitSimulator
 from streams.settings import Settings
 from tests.unit.test_unit_behaviour import NOW, order
 

@@ -14,10 +14,10 @@ from openapi_spec_validator import validate
 from starlette.applications import Starlette
 
 from domain.access import Forbidden, Principal, body_key, control_command, may_command
-from domain.decide import decide
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.ticket import TicketState
+from domain.ticket.decide import decide
+from domain.ticket.fold import TicketState
 from schemas.actions import UnitAction
 from schemas.appeal import Appeal, Caller
 from schemas.commands import ControlCommand, DispatchTicket, JudgeUnreasonable, MergeAppeal
@@ -25,8 +25,8 @@ from schemas.http_api import CONTROL_BY_PATH, CONTROL_ENDPOINTS
 from schemas.openapi import openapi_document, openapi_json
 from schemas.triage import TriageDecision
 from shaobao import contract_cli
-from web.api_ports import PublishUnavailable
-from web.units_api import UnitsApi, units_api_routes
+from web.api.units import UnitsApi, units_api_routes
+from web.ports import PublishUnavailable
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 PHONE = "18939595216"

@@ -20,14 +20,14 @@ from domain.access import Principal
 from domain.jurisdiction import Jurisdiction
 from schemas.appeal import Appeal
 from schemas.base import refused_character
+from web.api.intake import intake_routes
+from web.api.intake_keys import IntakeGate
+from web.api.units import UnitsApi, units_api_routes
 from web.inputs import InputRefused, check_parameters, parse_json, read_body, read_json
-from web.intake import intake_routes
-from web.intake_keys import IntakeGate
-from web.open311 import open311_routes
-from web.room import ControlRoom, room_routes
-from web.room_auth import COOKIE, PasswordCredentials, RoomSessions
+from web.open311.routes import open311_routes
+from web.room.auth import COOKIE, PasswordCredentials, RoomSessions
+from web.room.routes import ControlRoom, room_routes
 from web.throttle import RateLimit
-from web.units_api import UnitsApi, units_api_routes
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 DEEP = b"[" * 100_000 + b"]" * 100_000

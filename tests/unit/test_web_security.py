@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from domain.access import Principal
-from web.room_auth import PasswordCredentials, RoomSessions
+from web.room.auth import PasswordCredentials, RoomSessions
 from web.security import CONTENT_SECURITY_POLICY, SecurityMiddleware
 from web.throttle import Attempt, LoginThrottle
 

@@ -33,12 +33,12 @@ from schemas.rejections import AppealRejected
 from shaobao.importers.kafka_sink import Refused, local_rejection
 from shaobao.importers.sources import csv_items
 from streams.codecs import IntakeRejection, decode_appeal, decode_command
-from web.intake import intake_routes
-from web.intake_keys import IntakeGate
-from web.open311 import open311_routes
-from web.room import ControlRoom, DispatchRequest, _dispatch
+from web.api.intake import intake_routes
+from web.api.intake_keys import IntakeGate
+from web.api.units import UnitsApi, units_api_routes
+from web.open311.routes import open311_routes
+from web.room.routes import ControlRoom, DispatchRequest, _dispatch
 from web.throttle import RateLimit
-from web.units_api import UnitsApi, units_api_routes
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 # The refused set as issue 13 states it, written out rather than taken from the regex.
@@ -351,7 +351,7 @@ class ManualTicket:
 
     class _View:
         def __init__(self) -> None:
-            from domain.ticket import TicketStatus
+            from domain.ticket.fold import TicketStatus
 
             held = type("Held", (), {"state": type("State", (), {"status": TicketStatus.MANUAL})()})()
             self.tickets = {"T1": held}

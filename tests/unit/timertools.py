@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from domain.clocks import LimitPolicy
-from domain.decide import Decision, decide
-from domain.intake import receive_command
+from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
-from domain.lifecycle.rules import LifecycleRules, rules_for
-from domain.ticket import TicketState
-from domain.timing import flag_command_id
-from domain.workdays import WorkingCalendar
+from domain.ticket.decide import Decision, decide
+from domain.ticket.fold import TicketState
+from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
+from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.clock_changes import LimitPolicy
+from domain.time_limits.decisions import flag_command_id
 from infra.holidays import national_holidays
 from schemas.appeal import Appeal, Caller
 from schemas.commands import (
