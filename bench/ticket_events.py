@@ -26,8 +26,8 @@ from domain.ticket.fold import TicketState, fold
 from domain.ticket.lifecycle.actions import command_for_action
 from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
 from domain.ticket.orders import order_messages
-from domain.time_limits.calendar import WorkingCalendar
 from domain.time_limits.clock_changes import LimitPolicy
+from domain.time_limits.workdays import WorkingCalendar
 from infra.holidays import national_holidays
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal

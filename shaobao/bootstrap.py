@@ -13,8 +13,8 @@ from agents.ops_monitor import POLL_INTERVAL_S
 from domain.jurisdiction import Jurisdiction
 from domain.ops.alerts import LagThresholds
 from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
-from domain.time_limits.calendar import WorkingCalendar
 from domain.time_limits.clock_changes import LimitPolicy
+from domain.time_limits.workdays import WorkingCalendar
 from domain.triage.learned import LabelledText
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.holidays import national_holidays

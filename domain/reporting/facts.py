@@ -21,7 +21,7 @@ from datetime import datetime
 
 from domain.privacy.masking import scrub_identifiers, shown_text
 from domain.ticket.fold import OPEN_STATUSES, TicketState, fold
-from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.workdays import WorkingCalendar
 from schemas.events import (
     CallbackRecorded,
     LimitOverdue,

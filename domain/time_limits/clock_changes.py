@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from domain.jurisdiction import Duration, Jurisdiction, TownKind
 from domain.ticket.fold import TicketState, TicketStatus
-from domain.time_limits.calendar import WorkingCalendar
 from domain.time_limits.clocks import (
     Clock,
     ClockKind,
@@ -33,6 +32,7 @@ from domain.time_limits.clocks import (
     report_in_clock,
     rework_clock,
 )
+from domain.time_limits.workdays import WorkingCalendar
 from schemas.events import (
     CallbackRecorded,
     ExtensionGranted,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.jurisdiction import Duration, DurationUnit, Jurisdiction, TownKind, Urgency
-from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.workdays import WorkingCalendar
 from schemas.limits import Clock, ClockKind, Mark
 
 __all__ = [

@@ -11,7 +11,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.reporting.periods import PeriodKind, local_date, period_for
 from domain.reporting.rates import RateWeights
 from domain.reporting.report import TREND_DAYS, Report, build_report
-from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.workdays import WorkingCalendar
 from infra.holidays import national_holidays
 from infra.postgres.report_source import read_kb, read_logs
 

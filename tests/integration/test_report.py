@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from domain.jurisdiction import Jurisdiction
 from domain.reporting.periods import PeriodKind, period_for
 from domain.reporting.report import build_report
-from domain.time_limits.calendar import WorkingCalendar
+from domain.time_limits.workdays import WorkingCalendar
 from infra.holidays import national_holidays
 from infra.kafka.event_log import logs_by_ticket
 from infra.local.services import ServiceEndpoints

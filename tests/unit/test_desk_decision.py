@@ -175,7 +175,7 @@ def test_the_monthly_report_shows_the_on_line_answer_rate_and_the_entries_used_w
 
     from domain.reporting.periods import PeriodKind, period_for
     from domain.reporting.report import KbUse, build_report
-    from domain.time_limits.calendar import WorkingCalendar
+    from domain.time_limits.workdays import WorkingCalendar
     from infra.holidays import national_holidays
     from schemas.kb import KbEntry, KbSource
     from web.reports.files import report_dict
