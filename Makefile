@@ -26,10 +26,17 @@ run: deps ## install what is missing, start Kafka, PostgreSQL, worker, control r
 test: deps-test check ## the same set-up, then the whole suite against the real broker and database
 	$(PY) -m pytest tests -q -p no:cacheprovider --durations=20
 
+unit: $(VENV_STAMP) ## the unit tier alone, in under a minute: no broker, database, browser or tool outside the venv
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider --durations=10
+
+integration: deps-test ## the same set-up as test, then the integration and end-to-end tiers
+	$(PY) -m pytest tests/integration tests/e2e -q -p no:cacheprovider --durations=20
+
 check: $(VENV_STAMP) ## ruff and mypy --strict
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
+	.venv/bin/lint-imports
 	$(PY) -m shaobao.contract_cli check
 
 bench: deps $(PEER_STAMP) ## measure throughput and latency (beside quixstreams); writes BENCHMARKS.md and bench/results.json

@@ -7,18 +7,18 @@ action that breaks the contract is a dead letter, with an alert naming the unit.
 
 from __future__ import annotations
 
-from typing import Any
+from faust.types import AgentT
 
 from agents.boundary import Record, boundary_for
 from agents.ports import TimeSource
+from agents.subscriptions import each_record
 from domain.ticket.lifecycle.actions import command_for_action, unit_of_topic
-from schemas.actions import UNIT_ACTION
 from streams.app import Streams
-from streams.codecs import encode
 
 
-def install(streams: Streams, clock: TimeSource) -> Any:
+def install(streams: Streams, clock: TimeSource) -> AgentT[bytes]:
     prefix = streams.names.prefix
+    actions = streams.unit_actions()
     boundary = boundary_for(
         streams, "take_in_unit_actions", clock, unit_of=lambda topic: unit_of_topic(topic, prefix)
     )
@@ -27,13 +27,7 @@ def install(streams: Streams, clock: TimeSource) -> Any:
         unit = unit_of_topic(record.topic, prefix)
         if unit is None:
             return  # not one of the jurisdiction's actions topics, which alone are subscribed
-        action = UNIT_ACTION.validate_json(record.value or b"")
-        command = command_for_action(unit, action, clock.now())
-        await streams.commands.send(key=command.ticket_id.encode(), value=encode(command), force=True)
+        command = command_for_action(unit, actions.decode(record.value), clock.now())
+        await streams.commands.send(command.ticket_id, command)
 
-    @streams.app.agent(streams.unit_actions(), name="take_in_unit_actions", concurrency=1)
-    async def take_in_unit_actions(stream: Any) -> None:
-        async for event in stream.events():
-            await boundary.handle(Record.of(event), take_in)
-
-    return take_in_unit_actions
+    return each_record(streams, actions, boundary, take_in)

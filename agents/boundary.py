@@ -23,9 +23,10 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NoReturn, Protocol
+from typing import NoReturn, Protocol
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, MessageSizeTooLargeError
+from faust.types import EventT
 from pydantic import ValidationError
 
 from agents.outbox import Outbox, Staged
@@ -36,7 +37,6 @@ from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.rejections import SourcePosition
 from streams import departure, log_context
 from streams.app import Streams
-from streams.codecs import encode
 from streams.event_context import make_current
 from streams.faults import Faults
 from streams.kept import KEY_LIMIT, keep
@@ -61,10 +61,10 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
-    event: Any = field(default=None, compare=False, repr=False)
+    event: EventT[bytes] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, event: Any) -> Record:
+    def of(cls, event: EventT[bytes]) -> Record:
         """From a Faust event (its message's raw key and value)."""
         message = event.message
         raw_key, raw_value = _raw(message.key), _raw(message.value)
@@ -75,7 +75,7 @@ class Record:
         return f"{self.topic}:{self.partition}:{self.offset}"
 
 
-def _raw(data: Any) -> bytes | None:
+def _raw(data: object) -> bytes | None:
     if data is None or isinstance(data, bytes):
         return data
     return str(data).encode()
@@ -368,7 +368,10 @@ class Boundary:
             await asyncio.sleep(min(left, STOP_CHECK_S))
 
 
-def guard_task(name: str, task: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+Task = Callable[[], Awaitable[None]]  # a timer's or a task's body
+
+
+def guard_task(name: str, task: Task) -> Task:
     """A timer's body: anything that escapes it stops the worker (the restart rebuilds its state)."""
 
     async def guarded() -> None:
@@ -395,10 +398,9 @@ def boundary_for(
     `ticket_keys`: the source topic is keyed by ticket id."""
 
     async def outlet(letter: DeadLetter) -> None:
-        await streams.dead_letters.send(key=letter.dead_letter_id.encode(), value=encode(letter), force=True)
+        await streams.dead_letters.send(letter.dead_letter_id, letter)
         unit = unit_of(letter.source.topic)
-        alert = dead_letter_alert(letter, unit)
-        await streams.alerts.send(key=(unit or letter.agent).encode(), value=encode(alert), force=True)
+        await streams.alerts.send(unit or letter.agent, dead_letter_alert(letter, unit))
 
     def stopping() -> bool:
         return bool(streams.app.should_stop)

@@ -10,52 +10,54 @@ sends the merge or repeat-call command to `tickets.commands`. The decisions are
 
 from __future__ import annotations
 
-from typing import Any
+from faust.types import AgentT
 
 from agents.boundary import Record, boundary_for
-from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
+from agents.outbox import Outbox, Staged
 from agents.ports import ReferenceData, TimeSource
+from agents.subscriptions import each_batch
 from domain.clusters.detection import ClusterIndex, Tracked, on_signal, town_places, track
-from schemas.clusters import ClusterSignal
 from streams.app import Streams
-from streams.codecs import decode_event, encode
+from streams.codecs import encode
 
 
-def install(streams: Streams, reference: ReferenceData, clock: TimeSource) -> tuple[Any, Any]:
-    tracks, index = Staged(streams.cluster_tracks), Staged(streams.cluster_index)
-    signalling = boundary_for(streams, "signal_clusters", clock, ticket_keys=True)
-    detecting = boundary_for(streams, "detect_clusters", clock)
+def install_signals(streams: Streams, clock: TimeSource) -> AgentT[bytes]:
+    tracks = Staged(streams.cluster_tracks)
+    boundary = boundary_for(streams, "signal_clusters", clock, ticket_keys=True)
 
     async def signal(record: Record, outbox: Outbox) -> None:
-        event = decode_event(record.value or b"")
+        event = streams.events.decode(record.value)
         stored = tracks.get(event.ticket_id)
         before = Tracked.model_validate_json(stored) if stored is not None else None
         after, signal = track(before, event)
         if signal is not None:
-            await outbox.send(streams.clusters, signal.key.encode(), encode(signal))
+            await outbox.send(streams.clusters, signal.key, signal)
         if after is None and stored is not None:
             tracks.pop(event.ticket_id)
         elif after is not None and after != before:
             tracks[event.ticket_id] = encode(after)
 
+    return each_batch(streams, streams.events, boundary, signal, (tracks,))
+
+
+def install_detection(streams: Streams, reference: ReferenceData, clock: TimeSource) -> AgentT[bytes]:
+    index = Staged(streams.cluster_index)
+    boundary = boundary_for(streams, "detect_clusters", clock)
+
     async def detect(record: Record, outbox: Outbox) -> None:
-        signal = ClusterSignal.model_validate_json(record.value or b"")
+        signal = streams.clusters.decode(record.value)
         stored = index.get(signal.key)
         before = ClusterIndex.model_validate_json(stored) if stored is not None else None
         places = town_places(reference.jurisdiction, signal.town)
         after, commands = on_signal(before, signal, places, clock.now())
         for command in commands:
-            await outbox.send(streams.commands, command.ticket_id.encode(), encode(command))
+            await outbox.send(streams.commands, command.ticket_id, command)
         index[signal.key] = encode(after)
 
-    @streams.app.agent(streams.events, name="signal_clusters", concurrency=1)
-    async def signal_clusters(stream: Any) -> None:
-        async for events in stream.take_events(TAKE, within=WITHIN_S):
-            await signalling.handle_each([Record.of(event) for event in events], signal, (tracks,))
+    return each_batch(streams, streams.clusters, boundary, detect, (index,))
 
-    @streams.app.agent(streams.clusters, name="detect_clusters", concurrency=1)
-    async def detect_clusters(stream: Any) -> None:
-        async for events in stream.take_events(TAKE, within=WITHIN_S):
-            await detecting.handle_each([Record.of(event) for event in events], detect, (index,))
 
-    return signal_clusters, detect_clusters
+def install(
+    streams: Streams, reference: ReferenceData, clock: TimeSource
+) -> tuple[AgentT[bytes], AgentT[bytes]]:
+    return install_signals(streams, clock), install_detection(streams, reference, clock)

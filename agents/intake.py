@@ -1,59 +1,69 @@
-"""Intake agent: validate each appeal, keep one ticket per `channel:source_id`, route it."""
+"""Intake agent: read each appeal, let `domain.intake.decision` decide, send what it decided."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from functools import partial
+
+from faust.types import AgentT
 
 from agents.boundary import Record, boundary_for
-from agents.outbox import TAKE, WITHIN_S, Outbox, Staged
+from agents.outbox import Outbox, Staged
 from agents.ports import ReferenceData, TimeSource
-from domain.intake.ids import duplicate_command, receive_command, ticket_id_for
-from schemas.commands import TicketCommand
-from schemas.rejections import SourcePosition
+from agents.subscriptions import each_batch
+from domain.intake.decision import Admit, Arrival, Reject, Reroute, take_in
+from schemas.appeal import Appeal
+from schemas.rejections import AppealRejected, SourcePosition
 from streams.app import Streams
-from streams.codecs import IntakeRejection, decode_appeal, encode, rejection
+from streams.codecs import IntakeRejection, decode_appeal, rejection
 from streams.kept import KEY_LIMIT
 from streams.partitioning import partition_for
 
 
-def install(streams: Streams, reference: ReferenceData, clock: TimeSource) -> Any:
-    seen, commands = Staged(streams.intake_seen), streams.commands
+def read(record: Record, now: datetime) -> Appeal | Reject:
+    """The record as an appeal, or why it is not one."""
+    try:
+        return decode_appeal(record.value, record.key, now)
+    except IntakeRejection as error:
+        return Reject(error.reason, error.message)
+
+
+def rejection_of(record: Record, outcome: Reject, now: datetime) -> AppealRejected:
+    """The rejection, keeping the record's own bytes so that it can be fixed and replayed."""
+    source = SourcePosition(topic=record.topic, partition=record.partition, offset=record.offset)
+    return rejection(record.value, record.key, IntakeRejection(outcome.reason, outcome.message), source, now)
+
+
+def home_of(partitions: int, intake_key: str) -> int:
+    return partition_for(intake_key.encode(), partitions)
+
+
+def install(streams: Streams, reference: ReferenceData, clock: TimeSource) -> AgentT[bytes]:
+    seen = Staged(streams.intake_seen)
     boundary = boundary_for(streams, "take_in_appeals", clock)
 
-    async def take_in(record: Record, outbox: Outbox) -> None:
-        source = SourcePosition(topic=record.topic, partition=record.partition, offset=record.offset)
-        try:
-            appeal = decode_appeal(record.value, record.key, clock.now())
-        except IntakeRejection as error:
-            value = encode(rejection(record.value, record.key, error, source, clock.now()))
+    def ticket_of(intake_key: str) -> str | None:
+        known = seen.get(intake_key)
+        return None if known is None else known.decode()
+
+    async def step(record: Record, outbox: Outbox) -> None:
+        now = clock.now()
+        partitions = streams.intake.partitions or record.partition + 1
+        at = Arrival(record.partition, record.offset, partial(home_of, partitions))
+        zone = reference.jurisdiction.timezone
+        outcome = take_in(read(record, now), ticket_of, at, reference.router.decide, zone, now)
+        if isinstance(outcome, Reject):
             # Keyed by the first 4 KiB of the record's key: a huge key must not make it too large.
-            await outbox.send(streams.rejected, record.key[:KEY_LIMIT] if record.key else None, value)
-            return
-        key = appeal.intake_key.encode()
-        home = partition_for(key, streams.intake.partitions or record.partition + 1)
-        if home != source.partition:
-            # A producer with another partitioner (e.g. librdkafka's CRC32) put it
-            # elsewhere: re-send it to the partition whose table knows its duplicates.
-            await outbox.send(streams.intake, key, record.value or b"", partition=home)
-            return
-        known = seen.get(appeal.intake_key)
-        own = ticket_id_for(appeal, source.partition, source.offset, reference.jurisdiction.timezone)
-        command: TicketCommand
-        if known is not None and known.decode() != own:
-            ticket_id = known.decode()
-            command = duplicate_command(appeal, ticket_id, source.partition, source.offset, clock.now())
+            key = record.key[:KEY_LIMIT] if record.key else None
+            await outbox.send(streams.rejected, key, rejection_of(record, outcome, now))
+        elif isinstance(outcome, Reroute):
+            await outbox.forward(streams.intake, outcome.key.encode(), record.value or b"", outcome.partition)
         else:
-            # New, or this very record again after a crash (the table kept it, the offset did
-            # not): the same command again, which the ticket agent knows by its id.
-            ticket_id = own
-            command = receive_command(appeal, ticket_id, reference.router.decide(appeal), clock.now())
-        await outbox.send(commands, ticket_id.encode(), encode(command))
-        if known is None:
-            seen[appeal.intake_key] = ticket_id.encode()
+            await admit(outcome, outbox)
 
-    @streams.app.agent(streams.intake, name="take_in_appeals", concurrency=1)
-    async def take_in_appeals(stream: Any) -> None:
-        async for events in stream.take_events(TAKE, within=WITHIN_S):
-            await boundary.handle_each([Record.of(event) for event in events], take_in, (seen,))
+    async def admit(outcome: Admit, outbox: Outbox) -> None:
+        await outbox.send(streams.commands, outcome.command.ticket_id, outcome.command)
+        if outcome.remember is not None:
+            seen[outcome.intake_key] = outcome.remember.encode()
 
-    return take_in_appeals
+    return each_batch(streams, streams.intake, boundary, step, (seen,))

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from agents.boundary import guard_task
+from agents.boundary import Task, guard_task
 from agents.ports import StoreUnavailable, TimeSource
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.meeting_list import LeadershipList, due_for_compilation, leadership_alert
+from domain.reporting.meeting_list import MeetingList, due_for_compilation, meeting_list_alert
 from streams.app import Streams
-from streams.codecs import encode
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 300.0
 
 
-class LeadershipLists(Protocol):
+class MeetingLists(Protocol):
     """Where the lists are compiled from and kept (PostgreSQL: `infra.postgres.meeting_list`)."""
 
-    async def compile_once(self, meeting: date, now: datetime) -> LeadershipList | None:
+    async def compile_once(self, meeting: date, now: datetime) -> MeetingList | None:
         """Compile and keep the list unless one is kept for `meeting`; None if one was.
         Raises `StoreUnavailable`."""
         ...
 
 
-def install(streams: Streams, lists: LeadershipLists, jurisdiction: Jurisdiction, clock: TimeSource) -> Any:
-    async def compile_leadership_list() -> None:
+def install(streams: Streams, lists: MeetingLists, jurisdiction: Jurisdiction, clock: TimeSource) -> Task:
+    async def compile_meeting_list() -> None:
         now = clock.now()
         meeting = due_for_compilation(now, jurisdiction)
         if meeting is None:
@@ -41,14 +40,14 @@ def install(streams: Streams, lists: LeadershipLists, jurisdiction: Jurisdiction
             listing = await lists.compile_once(meeting, now)
         except StoreUnavailable as exc:
             # PostgreSQL is down: the next check, a few minutes on, tries again.
-            log.warning("leadership list for %s not compiled yet: %s", meeting, exc)
+            log.warning("meeting list for %s not compiled yet: %s", meeting, exc)
             return
         if listing is None:
             return
-        alert = leadership_alert(listing, jurisdiction)
-        await streams.alerts.send(key=b"leadership", value=encode(alert), force=True)
-        log.info("leadership list for %s compiled: %s", meeting, listing.counts)
+        alert = meeting_list_alert(listing, jurisdiction)
+        await streams.alerts.send("leadership", alert)
+        log.info("meeting list for %s compiled: %s", meeting, listing.counts)
 
-    return streams.app.timer(CHECK_EVERY_S, on_leader=True, name="compile_leadership_list")(
-        guard_task("compile_leadership_list", compile_leadership_list)
-    )
+    task = guard_task("compile_meeting_list", compile_meeting_list)
+    streams.app.timer(CHECK_EVERY_S, on_leader=True, name="compile_meeting_list")(task)
+    return task

@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 from collections import deque
 from datetime import datetime
-from typing import Any
 
 import faust
 
-from agents.boundary import guard_task
+from agents.boundary import Task, guard_task
 from agents.ports import LagReader, LagUnavailable, StoreErrorCount, TimeSource
 from domain.ops.alerts import (
     LagThresholds,
@@ -32,7 +31,6 @@ from domain.ops.lag import topic_lags
 from schemas.alerts import Alert
 from streams import log_context, metrics
 from streams.app import Streams
-from streams.codecs import encode
 
 log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 10.0
@@ -86,8 +84,7 @@ class OpsMonitor:
     async def _send(self, alert: Alert) -> None:
         if alert.alert_id in self._sent:
             return  # already raised in this window
-        key = ops_alert_key(alert).encode()
-        await self._streams.alerts.send(key=key, value=encode(alert), force=True)
+        await self._streams.alerts.send(ops_alert_key(alert), alert)
         self._sent.append(alert.alert_id)
         log.warning("%s", alert.message, extra={"alert_id": alert.alert_id})
 
@@ -100,11 +97,11 @@ def source_topics(app: faust.App) -> list[str]:
     return sorted(topics)
 
 
-def install(streams: Streams, monitor: OpsMonitor, interval_s: float = POLL_INTERVAL_S) -> Any:
+def install(streams: Streams, monitor: OpsMonitor, interval_s: float = POLL_INTERVAL_S) -> Task:
     async def poll_consumer_lag() -> None:
         log_context.agent.set("poll_consumer_lag")  # its sends are counted under this name
         await monitor.poll()
 
-    return streams.app.timer(interval_s, name="poll_consumer_lag")(
-        guard_task("poll_consumer_lag", poll_consumer_lag)
-    )
+    task = guard_task("poll_consumer_lag", poll_consumer_lag)
+    streams.app.timer(interval_s, name="poll_consumer_lag")(task)
+    return task

@@ -17,6 +17,8 @@ from time import monotonic
 from typing import Any, get_args
 
 import faust
+from faust.types import TP, EventT, PendingMessage, ProducerT, StreamT
+from faust.types.app import AppT
 
 from schemas.alerts import AlertKind, Severity
 from schemas.commands import TicketCommand
@@ -52,6 +54,7 @@ class OpsSensor(faust.Sensor):
     """Counts events in and out per agent and topic, times each event through its agent,
     counts intake rejections by reason and alerts by kind from what is produced."""
 
+    # kwargs go to mode's `Service`, which takes them untyped.
     def __init__(self, names: TopicNames, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._rejected = names.rejected
@@ -60,7 +63,7 @@ class OpsSensor(faust.Sensor):
         self._ticket_keyed = frozenset({names.commands, names.events})
         self._event_started_at: dict[tuple[int, str, int, int], float] = {}
 
-    def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
+    def on_stream_event_in(self, tp: TP, offset: int, stream: StreamT[bytes], event: EventT[bytes]) -> None:
         agent = stream.prefix or "stream"
         metrics.AGENT_EVENTS.labels(agent, tp.topic, "in").inc()
         log_context.agent.set(agent)
@@ -71,7 +74,12 @@ class OpsSensor(faust.Sensor):
         self._event_started_at[(id(stream), tp.topic, tp.partition, offset)] = monotonic()
 
     def on_stream_event_out(
-        self, tp: Any, offset: int, stream: Any, event: Any, state: dict[str, Any] | None = None
+        self,
+        tp: TP,
+        offset: int,
+        stream: StreamT[bytes],
+        event: EventT[bytes],
+        state: dict[str, object] | None = None,
     ) -> None:
         # Batching streams (`take`) ack without passing the state back: keep our own start times.
         started = self._event_started_at.pop((id(stream), tp.topic, tp.partition, offset), None)
@@ -80,12 +88,14 @@ class OpsSensor(faust.Sensor):
             metrics.AGENT_PROCESSING.labels(agent, tp.topic).observe(monotonic() - started)
         log_context.ticket_id.set(None)
 
-    def on_rebalance_start(self, app: Any) -> dict[str, Any]:
+    def on_rebalance_start(self, app: AppT) -> dict[str, object]:
         self._event_started_at.clear()  # events of revoked partitions will never be acknowledged
-        state: dict[str, Any] = super().on_rebalance_start(app)
+        state: dict[str, object] = super().on_rebalance_start(app)
         return state
 
-    def on_send_initiated(self, producer: Any, topic: str, message: Any, keysize: int, valsize: int) -> str:
+    def on_send_initiated(
+        self, producer: ProducerT, topic: str, message: PendingMessage, keysize: int, valsize: int
+    ) -> str:
         metrics.AGENT_EVENTS.labels(log_context.agent.get() or "none", topic, "out").inc()
         if topic == self._rejected:
             reason = _field(message.value, "reason")
@@ -97,11 +107,11 @@ class OpsSensor(faust.Sensor):
             _count_ticket_event(message.value)
         return topic  # handed back to on_send_error
 
-    def on_send_error(self, producer: Any, exc: BaseException, state: Any) -> None:
+    def on_send_error(self, producer: ProducerT, exc: BaseException, state: object) -> None:
         metrics.SEND_ERRORS.labels(state if isinstance(state, str) else "unknown").inc()
 
 
-def _count_ticket_event(value: Any) -> None:
+def _count_ticket_event(value: object) -> None:
     """Command rejections by type and violation, limit marks by mark and clock kind; each
     also as a log line carrying its ticket id, for a log search by ticket."""
     if not isinstance(value, bytes) or not any(marker in value for marker in _COUNTED_EVENTS):
@@ -129,11 +139,13 @@ def _closed(value: object, allowed: frozenset[str]) -> str:
     return value if isinstance(value, str) and value in allowed else "other"
 
 
-def _field(value: Any, name: str) -> str | None:
+def _field(value: object, name: str) -> str | None:
     """One top-level string field of a JSON payload we produced; None if it is not there."""
+    if not isinstance(value, str | bytes | bytearray):
+        return None
     try:
         found = json.loads(value).get(name)
-    except (TypeError, ValueError, AttributeError):
+    except (ValueError, AttributeError):
         return None
     return found if isinstance(found, str) else None
 

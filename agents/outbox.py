@@ -18,24 +18,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, MutableMapping
-from typing import Any
+from typing import TypeVar
 
-import faust
+from faust.types import EventT, RecordMetadata
 
 from streams.event_context import current, make_current
+from streams.typed import Key, TypedTopic
 
 TAKE = 256  # records per batch at most
 WITHIN_S = 0.02  # how long a batch waits to fill: the added latency per hop is half this on average
+M = TypeVar("M")
 
 
 class Outbox:
     def __init__(self) -> None:
-        self._pending: list[Awaitable[Any]] = []
+        self._pending: list[Awaitable[RecordMetadata]] = []
 
-    async def send(
-        self, topic: faust.TopicT, key: bytes | None, value: bytes, partition: int | None = None
+    async def send(self, topic: TypedTopic[M], key: Key, value: M) -> None:
+        self._pending.append(await topic.stage(key, value))
+
+    async def forward(
+        self, topic: TypedTopic[M], key: bytes, value: bytes, partition: int | None = None
     ) -> None:
-        self._pending.append(await topic.send(key=key, value=value, partition=partition, force=True))
+        """A record as it came, unread, to `topic` (to `partition` of it, if given)."""
+        self._pending.append(await topic.produce(key, value, partition))
 
     async def delivered(self) -> None:
         """Wait for the broker to acknowledge every record sent so far; raises what delivery raised."""
@@ -54,8 +60,8 @@ class Staged:
     def __init__(self, table: MutableMapping[str, bytes]) -> None:
         """`table`: a Faust table (a dict in unit tests)."""
         self._table = table
-        self._batch: dict[str, tuple[bytes | None, Any]] = {}
-        self._record: dict[str, tuple[bytes | None, Any]] = {}
+        self._batch: dict[str, tuple[bytes | None, EventT[bytes] | None]] = {}
+        self._record: dict[str, tuple[bytes | None, EventT[bytes] | None]] = {}
 
     def get(self, key: str) -> bytes | None:
         for layer in (self._record, self._batch):

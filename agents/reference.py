@@ -13,13 +13,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from agents.boundary import Task
 from agents.ports import Router, TimeSource
 from domain.jurisdiction import Jurisdiction
 from domain.reference_alerts import reference_applied_alert, reference_rejected_alert
 from streams.app import Streams
-from streams.codecs import encode
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def check_units(new: Reference, known_units: Sequence[str]) -> None:
 
 def install(
     streams: Streams, holder: ReferenceHolder, feed: ReferenceFeed, build: Builder, clock: TimeSource
-) -> Any:
+) -> Task:
     async def follow_reference() -> None:
         async for record in feed.records():
             kept = holder.current.version
@@ -110,6 +110,7 @@ def install(
                 alert = reference_applied_alert(
                     record.position, new.jurisdiction.code, new.version, kept, clock.now()
                 )
-            await streams.alerts.send(key=alert.alert_id.encode(), value=encode(alert), force=True)
+            await streams.alerts.send(alert.alert_id, alert)
 
-    return streams.app.task(follow_reference)
+    streams.app.task(follow_reference)
+    return follow_reference

@@ -16,13 +16,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
-import faust
+from faust.types import AgentT
 from pydantic import BaseModel
 
-from agents.boundary import Record, boundary_for
+from agents.boundary import Boundary, Record, boundary_for
 from agents.ports import StoreUnavailable, TicketEventStore, TimeSource, Unstorable
+from agents.subscriptions import whole_batches
 from domain.ops.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
 from schemas.alerts import Alert
 from schemas.dead_letters import DeadLetter
@@ -30,7 +31,7 @@ from schemas.events import TicketEvent
 from schemas.rejections import AppealRejected
 from streams import departure
 from streams.app import Streams
-from streams.codecs import decode_event, encode
+from streams.typed import TypedTopic
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -131,7 +132,7 @@ def _writer(streams: Streams, clock: TimeSource | None) -> HeldBatchWriter:
     )
 
 
-def install(streams: Streams, store: TicketEventStore, clock: TimeSource | None = None) -> Any:
+def install(streams: Streams, store: TicketEventStore, clock: TimeSource | None = None) -> AgentT[bytes]:
     clock = clock or _UtcClock()
     writer = _writer(streams, clock)
     boundary = boundary_for(streams, "record_ticket_events", clock)
@@ -140,35 +141,36 @@ def install(streams: Streams, store: TicketEventStore, clock: TimeSource | None 
         events: list[tuple[Record, TicketEvent]] = []
         for record in records:
             try:
-                events.append((record, decode_event(record.value or b"")))
+                events.append((record, streams.events.decode(record.value)))
             except ValueError as exc:  # pydantic's ValidationError is one
                 await boundary.set_aside(record, exc)
-        await write_held(events)
+        await _write_held(events, store, writer, boundary)
 
-    async def write_held(events: list[tuple[Record, TicketEvent]]) -> None:
-        """Write the events; one the store refuses is set aside, those around it written."""
-        while events:
-            batch = [event for _, event in events]
-            try:
-                await writer.write_or_exit(batch, store.record, batch[0].event_id)
+    return whole_batches(streams, streams.events, boundary, write, BATCH_SIZE, BATCH_WITHIN_S)
+
+
+async def _write_held(
+    events: list[tuple[Record, TicketEvent]],
+    store: TicketEventStore,
+    writer: HeldBatchWriter,
+    boundary: Boundary,
+) -> None:
+    """Write the events; one the store refuses is set aside, those around it written."""
+    while events:
+        batch = [event for _, event in events]
+        try:
+            await writer.write_or_exit(batch, store.record, batch[0].event_id)
+            return
+        except Unstorable as exc:
+            at = exc.index
+            if at is None and len(events) > 1:
+                for one in events:  # the store did not say which: one at a time
+                    await _write_held([one], store, writer, boundary)
                 return
-            except Unstorable as exc:
-                at = exc.index
-                if at is None and len(events) > 1:
-                    for one in events:  # the store did not say which: one at a time
-                        await write_held([one])
-                    return
-                at = at or 0
-                await write_held(events[:at])
-                await boundary.set_aside(events[at][0], exc)
-                events = events[at + 1 :]
-
-    @streams.app.agent(streams.events, name="record_ticket_events", concurrency=1)
-    async def record_ticket_events(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-            await boundary.handle_batch([Record.of(event) for event in batch], write)
-
-    return record_ticket_events
+            at = at or 0
+            await _write_held(events[:at], store, writer, boundary)
+            await boundary.set_aside(events[at][0], exc)
+            events = events[at + 1 :]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -176,13 +178,12 @@ M = TypeVar("M", bound=BaseModel)
 
 def _install_copy(
     streams: Streams,
-    topic: faust.TopicT,
+    topic: TypedTopic[M],
     agent: str,
-    model: type[M],
     write: Callable[[Sequence[M]], Awaitable[int]],
     first_id: Callable[[M], str],
     clock: TimeSource | None,
-) -> Any:
+) -> AgentT[bytes]:
     """An agent that copies a topic of our own records into PostgreSQL, in batches, idempotently;
     a record that is not one of ours (a broken writer's, a future schema version) is a dead letter."""
     clock = clock or _UtcClock()
@@ -193,24 +194,21 @@ def _install_copy(
         parsed = []
         for record in records:
             try:
-                parsed.append(model.model_validate_json(record.value or b""))
+                parsed.append(topic.decode(record.value))
             except ValueError as exc:  # pydantic's ValidationError is one
                 await boundary.set_aside(record, exc)
         if parsed:
             await writer.write_or_exit(parsed, write, first_id(parsed[0]))
 
-    async def copy_topic(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-            await boundary.handle_batch([Record.of(event) for event in batch], copy)
-
-    copy_topic.__doc__ = f"{topic.get_topic_name()} into PostgreSQL"
-    return streams.app.agent(topic, name=agent, concurrency=1)(copy_topic)
+    return whole_batches(streams, topic, boundary, copy, BATCH_SIZE, BATCH_WITHIN_S)
 
 
-def install_rejections(streams: Streams, store: RejectionStore, clock: TimeSource | None = None) -> Any:
+def install_rejections(
+    streams: Streams, store: RejectionStore, clock: TimeSource | None = None
+) -> AgentT[bytes]:
     """`appeals.rejected` into `appeal_rejections`, so reports and ops can query them."""
     return _install_copy(
-        streams, streams.rejected, "record_rejections", AppealRejected, store.record_rejections,
+        streams, streams.rejected, "record_rejections", store.record_rejections,
         lambda r: r.rejection_id, clock,
     )  # fmt: skip
 
@@ -221,17 +219,19 @@ class DeadLetterStore(Protocol):
         ...
 
 
-def install_dead_letters(streams: Streams, store: DeadLetterStore, clock: TimeSource | None = None) -> Any:
+def install_dead_letters(
+    streams: Streams, store: DeadLetterStore, clock: TimeSource | None = None
+) -> AgentT[bytes]:
     """`dead.letters` into `dead_letters`, for the control room's ops panel."""
     return _install_copy(
-        streams, streams.dead_letters, "record_dead_letters", DeadLetter, store.record_dead_letters,
+        streams, streams.dead_letters, "record_dead_letters", store.record_dead_letters,
         lambda d: d.dead_letter_id, clock,
     )  # fmt: skip
 
 
 def _alert_sender(streams: Streams) -> Callable[[Alert], Awaitable[None]]:
     async def send(alert: Alert) -> None:
-        await streams.alerts.send(key=ALERT_KEY.encode(), value=encode(alert), force=True)
+        await streams.alerts.send(ALERT_KEY, alert)
         log.warning("%s", alert.message, extra={"alert_id": alert.alert_id})
 
     return send

@@ -15,8 +15,9 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from mode.types.signals import BaseSignalT
@@ -24,11 +25,11 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.boundary import Record, boundary_for, guard_task
 from agents.ports import TimeSource
+from agents.subscriptions import each_record
 from domain.time_limits.due_index import DueIndex, DueMark
 from schemas.commands import FlagLimit
 from schemas.limits import Clock as RunningClock
 from streams.app import Streams
-from streams.codecs import decode_event, encode
 
 log = logging.getLogger(__name__)
 # How often the timer looks for due marks: bounds the firing delay (the bench measures it).
@@ -62,7 +63,7 @@ class IndexedState(BaseModel):
     clocks: tuple[RunningClock, ...] = ()
 
 
-def rebuild(index: DueIndex, stored: Any) -> int:
+def rebuild(index: DueIndex, stored: Iterable[bytes | None]) -> int:
     """Load every state of the table (its owned partitions) into the index; returns how many."""
     count = 0
     for raw in stored:
@@ -165,11 +166,28 @@ def flag(mark: DueMark, now: datetime) -> FlagLimit:
 def install(streams: Streams, clock: TimeSource, index: DueIndex | None = None) -> DueIndex:
     index = index if index is not None else DueIndex()
     ahead = AheadOfTable()
-    app = streams.app
+    _keep_rebuilt(streams, index, ahead)
+    _index_clocks(streams, index, ahead, clock)
 
-    def stored_state(ticket_id: str) -> IndexedState | None:
-        raw = streams.tickets.get(ticket_id)
-        return None if raw is None else IndexedState.model_validate_json(raw)
+    async def fire_due_timers() -> None:
+        if ahead:
+            ahead.settle(index, partial(stored_state, streams.tickets), time.monotonic())
+        now = clock.now()
+        for mark in due_now(index, now):
+            await streams.commands.send(mark.ticket_id, flag(mark, now))
+
+    # A mark popped but not sent when something fails is sent again after the restart's rebuild.
+    streams.app.timer(TICK_S, name="fire_due_timers")(guard_task("fire_due_timers", fire_due_timers))
+    return index
+
+
+def stored_state(tickets: Mapping[str, bytes], ticket_id: str) -> IndexedState | None:
+    raw = tickets.get(ticket_id)
+    return None if raw is None else IndexedState.model_validate_json(raw)
+
+
+def _keep_rebuilt(streams: Streams, index: DueIndex, ahead: AheadOfTable) -> None:
+    """The index rebuilt from the table each time its recovery completes, cleared on revocation."""
 
     @streams.tickets.on_recover
     async def rebuild_due_index() -> None:
@@ -177,41 +195,32 @@ def install(streams: Streams, clock: TimeSource, index: DueIndex | None = None) 
         settle()
         log.info("due-index rebuilt from %d ticket states: %d with running clocks", count, len(index))
 
-    async def forget_revoked(sender: Any, /, *args: Any, signal: BaseSignalT[Any], **kwargs: Any) -> None:
+    # Faust's signal passes the sender and its arguments untyped (mode's `BaseSignalT`).
+    async def forget_revoked(
+        sender: object, /, *args: object, signal: BaseSignalT[Any], **kwargs: object
+    ) -> None:
         # The rebuild after the rebalance's recovery reloads what this worker still owns.
         index.clear()
         ahead.clear()
 
-    app.on_partitions_revoked.connect(forget_revoked)
+    streams.app.on_partitions_revoked.connect(forget_revoked)
 
+
+def _index_clocks(streams: Streams, index: DueIndex, ahead: AheadOfTable, clock: TimeSource) -> None:
+    """The agent that keeps the index current from `tickets.events`."""
     boundary = boundary_for(streams, "index_ticket_clocks", clock)
 
     async def index_clocks(record: Record) -> None:
-        event = decode_event(record.value or b"")
+        event = streams.events.decode(record.value)
         if event.clocks is None:
             return
         # Only the ticket agent's own events, which its `tickets` table (co-partitioned, on this
         # worker) holds or soon will: a broken writer's event ahead of the ticket (a huge
         # version, false clocks) would otherwise shadow the real clocks until a rebuild.
-        stored = stored_state(event.ticket_id)
+        stored = stored_state(streams.tickets, event.ticket_id)
         if stored is None or stored.version < event.version:
             ahead.park(event.ticket_id, event.version, time.monotonic())
             return
         index.update(event.ticket_id, event.version, event.clocks)
 
-    @app.agent(streams.events, name="index_ticket_clocks", concurrency=1)
-    async def index_ticket_clocks(stream: Any) -> None:
-        async for event in stream.events():
-            await boundary.handle(Record.of(event), index_clocks)
-
-    async def fire_due_timers() -> None:
-        if ahead:
-            ahead.settle(index, stored_state, time.monotonic())
-        now = clock.now()
-        for mark in due_now(index, now):
-            command = flag(mark, now)
-            await streams.commands.send(key=mark.ticket_id.encode(), value=encode(command), force=True)
-
-    # A mark popped but not sent when something fails is sent again after the restart's rebuild.
-    app.timer(TICK_S, name="fire_due_timers")(guard_task("fire_due_timers", fire_due_timers))
-    return index
+    each_record(streams, streams.events, boundary, index_clocks)

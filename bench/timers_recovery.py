@@ -23,15 +23,17 @@ import os
 import random
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from bench.report import REPORT, markers, write_section
 from bench.timers import percentile, shifted_clocks, template
@@ -151,6 +153,30 @@ def peak_rss_mib(pid: int) -> float:
     return peak
 
 
+@dataclass
+class Progress:
+    """What the watch has seen: each mark's (issued_at, arrival) by command id, when the first
+    FlagLimit and the last overdue mark came (seconds from the worker's start), peak memory."""
+
+    started: float
+    seen: dict[str, tuple[float, float]] = field(default_factory=dict)
+    first_s: float | None = None
+    all_overdue_s: float | None = None
+    peak: float = 0.0
+
+    def take(self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]], now: float) -> None:
+        """Note the FlagLimit commands of one fetch (the other commands are not marks)."""
+        for messages in batch.values():
+            for message in messages:
+                command = json.loads(message.value)
+                if command.get("type") != "flag_limit":
+                    continue
+                flag = FlagLimit.model_validate(command)
+                if self.first_s is None:
+                    self.first_s = message.timestamp / 1000 - self.started
+                self.seen.setdefault(flag.command_id, (flag.issued_at.timestamp(), now))
+
+
 async def watch(
     settings: Settings,
     expected: dict[str, datetime],
@@ -166,46 +192,57 @@ async def watch(
     consumer.assign(tps)
     await consumer.seek_to_beginning(*tps)
     worker = start_worker(env, log)
-    started = time.time()
+    progress = Progress(started=time.time())
     print(f"  worker started (pid {worker.pid}); reading {names.commands}…", flush=True)
-    seen: dict[str, tuple[float, float]] = {}  # command id → (issued_at, arrival)
-    steps: dict[str, float] = {}
-    first_s = all_overdue_s = None
-    peak, last_print, deadline = 0.0, 0.0, started + args.timeout
     try:
-        while len(seen) < len(expected) and time.time() < deadline:
-            if worker.poll() is not None:
-                raise RuntimeError(f"worker exited with {worker.returncode}; see {log}")
-            batch = await consumer.getmany(timeout_ms=200)
-            now = time.time()
-            for messages in batch.values():
-                for message in messages:
-                    command = json.loads(message.value)
-                    if command.get("type") != "flag_limit":
-                        continue
-                    flag = FlagLimit.model_validate(command)
-                    if first_s is None:
-                        first_s = message.timestamp / 1000 - started
-                    seen.setdefault(flag.command_id, (flag.issued_at.timestamp(), now))
-            if all_overdue_s is None and overdue <= seen.keys():
-                all_overdue_s = time.time() - started
-            peak = max(peak, peak_rss_mib(worker.pid))
-            if now - last_print > 5:
-                steps = log_steps(log, started)
-                print(
-                    f"  +{now - started:5.0f} s: {len(seen):,}/{len(expected):,} marks sent, "
-                    f"worker peak RSS {peak:,.0f} MiB, log at: {next(reversed(steps), 'starting')}",
-                    flush=True,
-                )
-                last_print = now
+        await follow(consumer, worker, progress, expected, overdue, log, progress.started + args.timeout)
     finally:
-        peak = max(peak, peak_rss_mib(worker.pid))
+        progress.peak = max(progress.peak, peak_rss_mib(worker.pid))
         await consumer.stop()
         stop_process(worker, signal.SIGKILL)
-    steps = log_steps(log, started)
-    if first_s is None:
+    if progress.first_s is None:
         raise RuntimeError(f"no FlagLimit within {args.timeout} s; see {log}")
-    firing_at = started + first_s
+    return summary(progress, progress.first_s, expected, overdue) | {
+        "worker_peak_rss_mib": progress.peak,
+        "log_steps_s": log_steps(log, progress.started),
+    }
+
+
+async def follow(
+    consumer: AIOKafkaConsumer,
+    worker: subprocess.Popen[bytes],
+    progress: Progress,
+    expected: dict[str, datetime],
+    overdue: set[str],
+    log: Path,
+    deadline: float,
+) -> None:
+    """Read the marks until all expected are seen or the deadline passes, saying how far every 5 s."""
+    started, last_print = progress.started, 0.0
+    while len(progress.seen) < len(expected) and time.time() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker exited with {worker.returncode}; see {log}")
+        batch = await consumer.getmany(timeout_ms=200)
+        now = time.time()
+        progress.take(batch, now)
+        if progress.all_overdue_s is None and overdue <= progress.seen.keys():
+            progress.all_overdue_s = time.time() - started
+        progress.peak = max(progress.peak, peak_rss_mib(worker.pid))
+        if now - last_print > 5:
+            steps = log_steps(log, started)
+            print(
+                f"  +{now - started:5.0f} s: {len(progress.seen):,}/{len(expected):,} marks sent, "
+                f"worker peak RSS {progress.peak:,.0f} MiB, log at: {next(reversed(steps), 'starting')}",
+                flush=True,
+            )
+            last_print = now
+
+
+def summary(
+    progress: Progress, first_s: float, expected: dict[str, datetime], overdue: set[str]
+) -> dict[str, Any]:
+    """The recovery's timings and the firing delays of the window's marks due once timers fired."""
+    seen, firing_at = progress.seen, progress.started + first_s
     after = [
         (seen[c][0] - at.timestamp(), seen[c][1] - at.timestamp())
         for c, at in expected.items()
@@ -214,7 +251,7 @@ async def watch(
     issued, arrived = [d for d, _ in after], [a for _, a in after]
     return {
         "start_to_first_flag_s": first_s,
-        "start_to_all_overdue_s": all_overdue_s,
+        "start_to_all_overdue_s": progress.all_overdue_s,
         "overdue_marks": len(overdue),
         "window_marks_sent": len(seen) - len(overdue & seen.keys()),
         "window_marks_due_while_recovering": sum(
@@ -226,8 +263,6 @@ async def watch(
         "p99_ms": percentile(issued, 0.99) * 1000 if issued else None,
         "max_ms": max(issued) * 1000 if issued else None,
         "arrival_p99_ms": percentile(arrived, 0.99) * 1000 if arrived else None,
-        "worker_peak_rss_mib": peak,
-        "log_steps_s": steps,
     }
 
 

@@ -53,18 +53,24 @@ DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = tuple(
 )
 
 
+class ExamplesMissing(FileNotFoundError):
+    """A labelled file the triager is configured to learn from is not there."""
+
+
 def read_examples(paths: Sequence[Path], leave_out: Iterable[str] = ()) -> list[LabelledText]:
     """Text, category and appeal type of every labelled line; texts in `leave_out` are skipped.
 
-    A missing file is skipped too: a deployment without labelled data runs on
-    its lexicon alone. Lines without `expect.category` are not examples. Each
-    example's source is its file's name, so one author's wording stays together.
+    A configured file that is missing raises `ExamplesMissing`: skipped silently, it would
+    give this deployment another triager than the rest (an image built without `data/`
+    once trained on 420 examples instead of 1,715). Lines without `expect.category` are
+    not examples. Each example's source is its file's name, so one author's wording stays
+    together.
     """
     excluded = set(leave_out)
     examples: list[LabelledText] = []
     for path in paths:
         if not path.is_file():
-            continue
+            raise ExamplesMissing(f"labelled appeals the triager learns from are missing: {path}")
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue

@@ -21,7 +21,7 @@ from infra.holidays import national_holidays
 from infra.kafka.event_log import KafkaTicketLog
 from infra.kafka.reference_feed import KafkaReferenceFeed
 from infra.kafka.topics import TopicSpec, topic_specs
-from infra.postgres.meeting_list import AsyncpgLeadershipLists
+from infra.postgres.meeting_list import AsyncpgMeetingLists
 from infra.postgres.metered_store import MeteredTicketEventStore
 from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import (
@@ -108,7 +108,7 @@ def build_worker(
     sink.install_dead_letters(streams, store, clock)
     timers.install(streams, clock)
     meeting_list.install(
-        streams, AsyncpgLeadershipLists(store.pool, reference.jurisdiction), reference.jurisdiction, clock
+        streams, AsyncpgMeetingLists(store.pool, reference.jurisdiction), reference.jurisdiction, clock
     )
     install_ops(streams, settings, clock, metered_store, lag_poll_interval_s, lag_thresholds)
     liveness.install(streams.app)  # names the agent and partition that sits idle, and why

@@ -39,10 +39,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 def _web(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from web.app import create_web_app
+    from shaobao.web_wiring import web_app
 
     uvicorn.run(
-        create_web_app(settings),
+        web_app(settings),
         host=args.host,
         port=args.port or settings.web_port,
         log_level="warning",
@@ -186,7 +186,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return replay_cli.run_replay(_passed_through(args.rest), settings)
 
 
-def _leadership(args: argparse.Namespace, settings: Settings) -> int:
+def _meeting_list(args: argparse.Namespace, settings: Settings) -> int:
     from shaobao import meeting_list_cli
 
     return meeting_list_cli.run(_passed_through(args.rest), settings)
@@ -202,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     web = sub.add_parser("web", help="run the control room and HTTP API")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=0)
+    _add_feeding_commands(sub)
+    sub.add_parser("topics", help="create the project's topics")
+    sub.add_parser("migrate", help="apply database migrations")
+    _add_simulator_commands(sub)
+    for name, help_text in _PASSED_THROUGH_HELP:
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _add_feeding_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`simulate` and `run`: appeals fed in at a rate, alone or with the whole stack."""
     for name, help_text in (
         ("simulate", "feed appeals from the corpus"),
         ("run", "the whole stack, as `make run`"),
@@ -215,8 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
             )
         else:
             cmd.add_argument("--no-simulator", action="store_true")
-    sub.add_parser("topics", help="create the project's topics")
-    sub.add_parser("migrate", help="apply database migrations")
+
+
+def _add_simulator_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`units simulate` and `callbacks simulate`: the people who work and call back, simulated."""
     for name, help_text in (
         (
             "units",
@@ -229,33 +243,33 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("action", choices=["simulate"])
         cmd.add_argument("--speed", type=float, default=1.0, help="how much faster than the demo pace")
         cmd.add_argument("--seed", type=int, default=0, help="the behaviour's random seed")
-    for name, help_text in (
-        ("triage", "triage appeals from a JSONL file"),
-        ("reference", "publish a jurisdiction (and lexicon) to the running workers: reference publish FILE"),
-        ("services", "local Kafka/PostgreSQL: up, down, status"),
-        ("contract", "publish the wire contract: write or check schemas/json and schemas/asyncapi.yaml"),
-        ("import", "import the mayor's mailbox (.eml) or a legacy ticket CSV onto appeals.intake"),
-        ("rejected", "list what intake rejected, or replay it after a fix"),
-        ("dead", "list what the agents could not process (dead letters), or replay it after a fix"),
-        ("tokens", "HTTP API tokens: issue (--unit CODE | --role ROLE --name NAME), list, revoke PREFIX"),
-        (
-            "kb",
-            "the knowledge base (知识库): kb import FILE [--by NAME] (YAML or CSV; exit 1 if any refused)",
-        ),
-        ("top", "ops in the terminal: consumer lag, rates, open tickets and queues, live (--once)"),
-        ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
-        ("verify", "compare the store with tickets.events; exit 1 on any difference"),
-        ("replay", "rebuild PostgreSQL from tickets.events (idempotent: writes only what it lacks)"),
-        ("leadership", "the leadership dispatch list (逢6调度): leadership list [--date] [--format]"),
-        ("kafka", "provision: the deployment's Kafka principals, ACLs and client files (as admin)"),
-        (
-            "privacy",
-            "erase --phone N: one person out of the store; retention: delete what is past its window",
-        ),
-    ):
-        cmd = sub.add_parser(name, help=help_text)
-        cmd.add_argument("rest", nargs=argparse.REMAINDER)
-    return parser
+
+
+# The commands that parse their own arguments (all they are given is handed on), with their help.
+_PASSED_THROUGH_HELP = (
+    ("triage", "triage appeals from a JSONL file"),
+    ("reference", "publish a jurisdiction (and lexicon) to the running workers: reference publish FILE"),
+    ("services", "local Kafka/PostgreSQL: up, down, status"),
+    ("contract", "publish the wire contract: write or check schemas/json and schemas/asyncapi.yaml"),
+    ("import", "import the mayor's mailbox (.eml) or a legacy ticket CSV onto appeals.intake"),
+    ("rejected", "list what intake rejected, or replay it after a fix"),
+    ("dead", "list what the agents could not process (dead letters), or replay it after a fix"),
+    ("tokens", "HTTP API tokens: issue (--unit CODE | --role ROLE --name NAME), list, revoke PREFIX"),
+    (
+        "kb",
+        "the knowledge base (知识库): kb import FILE [--by NAME] (YAML or CSV; exit 1 if any refused)",
+    ),
+    ("top", "ops in the terminal: consumer lag, rates, open tickets and queues, live (--once)"),
+    ("report", "the periodic report: report daily|weekly|tenday|monthly [--date] [--format] [--out]"),
+    ("verify", "compare the store with tickets.events; exit 1 on any difference"),
+    ("replay", "rebuild PostgreSQL from tickets.events (idempotent: writes only what it lacks)"),
+    ("leadership", "the dispatch meeting list (逢6调度): leadership list [--date] [--format]"),
+    ("kafka", "provision: the deployment's Kafka principals, ACLs and client files (as admin)"),
+    (
+        "privacy",
+        "erase --phone N: one person out of the store; retention: delete what is past its window",
+    ),
+)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
@@ -278,7 +292,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "privacy": _privacy,
     "kb": _kb,
     "top": _top,
-    "leadership": _leadership,
+    "leadership": _meeting_list,
     "report": _report,
     "verify": _verify,
     "replay": _replay,

@@ -33,6 +33,8 @@ from streams.names import TopicNames
 from streams.settings import Settings
 
 PREVIEW_CHARS = 100
+# A dead letter to put back: its id, source topic, key and value.
+_Resent = tuple[str, str, bytes | None, bytes]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,12 +102,29 @@ def _line(letter: DeadLetter) -> str:
 def _replay(
     stored: list[StoredLetter], args: argparse.Namespace, settings: Settings, names: TopicNames, out: TextIO
 ) -> int:
-    by_id = {s.letter.dead_letter_id: s.letter for s in stored if s.letter is not None}
     if args.corrected is not None and len(args.ids) != 1:
         print("--corrected takes exactly one ID", file=sys.stderr)
         return 1
+    chosen, status = _chosen(stored, args, out)
+    placed = _send(chosen, settings, out)
+    if placed is None:
+        return 3
+    if not placed or args.wait <= 0:
+        return status
+    found = asyncio.run(fates(settings.kafka, names.dead_letters, names.app_id, placed, args.wait))
+    for ident, fate in found.items():
+        print(f"{ident}: {fate.kind} ({fate.detail})", file=out)
+        if fate.kind != "processed":
+            status = 1
+    return status
+
+
+def _chosen(stored: list[StoredLetter], args: argparse.Namespace, out: TextIO) -> tuple[list[_Resent], int]:
+    """(id, topic, key, value) of each dead letter named that can be replayed, and the exit status so
+    far: 1 when one is unknown or kept only in part without --corrected."""
+    by_id = {s.letter.dead_letter_id: s.letter for s in stored if s.letter is not None}
     status = 0
-    chosen: list[tuple[str, str, bytes | None, bytes]] = []  # id, topic, key, value
+    chosen: list[_Resent] = []
     for ident in args.ids:
         letter = by_id.get(ident)
         if letter is None:
@@ -125,6 +144,11 @@ def _replay(
             else restore(letter.value, letter.value_encoding)
         )
         chosen.append((ident, letter.source.topic, restore(letter.key, letter.key_encoding), value or b""))
+    return chosen, status
+
+
+def _send(chosen: list[_Resent], settings: Settings, out: TextIO) -> dict[str, tuple[str, int, int]] | None:
+    """Put each record back on its topic: where it landed, by id; None when Kafka failed."""
     placed: dict[str, tuple[str, int, int]] = {}
     try:
         for ident, topic, key, value in chosen:
@@ -139,12 +163,5 @@ def _replay(
                 " take a replay only from admin: KAFKA_CLIENT_FILE=.state/kafka/clients/admin.properties",
                 file=sys.stderr,
             )
-        return 3
-    if not placed or args.wait <= 0:
-        return status
-    found = asyncio.run(fates(settings.kafka, names.dead_letters, names.app_id, placed, args.wait))
-    for ident, fate in found.items():
-        print(f"{ident}: {fate.kind} ({fate.detail})", file=out)
-        if fate.kind != "processed":
-            status = 1
-    return status
+        return None
+    return placed

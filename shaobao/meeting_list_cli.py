@@ -1,4 +1,4 @@
-"""`shaobao leadership list`: the leadership dispatch list (逢"6"调度).
+"""`shaobao leadership list`: the dispatch meeting list (逢"6"调度).
 
     shaobao leadership list [--date YYYY-MM-DD] [--format markdown|text] [--no-publish]
 
@@ -21,7 +21,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.meeting_list import LeadershipList, latest_dispatch_day, leadership_alert, render
+from domain.reporting.meeting_list import MeetingList, latest_dispatch_day, meeting_list_alert, render
 from infra.postgres.meeting_list import compile_list, record_list
 from infra.postgres.migrate import migrate
 from infra.reference import load_jurisdiction
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def compile_and_keep(
     settings: Settings, jurisdiction: Jurisdiction, meeting: date, now: datetime, publish: bool
-) -> LeadershipList:
+) -> MeetingList:
     conn = await asyncpg.connect(settings.database_url)
     try:
         await migrate(conn)
@@ -50,7 +50,7 @@ async def compile_and_keep(
     finally:
         await conn.close()
     if publish:
-        alert = leadership_alert(listing, jurisdiction)
+        alert = meeting_list_alert(listing, jurisdiction)
         producer = AIOKafkaProducer(**settings.kafka.producer_options())
         await producer.start()
         try:

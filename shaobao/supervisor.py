@@ -142,7 +142,6 @@ def _import_sample_kb(start: Callable[[list[str], str], None], children: list[Ch
 
 def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
     state_dir = default_state_dir()
-    logs = state_dir / "logs"
     stopping = False
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -153,70 +152,113 @@ def run_stack(settings: Settings, rate: float, simulate: bool) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     with running_services(state_dir) as endpoints:
         kafka = kafka_envs(endpoints, settings, state_dir)
-        env = {
-            **{name: value for name, value in os.environ.items() if not name.startswith("KAFKA_")},
-            "DATABASE_URL": endpoints.database_url,
-            "PYTHONUNBUFFERED": "1",
-            "SHAOBAO_AUTO_MERGE": os.environ.get("SHAOBAO_AUTO_MERGE", "1"),
-            # The control room's password: the one configured, or a new one for this run.
-            "SHAOBAO_ROOM_PASSWORD": settings.room_password or secrets.token_urlsafe(9),
-        }
-        children: list[Child] = []
-
-        def start(args: list[str], log: str) -> None:
-            child_env = env | kafka[PRINCIPAL_OF[args[0]]]
-            children.append(Child(args, logs / log, child_env, spawn_cli(args, child_env, logs / log)))
-
+        stack = _Stack(_stack_env(endpoints, settings), kafka, state_dir / "logs", lambda: stopping)
         try:
-            start(["migrate"], "migrate.log")
-            if children[-1].process.wait() != 0:
-                print(f"migrations failed: see {logs / 'migrate.log'}", flush=True)
-                return 1
-            children.clear()
-            _import_sample_kb(start, children, logs)
-            start(["worker", "--loglevel", "info"], "worker.log")
-            start(["web"], "web.log")
-            url = f"http://127.0.0.1:{settings.web_port}"
-            worker_ready = f"http://127.0.0.1:{settings.worker_web_port}/ready"
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            # Ready means dispatching: the control room answers and the worker has its partitions
-            # and its tables recovered, so the first appeal is not kept waiting on a join.
-            while not (answers_200(url + "/health") and answers_200(worker_ready)):
-                if (
-                    stopping
-                    or time.monotonic() > deadline
-                    or any(c.process.poll() is not None for c in children)
-                ):
-                    print(f"the stack did not become ready; logs are in {logs}", flush=True)
-                    return 1
-                time.sleep(0.5)
-            if simulate:
-                start(["simulate", "--rate", str(rate)], "simulator.log")
-                # Departments work their orders and the hotline calls back, so tickets live and close.
-                start(["units", "simulate"], "unit-simulator.log")
-                start(["callbacks", "simulate"], "callback-simulator.log")
-            print(f"control room: {url}/   health: {url}/health", flush=True)
-            print(
-                f"operator desk (坐席): {url}/desk — the control room's login, or an operator token from"
-                " `shaobao tokens issue --role operator --name NAME`",
-                flush=True,
-            )
-            print(
-                f"metrics: http://127.0.0.1:{settings.worker_web_port}/metrics (worker), {url}/metrics,"
-                " http://127.0.0.1:6067/metrics (simulator); `shaobao top` in another terminal",
-                flush=True,
-            )
-            print(f"control room password: {env['SHAOBAO_ROOM_PASSWORD']}", flush=True)
-            print(f"kafka: {endpoints.kafka}   postgres: {endpoints.database_url}", flush=True)
-            print(f"logs: {logs}", flush=True)
-            print("Shaobao is ready. Press Ctrl-C to stop.", flush=True)
-            while not stopping:
-                for child in children:
-                    if child.process.poll() is not None and not _restart(child, lambda: stopping):
-                        print(f"{child.name} keeps stopping; stopping everything. Logs: {logs}", flush=True)
-                        return 1
-                time.sleep(0.5)
-            print("stopping…", flush=True)
-            return 0
+            return _run(stack, settings, endpoints, rate, simulate)
         finally:
-            _stop(children)
+            _stop(stack.children)
+
+
+def _stack_env(endpoints: ServiceEndpoints, settings: Settings) -> dict[str, str]:
+    """The environment every process of the stack shares (its Kafka variables come apart)."""
+    return {
+        **{name: value for name, value in os.environ.items() if not name.startswith("KAFKA_")},
+        "DATABASE_URL": endpoints.database_url,
+        "PYTHONUNBUFFERED": "1",
+        "SHAOBAO_AUTO_MERGE": os.environ.get("SHAOBAO_AUTO_MERGE", "1"),
+        # The control room's password: the one configured, or a new one for this run.
+        "SHAOBAO_ROOM_PASSWORD": settings.room_password or secrets.token_urlsafe(9),
+    }
+
+
+@dataclass
+class _Stack:
+    """The processes of one `make run`, each started with its principal's Kafka variables."""
+
+    env: dict[str, str]
+    kafka: dict[str, dict[str, str]]
+    logs: Path
+    stopping: Callable[[], bool]
+    children: list[Child] = field(default_factory=list)
+
+    def start(self, args: list[str], log: str) -> None:
+        child_env = self.env | self.kafka[PRINCIPAL_OF[args[0]]]
+        self.children.append(
+            Child(args, self.logs / log, child_env, spawn_cli(args, child_env, self.logs / log))
+        )
+
+    def migrated(self) -> bool:
+        """`shaobao migrate`, waited for; False (and said) when it failed."""
+        self.start(["migrate"], "migrate.log")
+        if self.children[-1].process.wait() != 0:
+            print(f"migrations failed: see {self.logs / 'migrate.log'}", flush=True)
+            return False
+        self.children.clear()
+        return True
+
+    def ready(self, url: str, worker_ready: str) -> bool:
+        """Wait until the control room answers and the worker is ready; False (and said) when a
+        child stopped, Ctrl-C came or READY_TIMEOUT_S passed first."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        # Ready means dispatching: the control room answers and the worker has its partitions
+        # and its tables recovered, so the first appeal is not kept waiting on a join.
+        while not (answers_200(url + "/health") and answers_200(worker_ready)):
+            if (
+                self.stopping()
+                or time.monotonic() > deadline
+                or any(c.process.poll() is not None for c in self.children)
+            ):
+                print(f"the stack did not become ready; logs are in {self.logs}", flush=True)
+                return False
+            time.sleep(0.5)
+        return True
+
+    def supervise(self) -> int:
+        """Start again what stops on its own until Ctrl-C (0), or until one keeps stopping (1)."""
+        while not self.stopping():
+            for child in self.children:
+                if child.process.poll() is not None and not _restart(child, self.stopping):
+                    print(f"{child.name} keeps stopping; stopping everything. Logs: {self.logs}", flush=True)
+                    return 1
+            time.sleep(0.5)
+        print("stopping…", flush=True)
+        return 0
+
+
+def _run(stack: _Stack, settings: Settings, endpoints: ServiceEndpoints, rate: float, simulate: bool) -> int:
+    """Migrate, import the sample knowledge base, start the worker and the control room, then
+    the simulators once they are ready; supervise until Ctrl-C."""
+    if not stack.migrated():
+        return 1
+    _import_sample_kb(stack.start, stack.children, stack.logs)
+    stack.start(["worker", "--loglevel", "info"], "worker.log")
+    stack.start(["web"], "web.log")
+    url = f"http://127.0.0.1:{settings.web_port}"
+    if not stack.ready(url, f"http://127.0.0.1:{settings.worker_web_port}/ready"):
+        return 1
+    if simulate:
+        stack.start(["simulate", "--rate", str(rate)], "simulator.log")
+        # Departments work their orders and the hotline calls back, so tickets live and close.
+        stack.start(["units", "simulate"], "unit-simulator.log")
+        stack.start(["callbacks", "simulate"], "callback-simulator.log")
+    _announce(settings, endpoints, stack, url)
+    return stack.supervise()
+
+
+def _announce(settings: Settings, endpoints: ServiceEndpoints, stack: _Stack, url: str) -> None:
+    """Where the stack answers, how to log in, and where its metrics and logs are."""
+    print(f"control room: {url}/   health: {url}/health", flush=True)
+    print(
+        f"operator desk (坐席): {url}/desk — the control room's login, or an operator token from"
+        " `shaobao tokens issue --role operator --name NAME`",
+        flush=True,
+    )
+    print(
+        f"metrics: http://127.0.0.1:{settings.worker_web_port}/metrics (worker), {url}/metrics,"
+        " http://127.0.0.1:6067/metrics (simulator); `shaobao top` in another terminal",
+        flush=True,
+    )
+    print(f"control room password: {stack.env['SHAOBAO_ROOM_PASSWORD']}", flush=True)
+    print(f"kafka: {endpoints.kafka}   postgres: {endpoints.database_url}", flush=True)
+    print(f"logs: {stack.logs}", flush=True)
+    print("Shaobao is ready. Press Ctrl-C to stop.", flush=True)

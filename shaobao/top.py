@@ -22,10 +22,11 @@ from typing import TextIO
 from agents.ports import LagUnavailable
 from domain.ops.lag import PartitionOffsets, offset_sample, partition_lag, per_second, topic_lags
 from infra.kafka.lag import KafkaLagProbe
-from infra.postgres.ops_queries import AsyncpgOpsQueries, OpsDataUnavailable, UnitQueue
+from infra.postgres.ops_queries import AsyncpgOpsQueries, UnitQueue
 from infra.reference import load_jurisdiction
 from streams.names import TopicNames
 from streams.settings import Settings
+from web.ports import OpsDataUnavailable
 
 CLEAR = "\x1b[H\x1b[2J"
 BOLD, RESET = "\x1b[1m", "\x1b[0m"

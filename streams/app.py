@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import faust
+from faust.types import TableT, TopicT
+from pydantic import BaseModel
 
+from schemas.actions import UNIT_ACTION, UnitAction
+from schemas.alerts import Alert
+from schemas.appeal import Appeal
+from schemas.clusters import ClusterSignal
+from schemas.commands import TicketCommand
+from schemas.dead_letters import DeadLetter
+from schemas.events import TicketEvent
+from schemas.orders import WorkOrder
+from schemas.rejections import AppealRejected
+from streams.codecs import decode_command, decode_event, encode, encode_event
 from streams.faults import Faults
 from streams.names import TopicNames
 from streams.settings import Settings
+from streams.typed import TypedTopic
+
+W = TypeVar("W", bound=BaseModel)
+Table = TableT[str, bytes]  # our own JSON bytes (pydantic) by a string key
 
 
 @dataclass(frozen=True)
@@ -18,28 +35,27 @@ class Streams:
 
     app: faust.App
     names: TopicNames
-    intake: faust.TopicT
-    rejected: faust.TopicT
-    commands: faust.TopicT
-    events: faust.TopicT
-    alerts: faust.TopicT
-    dead_letters: faust.TopicT  # what an agent could not process (agents.boundary), kept forever
-    clusters: faust.TopicT  # internal, keyed by category:town (多人反映, 重复来电)
-    intake_seen: faust.types.TableT[str, bytes]  # channel:source_id → ticket_id (intake idempotency)
-    tickets: faust.types.TableT[str, bytes]  # ticket_id → TicketState JSON (the aggregate's working state)
-    order_views: faust.types.TableT[
-        str, bytes
-    ]  # ticket_id → TicketState JSON as last fanned out (orders idempotency)
-    cluster_tracks: faust.types.TableT[str, bytes]  # ticket_id → its appeal, then its category and town
-    cluster_index: faust.types.TableT[str, bytes]  # category:town → the open tickets that take appeals in
+    intake: TypedTopic[Appeal]
+    rejected: TypedTopic[AppealRejected]
+    commands: TypedTopic[TicketCommand]
+    events: TypedTopic[TicketEvent]
+    alerts: TypedTopic[Alert]
+    dead_letters: TypedTopic[DeadLetter]  # what an agent could not process (agents.boundary), kept forever
+    clusters: TypedTopic[ClusterSignal]  # internal, keyed by category:town (多人反映, 重复来电)
+    intake_seen: Table  # channel:source_id → ticket_id (intake idempotency)
+    tickets: Table  # ticket_id → TicketState JSON (the aggregate's working state)
+    order_views: Table  # ticket_id → TicketState JSON as last fanned out (orders idempotency)
+    cluster_tracks: Table  # ticket_id → its appeal, then its category and town
+    cluster_index: Table  # category:town → the open tickets that take appeals in
     unit_codes: tuple[str, ...] = ()  # the jurisdiction's units: whose actions topics are read
     unit_partitions: int = 3
     faults: Faults = field(default_factory=Faults.none)  # fault injection, for tests only
 
-    def unit_orders(self, unit: str) -> faust.TopicT:
-        return self.app.topic(self.names.unit_orders(unit), key_serializer="raw", value_serializer="raw")
+    def unit_orders(self, unit: str) -> TypedTopic[WorkOrder]:
+        raw = self.app.topic(self.names.unit_orders(unit), key_serializer="raw", value_serializer="raw")
+        return of_model(raw, WorkOrder)
 
-    def unit_actions(self) -> faust.TopicT:
+    def unit_actions(self) -> TypedTopic[UnitAction]:
         """Every unit's `units.<unit>.actions`, as one subscription.
 
         An explicit list of the jurisdiction's units, not a pattern: a unit's identity is the
@@ -48,14 +64,46 @@ class Streams:
         metadata refresh to see a topic, and they all exist before the worker starts.
         """
         names = [self.names.unit_actions(unit) for unit in self.unit_codes]
-        return self.app.topic(
+        raw = self.app.topic(
             *names, key_serializer="raw", value_serializer="raw", partitions=self.unit_partitions
         )
+        # Read only, never sent to: an action is the unit's own record, re-encoded by nobody.
+        return TypedTopic(raw, encode, UNIT_ACTION.validate_json)
+
+
+def of_model(topic: TopicT, model: type[W]) -> TypedTopic[W]:
+    """`topic` carrying records of one pydantic model, as compact JSON."""
+    return TypedTopic(topic, encode, model.model_validate_json)
 
 
 def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
     names = TopicNames(settings.topic_prefix)
-    app = faust.App(
+    app = _app(settings, names)
+    topic = _topic_maker(app, settings.ticket_partitions)
+    table = _table_maker(app, settings.ticket_partitions)
+    return Streams(
+        app=app,
+        names=names,
+        intake=of_model(topic(names.intake), Appeal),
+        rejected=of_model(topic(names.rejected), AppealRejected),
+        commands=TypedTopic(topic(names.commands), encode, decode_command),
+        events=TypedTopic(topic(names.events), encode_event, decode_event),
+        alerts=of_model(topic(names.alerts), Alert),
+        dead_letters=of_model(topic(names.dead_letters), DeadLetter),
+        clusters=of_model(topic(names.clusters), ClusterSignal),
+        intake_seen=table("intake_seen", "channel:source_id → ticket id"),
+        tickets=table("tickets", "ticket id → ticket state"),
+        order_views=table("order_views", "ticket id → state as last sent to units"),
+        cluster_tracks=table("cluster_tracks", "ticket id → appeal, category and town for clusters"),
+        cluster_index=table("cluster_index", "category:town → open tickets taking appeals in"),
+        unit_codes=tuple(units),
+        unit_partitions=settings.unit_partitions,
+        faults=Faults.parse(settings.faults, settings.faults_file),
+    )
+
+
+def _app(settings: Settings, names: TopicNames) -> faust.App:
+    return faust.App(
         names.app_id,
         broker=settings.kafka.faust_broker,
         broker_credentials=settings.kafka.faust_credentials(),
@@ -82,12 +130,16 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         producer_linger_ms=5,
     )
 
-    def topic(name: str) -> faust.TopicT:
-        return app.topic(
-            name, key_serializer="raw", value_serializer="raw", partitions=settings.ticket_partitions
-        )
 
-    def table(name: str, help_text: str) -> faust.types.TableT[str, bytes]:
+def _topic_maker(app: faust.App, partitions: int) -> Callable[[str], TopicT]:
+    def topic(name: str) -> TopicT:
+        return app.topic(name, key_serializer="raw", value_serializer="raw", partitions=partitions)
+
+    return topic
+
+
+def _table_maker(app: faust.App, partitions: int) -> Callable[[str, str], Table]:
+    def table(name: str, help_text: str) -> Table:
         # Values are our own JSON bytes (pydantic), so the table codec stays raw.
         schema: faust.Schema[str, bytes] = faust.Schema(
             key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
@@ -101,26 +153,8 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
             schema=schema,
             key_type=str,
             value_type=bytes,
-            partitions=settings.ticket_partitions,
+            partitions=partitions,
             help=help_text,
         )
 
-    return Streams(
-        app=app,
-        names=names,
-        intake=topic(names.intake),
-        rejected=topic(names.rejected),
-        commands=topic(names.commands),
-        events=topic(names.events),
-        alerts=topic(names.alerts),
-        dead_letters=topic(names.dead_letters),
-        clusters=topic(names.clusters),
-        intake_seen=table("intake_seen", "channel:source_id → ticket id"),
-        tickets=table("tickets", "ticket id → ticket state"),
-        order_views=table("order_views", "ticket id → state as last sent to units"),
-        cluster_tracks=table("cluster_tracks", "ticket id → appeal, category and town for clusters"),
-        cluster_index=table("cluster_index", "category:town → open tickets taking appeals in"),
-        unit_codes=tuple(units),
-        unit_partitions=settings.unit_partitions,
-        faults=Faults.parse(settings.faults, settings.faults_file),
-    )
+    return table

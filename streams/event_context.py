@@ -11,16 +11,17 @@ context variable.
 from __future__ import annotations
 
 import weakref
-from typing import Any
 
 from faust.streams import _current_event, current_event
+from faust.types import EventT
 
 
-def current() -> Any:
+def current() -> EventT[bytes] | None:
     """The event being processed in this task, or None outside a stream."""
-    return current_event()
+    event: EventT[bytes] | None = current_event()
+    return event
 
 
-def make_current(event: Any) -> None:
+def make_current(event: EventT[bytes] | None) -> None:
     """Make `event` (a Faust event, or None) the one the next table writes belong to."""
     _current_event.set(weakref.ref(event) if event is not None else None)

@@ -132,6 +132,14 @@ class Stall:
 
 def causes(worker: WorkerState, p: PartitionState) -> tuple[str, ...]:
     """Every reason found in the consumer's state for `p` not to be read."""
+    found = [*_worker_causes(worker), *_partition_causes(p)]
+    if not worker.highwaters_answered:
+        found.append("the consumer thread did not answer a high-water request")
+    return tuple(found) or ("no cause found in the consumer's state",)
+
+
+def _worker_causes(worker: WorkerState) -> list[str]:
+    """What stops the whole worker reading: rebalancing, recovery, flow control, the fetcher."""
     found: list[str] = []
     if worker.rebalancing:
         found.append("the worker is still rebalancing (app.rebalancing)")
@@ -147,6 +155,12 @@ def causes(worker: WorkerState, p: PartitionState) -> tuple[str, ...]:
         found.append("app flow control suspended")
     if worker.fetcher != "running":
         found.append(f"Faust's fetcher is {worker.fetcher}")
+    return found
+
+
+def _partition_causes(p: PartitionState) -> list[str]:
+    """What stops this one partition: paused, never fetched, a full buffer, records held."""
+    found: list[str] = []
     if p.paused_by_faust:
         found.append("paused by Faust (consumer._paused_partitions)")
     if not p.active_in_faust and not p.paused_by_faust:
@@ -161,9 +175,7 @@ def causes(worker: WorkerState, p: PartitionState) -> tuple[str, ...]:
         found.append(f"the agent holds {p.unacked} unacked record(s): its body has not returned")
     if p.position is not None and p.position > p.next_to_read:
         found.append(f"fetched up to {p.position} but not handed to the stream")
-    if not worker.highwaters_answered:
-        found.append("the consumer thread did not answer a high-water request")
-    return tuple(found) or ("no cause found in the consumer's state",)
+    return found
 
 
 @dataclass

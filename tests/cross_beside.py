@@ -1,9 +1,10 @@
 """`shaobao triage cross` over the shipped files, run beside the broker tests instead of after them.
 
-The cross builds one triager per labelled file (about 90 s of both cores), and the unit
-tests that read it run last. The end-to-end and integration tests before them mostly wait
-on Kafka, PostgreSQL and the browser, so the cross starts as soon as the session knows it
-will be needed, in one low-priority process, and the floors test reads what it printed.
+The cross builds one triager per labelled file (about 90 s of both cores), and the floors
+that read it (tests/integration/test_triage_cross.py) run late in the integration tier. The
+end-to-end and integration tests before them mostly wait on Kafka, PostgreSQL and the browser,
+so the cross starts as soon as the session knows it will be needed, in one low-priority
+process, and the floors test reads what it printed.
 """
 
 from __future__ import annotations

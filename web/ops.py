@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,22 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from streams import metrics
+from web.ports import OpsQueries, Readiness
 
 log = logging.getLogger(__name__)
 QUERY_TIMEOUT_S = 3.0
-
-
-class Readiness(Protocol):
-    @property
-    def ready(self) -> bool: ...
-
-    def as_dict(self) -> dict[str, object]: ...
-
-
-class OpsQueries(Protocol):
-    async def open_tickets_by_status(self) -> dict[str, int]: ...
-
-    async def overdue_tickets_by_unit(self) -> dict[str, int]: ...
 
 
 def metrics_route(queries: OpsQueries | None = None) -> Route:

@@ -1,17 +1,27 @@
-"""The roles the HTTP front doors depend on; `create_web_app` wires the real ones."""
+"""The roles the HTTP front doors depend on, and the errors they raise; the composition root
+(`shaobao.web_wiring`) builds the real ones and hands them to `web.app.create_web_app` as `WebPorts`."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal, Protocol
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 
 from domain.access import Principal
+from domain.jurisdiction import Jurisdiction
 from domain.open311.query import RequestQuery
+from domain.reporting.periods import PeriodKind
+from domain.reporting.rates import RateWeights
+from domain.reporting.report import Report
+from domain.room.view import RoomTicket
 from domain.ticket.fold import TicketState
+from domain.triage import Triager
 from schemas.actions import UnitAction
 from schemas.appeal import Appeal
 from schemas.commands import ControlCommand
+from schemas.dead_letters import DeadLetter
 from schemas.kb import KbEntry, KbMatch
 
 
@@ -156,3 +166,139 @@ class KbKeeper(Protocol):
     async def list(self, unit: str) -> list[KbRecord]:
         """The unit's entries not retired, by id."""
         ...
+
+
+class FeedNotReady(Exception):
+    """The topics are not there yet (the worker creates them as it starts): try again."""
+
+
+class OpsDataUnavailable(Exception):
+    """PostgreSQL could not answer an ops read; the caller shows what else it has."""
+
+
+class RoomFeed(Protocol):
+    """Every partition of `tickets.events` and `alerts`, read from where the snapshot left off.
+    Raises `FeedNotReady` while the topics or the pipeline's offsets are not there yet."""
+
+    async def committed(self) -> dict[int, int]: ...
+
+    async def start(self, committed: dict[int, int], snapshot_at: datetime) -> None: ...
+
+    async def read(self, timeout_ms: int = 100) -> tuple[list[bytes], list[bytes]]: ...
+
+    async def stop(self) -> None: ...
+
+
+class RoomQueries(Protocol):
+    """What the control room reads from the projection. Raises `agents.ports.StoreUnavailable`."""
+
+    async def snapshot(self, day_start: datetime) -> tuple[list[RoomTicket], Counter[str]]: ...
+
+    async def tickets(self, ticket_ids: Sequence[str]) -> list[RoomTicket]: ...
+
+    async def timeline(self, ticket_id: str) -> list[str]: ...
+
+    async def dead_letters(self, limit: int = 20) -> tuple[int, list[DeadLetter]]: ...
+
+
+class SessionStore(Protocol):
+    """Where the room's sessions live: by the SHA-256 of their id, never the id itself."""
+
+    async def create(self, digest: str, principal: Principal, secret: str, expires_at: datetime) -> None:
+        """Keep a session; `secret` is what logged in (a token's sessions end when it is revoked)."""
+        ...
+
+    async def holder(self, digest: str, now: datetime) -> Principal | None:
+        """Who holds a session that is neither ended, expired nor opened by a revoked token."""
+        ...
+
+    async def end(self, digest: str) -> None: ...
+
+
+class QueueReader(Protocol):
+    """Open tickets for `/api/queues`: counts by lead unit and status, and the newest ones with
+    their whole state (what of it may be shown is `domain.privacy.masking`'s to say)."""
+
+    async def open_tickets_by_unit(self) -> list[dict[str, Any]]: ...
+
+    async def recent_open_tickets(self, limit: int = 50) -> list[dict[str, Any]]: ...
+
+
+class ReportSource(Protocol):
+    """A period's report as of `now`, from the store's event log (`domain.reporting.report`)."""
+
+    @property
+    def weights(self) -> RateWeights: ...
+
+    async def report(
+        self, kind: PeriodKind, day: date | None, now: datetime, weights: RateWeights | None = None
+    ) -> Report: ...
+
+
+class OpsQueries(Protocol):
+    """The gauges `/metrics` reads at each scrape. Raises `OpsDataUnavailable`."""
+
+    async def open_tickets_by_status(self) -> dict[str, int]: ...
+
+    async def overdue_tickets_by_unit(self) -> dict[str, int]: ...
+
+
+class Readiness(Protocol):
+    """A worker's `/ready`: whether it can do its work, and why not."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, object]: ...
+
+
+class StackHealth(Protocol):
+    """What the web process's `/health` asks besides itself; never raises, False is the answer."""
+
+    async def database(self) -> bool:
+        """PostgreSQL answers."""
+        ...
+
+    async def pipeline(self) -> bool:
+        """The workers' consumer group is stable with members holding partitions."""
+        ...
+
+
+class Closing(Protocol):
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RoomPorts:
+    """What the control room reads and keeps: the projection, the live topics, its sessions,
+    and the tokens a login may present."""
+
+    queries: RoomQueries
+    feed: RoomFeed
+    sessions: SessionStore
+    tokens: TokenVerifier
+
+
+@dataclass(frozen=True)
+class WebPorts:
+    """Every role the web app is handed. Publishers and the room's feed are started and stopped
+    by the app's lifespan; `closing` is closed after them, in order."""
+
+    jurisdiction: Jurisdiction
+    room: RoomPorts
+    appeals: AppealPublisher
+    actions: ActionPublisher
+    tickets: TicketReader
+    orders: OrderReader
+    tokens: TokenVerifier
+    queues: QueueReader
+    callers: CallerHistory
+    # The worker's triager, loaded by the desk in a thread on first use (training takes seconds).
+    triager: Callable[[], Triager]
+    kb: KbSearcher  # the store's knowledge base, for `/api/kb/search`
+    desk_kb: KbSearcher  # what the desk searches: the store's, unless a test hands its own
+    kb_entries: KbKeeper
+    reports: ReportSource
+    ops: OpsQueries
+    health: StackHealth
+    closing: tuple[Closing, ...] = ()

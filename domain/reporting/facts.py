@@ -16,7 +16,7 @@ The limits are the ticket's own clocks (`domain.time_limits.clock_changes`), as 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.privacy.masking import scrub_identifiers, shown_text
@@ -81,47 +81,80 @@ def ticket_facts(
     """The facts of one ticket from its events before `as_of` (any order, duplicates ignored)."""
     log = sorted({e.event_id: e for e in events if e.occurred_at < as_of}.values(), key=lambda e: e.version)
     state: TicketState | None = None
-    dispatched_at: datetime | None = None
-    completed_at: datetime | None = None
-    on_time = signed_in_time = overdue = supervised = False
-    reworks, returned_by = 0, []
-    finals: dict[str, FinalCallback] = {}
-    answered_at: datetime | None = None
-    kb_entry: str | None = None
-    answer_wanting = False
+    tally = _Tally()
     for event in log:
         running = {c.kind: c for c in state.clocks} if state is not None else {}
         state = fold(state, event)
+        tally.note(event, running)
+    if state is None:
+        return None
+    return _facts(state, tally, log, as_of, calendar)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What a ticket's history says beyond its folded state, noted event by event."""
+
+    dispatched_at: datetime | None = None
+    completed_at: datetime | None = None
+    on_time: bool = False
+    signed_in_time: bool = False
+    overdue: bool = False
+    supervised: bool = False
+    reworks: int = 0
+    returned_by: list[str] = field(default_factory=list)
+    finals: dict[str, FinalCallback] = field(default_factory=dict)
+    answered_at: datetime | None = None
+    kb_entry: str | None = None
+    answer_wanting: bool = False
+
+    def note(self, event: TicketEvent, running: dict[ClockKind, Clock]) -> None:
+        """Take one event, with the clocks that were running before it."""
+        self._note_limits(event, running)
+        self._note_handling(event)
+
+    def _note_limits(self, event: TicketEvent, running: dict[ClockKind, Clock]) -> None:
+        """Dispatch, signature and completion against the clocks running, overdue marks, 督办."""
         match event:
             case TicketDispatched() | TicketRedispatched():
                 # A new lead (or the same one anew) has a new sign clock: its own response counts.
-                dispatched_at = dispatched_at or event.occurred_at
-                signed_in_time = False
+                self.dispatched_at = self.dispatched_at or event.occurred_at
+                self.signed_in_time = False
             case OrderSigned() if event.role == "lead":
-                signed_in_time = _by(running.get(ClockKind.SIGN), event.occurred_at)
+                self.signed_in_time = _by(running.get(ClockKind.SIGN), event.occurred_at)
             case TicketCompleted():
                 in_time = _by(running.get(ClockKind.COMPLETE), event.occurred_at)
-                overdue = overdue or not in_time
-                if completed_at is None:
-                    completed_at, on_time = event.occurred_at, in_time
-            case TicketReworked():
-                reworks += 1
-                finals = {}
-            case OrderReturned():
-                returned_by.append(event.unit)
-            case CallbackRecorded() if event.final:
-                finals[event.citizen] = FinalCallback(event.citizen, event.outcome, event.solved)
-                if answered_at is not None and dispatched_at is None and event.outcome == "dissatisfied":
-                    answer_wanting = True
+                self.overdue = self.overdue or not in_time
+                if self.completed_at is None:
+                    self.completed_at, self.on_time = event.occurred_at, in_time
             case LimitOverdue() if event.kind is ClockKind.COMPLETE:
-                overdue = True
+                self.overdue = True
             case TicketSupervised():
-                supervised = True
+                self.supervised = True
+
+    def _note_handling(self, event: TicketEvent) -> None:
+        """Returns, reworks, the final callbacks of the last round and an answer on the line."""
+        match event:
+            case TicketReworked():
+                self.reworks += 1
+                self.finals = {}
+            case OrderReturned():
+                self.returned_by.append(event.unit)
+            case CallbackRecorded() if event.final:
+                self.finals[event.citizen] = FinalCallback(event.citizen, event.outcome, event.solved)
+                answered_only = self.answered_at is not None and self.dispatched_at is None
+                if answered_only and event.outcome == "dissatisfied":
+                    self.answer_wanting = True
             case TicketAnsweredInstantly():
-                answered_at, kb_entry = event.occurred_at, event.entry_id
-    if state is None:
-        return None
+                self.answered_at, self.kb_entry = event.occurred_at, event.entry_id
+
+
+def _facts(
+    state: TicketState, tally: _Tally, log: list[TicketEvent], as_of: datetime, calendar: WorkingCalendar
+) -> TicketFacts:
+    """The facts of the folded ticket and its tallied history, as of `as_of`."""
     complete = next((c for c in state.clocks if c.kind is ClockKind.COMPLETE), None)
+    dispatched_at, completed_at = tally.dispatched_at, tally.completed_at
     return TicketFacts(
         ticket_id=state.ticket_id,
         received_at=state.received_at,
@@ -132,23 +165,23 @@ def ticket_facts(
         text=shown_text(state),
         dispatched_at=dispatched_at,
         lead=state.lead or _last_lead(log),
-        signed_in_time=signed_in_time,
+        signed_in_time=tally.signed_in_time,
         completed_at=completed_at,
-        completed_on_time=on_time,
-        overdue=overdue or (complete is not None and complete.due_at < as_of),
-        supervised=supervised,
+        completed_on_time=tally.on_time,
+        overdue=tally.overdue or (complete is not None and complete.due_at < as_of),
+        supervised=tally.supervised,
         due_at=complete.due_at if complete is not None else None,
-        reworks=reworks,
-        returned_by=tuple(returned_by),
-        callbacks=tuple(finals.values()),
+        reworks=tally.reworks,
+        returned_by=tuple(tally.returned_by),
+        callbacks=tuple(tally.finals.values()),
         handling_s=(
             calendar.working_seconds_between(dispatched_at, completed_at)
             if dispatched_at is not None and completed_at is not None
             else None
         ),
-        answered_at=answered_at,
-        kb_entry=kb_entry,
-        answer_wanting=answer_wanting,
+        answered_at=tally.answered_at,
+        kb_entry=tally.kb_entry,
+        answer_wanting=tally.answer_wanting,
     )
 
 

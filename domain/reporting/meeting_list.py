@@ -1,4 +1,4 @@
-"""The leadership dispatch list (逢"6"调度): the outstanding problems for the meeting held on
+"""the dispatch meeting list (逢"6"调度): the outstanding problems for the meeting held on
 the jurisdiction's `leadership_dispatch_days` (the 6th, 16th and 26th).
 
 Four parts: tickets under supervision (督办), open clusters (多人反映), repeated
@@ -37,7 +37,7 @@ class UnitOverdue(_Frozen):
     overdue: int
 
 
-class LeadershipList(_Frozen):
+class MeetingList(_Frozen):
     """The list for one meeting; `since` is the previous meeting day (overdue counted after it)."""
 
     meeting_date: date
@@ -79,7 +79,7 @@ def previous_dispatch_day(meeting: date, jurisdiction: Jurisdiction) -> date:
     return latest_dispatch_day(meeting - timedelta(days=1), jurisdiction)
 
 
-def render(listing: LeadershipList, jurisdiction: Jurisdiction, markdown: bool = True) -> str:
+def render(listing: MeetingList, jurisdiction: Jurisdiction, markdown: bool = True) -> str:
     """The list as a leader reads it, in Chinese: Markdown, or plain text."""
     name = jurisdiction.jurisdiction.name
     head = "# " if markdown else ""
@@ -118,7 +118,7 @@ def _ticket_line(ticket: ListedTicket, jurisdiction: Jurisdiction) -> str:
     return f"- {ticket.ticket_id} {what}（{where}，牵头：{lead}，{ticket.status}）：{ticket.detail}"
 
 
-def leadership_alert(listing: LeadershipList, jurisdiction: Jurisdiction) -> Alert:
+def meeting_list_alert(listing: MeetingList, jurisdiction: Jurisdiction) -> Alert:
     """The list as an event on `alerts` (kind `leadership_list`), one id per meeting."""
     counts = listing.counts
     return Alert(

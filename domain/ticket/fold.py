@@ -122,7 +122,7 @@ def _changes(state: TicketState, event: TicketEvent) -> dict[str, object]:
 
 
 def _work_changes(state: TicketState, event: TicketEvent) -> dict[str, object]:
-    """What the units' actions and the control room's decisions change."""
+    """What the units' work on their orders changes, and the control room's answer to a return."""
     match event:
         case OrderSigned():
             signed = _with_status(state, event.unit, AssignmentStatus.SIGNED, event.occurred_at)
@@ -145,15 +145,6 @@ def _work_changes(state: TicketState, event: TicketEvent) -> dict[str, object]:
                 "pending_extension": None,
                 "signed_at": None,
             }
-        case ExtensionRequested():
-            asked = PendingExtension(
-                unit=event.unit, extra=event.extra, reason=event.reason, requested_at=event.occurred_at
-            )
-            return {"pending_extension": asked}
-        case ExtensionGranted():
-            return {"pending_extension": None, "extensions": (*state.extensions, event.granted)}
-        case ExtensionDenied():
-            return {"pending_extension": None}
         case ProgressNoted():
             return {"progress_notes": state.progress_notes + 1}
         case PartReported():
@@ -167,6 +158,21 @@ def _work_changes(state: TicketState, event: TicketEvent) -> dict[str, object]:
                 "pending_extension": None,
                 "callbacks": (),
             }
+    return _extension_changes(state, event)
+
+
+def _extension_changes(state: TicketState, event: TicketEvent) -> dict[str, object]:
+    """A unit asking for more time, and the control room granting or denying it."""
+    match event:
+        case ExtensionRequested():
+            asked = PendingExtension(
+                unit=event.unit, extra=event.extra, reason=event.reason, requested_at=event.occurred_at
+            )
+            return {"pending_extension": asked}
+        case ExtensionGranted():
+            return {"pending_extension": None, "extensions": (*state.extensions, event.granted)}
+        case ExtensionDenied():
+            return {"pending_extension": None}
     return _after_completion_changes(state, event)
 
 

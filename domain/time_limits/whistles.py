@@ -148,19 +148,28 @@ def automatic_whistle(
             if called:
                 return event.unit, called, f"属地无执法权：{event.reason}", "lacks_power"
         case LimitOverdue() if event.kind in _UNIT_WORK_CLOCKS and lead in towns and lead is not None:
-            if any(w.trigger == "overdue" for w in whistles):
-                return None
-            called = departments(jurisdiction, category, town)
+            called = _called_once(whistles, "overdue", jurisdiction, category, town)
             if called:
                 return lead, called, f"属地牵头工单超期（{event.kind.value}）", "overdue"
         case AppealMerged() if town is not None and _clustered(appeals_at):
-            if any(w.trigger == "cluster" for w in whistles):
-                return None
-            called = departments(jurisdiction, category, town)
+            called = _called_once(whistles, "cluster", jurisdiction, category, town)
             if called:
                 reason = f"多人反映：{len(appeals_at)} 件同类诉求（{_category_name(jurisdiction, category)}）"
                 return town, called, reason, "cluster"
     return None
+
+
+def _called_once(
+    whistles: tuple[Whistle, ...],
+    trigger: WhistleTrigger,
+    jurisdiction: Jurisdiction,
+    category: str | None,
+    town: str | None,
+) -> tuple[str, ...]:
+    """The departments a whistle blown once per ticket calls in; none once one of its kind was blown."""
+    if any(w.trigger == trigger for w in whistles):
+        return ()
+    return departments(jurisdiction, category, town)
 
 
 def _clustered(appeals_at: tuple[datetime, ...]) -> bool:

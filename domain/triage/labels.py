@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.jurisdiction import Jurisdiction
+from domain.jurisdiction import Category, Jurisdiction
 from domain.triage.urgency import URGENCY_RANK
 
 INSTANT_TYPES = frozenset({"praise", "suggestion"})  # answered on line whatever their category
@@ -22,6 +22,20 @@ def label_problems(expect: Mapping[str, object], jurisdiction: Jurisdiction) -> 
     category = jurisdiction.category_by_code.get(str(category_code))
     if category is None:
         return [f"unknown category {category_code!r}"]
+    problems = _field_problems(expect, category, jurisdiction)
+    disposition = expect.get("disposition")
+    if disposition not in DISPOSITIONS:
+        return [*problems, f"unknown disposition {disposition!r}"]
+    problems += _disposition_problems(expect, category, disposition)
+    if disposition in {"instant", "transfer", "manual"}:
+        return problems + _undispatched_problems(expect, category, disposition, jurisdiction)
+    return problems + _dispatch_problems(expect, category, jurisdiction)
+
+
+def _field_problems(
+    expect: Mapping[str, object], category: Category, jurisdiction: Jurisdiction
+) -> list[str]:
+    """A town, appeal type or urgency the jurisdiction does not know, or an urgency too low."""
     problems: list[str] = []
     town = expect.get("town")
     if town is not None and town not in jurisdiction.town_by_code:
@@ -34,25 +48,44 @@ def label_problems(expect: Mapping[str, object], jurisdiction: Jurisdiction) -> 
     elif URGENCY_RANK[urgency] < URGENCY_RANK[category.urgency] and expect.get("disposition") != "instant":
         # A praise of the gas company is not urgent; a gas problem to work on is.
         problems.append(f"urgency {urgency} below the category's {category.urgency}")
-    disposition = expect.get("disposition")
-    lead, co = expect.get("lead"), expect.get("co")
-    if disposition not in DISPOSITIONS:
-        return [*problems, f"unknown disposition {disposition!r}"]
+    return problems
+
+
+def _disposition_problems(expect: Mapping[str, object], category: Category, disposition: object) -> list[str]:
+    """A disposition the category does not allow: transfer exactly when it has an emergency line,
+    instant only for an instant category or a praise or suggestion."""
+    problems: list[str] = []
     if category.transfer is not None and disposition != "transfer":
         problems.append(f"{category.code} is handed to {category.transfer}: disposition must be transfer")
     if disposition == "transfer" and category.transfer is None:
         problems.append(f"{category.code} has no emergency line to transfer to")
     if disposition == "instant" and not (category.instant or expect.get("appeal_type") in INSTANT_TYPES):
         problems.append(f"instant needs an instant category or a praise/suggestion, not {category.code}")
-    if disposition in {"instant", "transfer", "manual"}:
-        if lead not in (None, "") or co not in (None, []):
-            problems.append(f"{disposition}: lead and co must be empty")
-        if disposition == "manual" and jurisdiction.route(category.code, _town(town)) is not None:
-            problems.append(f"manual, yet {category.code} in town {town!r} routes without a person")
-        return problems
+    return problems
+
+
+def _undispatched_problems(
+    expect: Mapping[str, object], category: Category, disposition: object, jurisdiction: Jurisdiction
+) -> list[str]:
+    """An appeal nobody is dispatched to names no units; a manual one has no route without a person."""
+    problems: list[str] = []
+    lead, co, town = expect.get("lead"), expect.get("co"), expect.get("town")
+    if lead not in (None, "") or co not in (None, []):
+        problems.append(f"{disposition}: lead and co must be empty")
+    if disposition == "manual" and jurisdiction.route(category.code, _town(town)) is not None:
+        problems.append(f"manual, yet {category.code} in town {town!r} routes without a person")
+    return problems
+
+
+def _dispatch_problems(
+    expect: Mapping[str, object], category: Category, jurisdiction: Jurisdiction
+) -> list[str]:
+    """A dispatched appeal's lead and co are the routing table's, in a town that routes it."""
+    lead, co, town = expect.get("lead"), expect.get("co"), expect.get("town")
     route = jurisdiction.route(category.code, _town(town))
     if route is None:
-        return [*problems, f"dispatch, yet {category.code} needs a town and town is {town!r}: manual"]
+        return [f"dispatch, yet {category.code} needs a town and town is {town!r}: manual"]
+    problems: list[str] = []
     if lead != route.lead:
         problems.append(f"lead {lead!r}, the routing table says {route.lead!r}")
     if not isinstance(co, list) or set(co) != set(route.co):

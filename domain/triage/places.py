@@ -10,7 +10,7 @@ found by how it sounds, when at least half its characters are written right.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from domain.jurisdiction import Jurisdiction
@@ -84,31 +84,35 @@ def build_place_index(
     ambiguous too: guessing between two towns would misroute silently.
     """
     towns_by_name: dict[str, dict[str, TownResolution]] = {}
-
-    def add(name: str, town: str, kind: TownResolution) -> None:
+    for name, town, kind in _names(jurisdiction, aliases):
         entry = towns_by_name.setdefault(name, {})
         # Keep the strongest kind a name has in a town (a town name beats a landmark).
         if town not in entry or _KIND_WEIGHT[kind] > _KIND_WEIGHT[entry[town]]:
             entry[town] = kind
-
-    for town in jurisdiction.towns:
-        for name in (town.name, *_short_names(town.name)):
-            add(name, town.code, "town_name")
-        for place in town.places:
-            add(place, town.code, "place")
-        for landmark in town.landmarks:
-            add(landmark, town.code, "landmark")
-    for town_code, names in aliases.items():
-        for name in names:
-            add(name, town_code, "landmark")
-    for entry_ in jurisdiction.ambiguous:
-        for town_code in entry_.towns:
-            add(entry_.place, town_code, "place")
     index = {
         name: PlaceName(name=name, towns=tuple(entry), kind=_strongest(entry.values()))
         for name, entry in towns_by_name.items()
     }
     return index | _stems(index, stem_suffixes)
+
+
+def _names(
+    jurisdiction: Jurisdiction, aliases: Mapping[str, Sequence[str]]
+) -> Iterator[tuple[str, str, TownResolution]]:
+    """(name, town, kind) of every name the jurisdiction and the aliases give a town, in their order."""
+    for town in jurisdiction.towns:
+        for name in (town.name, *_short_names(town.name)):
+            yield name, town.code, "town_name"
+        for place in town.places:
+            yield place, town.code, "place"
+        for landmark in town.landmarks:
+            yield landmark, town.code, "landmark"
+    for town_code, names in aliases.items():
+        for name in names:
+            yield name, town_code, "landmark"
+    for ambiguous in jurisdiction.ambiguous:
+        for town_code in ambiguous.towns:
+            yield ambiguous.place, town_code, "place"
 
 
 def _stems(index: Mapping[str, PlaceName], suffixes: Sequence[str]) -> dict[str, PlaceName]:

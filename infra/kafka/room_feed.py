@@ -19,15 +19,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
 
 from streams.kafka_access import KafkaAccess
+from web.ports import FeedNotReady
 
 log = logging.getLogger(__name__)
 SNAPSHOT_MARGIN = timedelta(minutes=1)
 START_TIMEOUT_S = 10.0
 ALERTS_BACKLOG = 100
-
-
-class FeedNotReady(Exception):
-    """The topics are not there yet (the worker creates them as it starts): try again."""
 
 
 class AiokafkaRoomFeed:
@@ -110,7 +107,10 @@ class AiokafkaRoomFeed:
         """The next records: (events, alerts), each in partition order."""
         if self._consumer is None:
             raise FeedNotReady("not started")
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=2000)
+        try:
+            batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=2000)
+        except KafkaError as exc:  # the broker went away: the room re-reads its snapshot
+            raise FeedNotReady(f"reading {self._events} and {self._alerts}: {exc!r}") from exc
         events: list[bytes] = []
         alerts: list[bytes] = []
         for tp, records in batches.items():

@@ -139,10 +139,16 @@ def server_properties(
     connections are refused at the handshake, and each principal gets only its bindings
     (`streams.principals`).
     """
-    copies, min_insync = replication_for(replication)
-    plain_module = "org.apache.kafka.common.security.plain.PlainLoginModule"
-    scram_module = "org.apache.kafka.common.security.scram.ScramLoginModule"
-    props = {
+    return (
+        _node(host=host, port=port, controller_port=controller_port, node_id=node_id, voters=voters)
+        | _security(admin_password, controller_password)
+        | _storage(log_dir, partitions, replication)
+    )
+
+
+def _node(*, host: str, port: int, controller_port: int, node_id: int, voters: str | None) -> dict[str, str]:
+    """The node's roles, its quorum and its two listeners: clients (and brokers) and controllers."""
+    return {
         "process.roles": "broker,controller",
         "node.id": str(node_id),
         "controller.quorum.voters": voters or f"{node_id}@{host}:{controller_port}",
@@ -151,6 +157,14 @@ def server_properties(
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "CLIENT",
         "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+    }
+
+
+def _security(admin_password: str, controller_password: str) -> dict[str, str]:
+    """SCRAM for clients, PLAIN for the controllers, and an authorizer that denies what no ACL allows."""
+    plain_module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    scram_module = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    return {
         "sasl.enabled.mechanisms": "SCRAM-SHA-512",
         "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
         "sasl.mechanism.controller.protocol": "PLAIN",
@@ -165,6 +179,13 @@ def server_properties(
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "super.users": f"User:{ADMIN};User:controller",
         "allow.everyone.if.no.acl.found": "false",
+    }
+
+
+def _storage(log_dir: Path, partitions: int, replication: int) -> dict[str, str]:
+    """Where the logs live, how many partitions and copies topics get, and how fast groups start."""
+    copies, min_insync = replication_for(replication)
+    props = {
         "log.dirs": str(log_dir),
         "num.partitions": str(partitions),
         # Internal topics cannot have more replicas than there are brokers.

@@ -1,4 +1,4 @@
-"""The leadership dispatch list from PostgreSQL, and its record there. All its SQL lives here."""
+"""the dispatch meeting list from PostgreSQL, and its record there. All its SQL lives here."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import asyncpg
 from agents.ports import StoreUnavailable
 from domain.jurisdiction import Jurisdiction
 from domain.reporting.meeting_list import (
-    LeadershipList,
     ListedTicket,
+    MeetingList,
     UnitOverdue,
     previous_dispatch_day,
     render,
@@ -63,7 +63,7 @@ def _local_midnight(day: date, jurisdiction: Jurisdiction) -> datetime:
 
 async def compile_list(
     conn: asyncpg.Connection, meeting: date, jurisdiction: Jurisdiction, now: datetime
-) -> LeadershipList:
+) -> MeetingList:
     """What is outstanding for the meeting on `meeting`, as the record stands at `now`; overdue
     limits are counted from the previous meeting day to `now`."""
     since = previous_dispatch_day(meeting, jurisdiction)
@@ -84,7 +84,7 @@ async def compile_list(
         UnitOverdue(unit=row["unit"], overdue=row["overdue"])
         for row in await conn.fetch(_UNITS_OVERDUE, start, now, 10)
     ]
-    return LeadershipList(
+    return MeetingList(
         meeting_date=meeting,
         since=since,
         compiled_at=now,
@@ -95,7 +95,7 @@ async def compile_list(
     )
 
 
-async def record_list(conn: asyncpg.Connection, listing: LeadershipList, jurisdiction: Jurisdiction) -> None:
+async def record_list(conn: asyncpg.Connection, listing: MeetingList, jurisdiction: Jurisdiction) -> None:
     """Keep the list (replacing an earlier compilation for the same meeting)."""
     await conn.execute(
         _RECORD,
@@ -124,13 +124,13 @@ async def has_list(conn: asyncpg.Connection, meeting: date) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM leadership_lists WHERE meeting_date = $1", meeting))
 
 
-class AsyncpgLeadershipLists:
+class AsyncpgMeetingLists:
     """The worker's lists on the ticket store's pool; one compilation per meeting day."""
 
     def __init__(self, pool: Callable[[], Awaitable[asyncpg.Pool]], jurisdiction: Jurisdiction) -> None:
         self._pool, self._jurisdiction = pool, jurisdiction
 
-    async def compile_once(self, meeting: date, now: datetime) -> LeadershipList | None:
+    async def compile_once(self, meeting: date, now: datetime) -> MeetingList | None:
         try:
             pool = await self._pool()
             async with pool.acquire() as conn, conn.transaction():

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.ticket.fold import OPEN_STATUSES
+from web.ports import OpsDataUnavailable
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 HOTLINE = "hotline"  # the unit label of limits the hotline itself runs (the callback)
@@ -35,10 +36,6 @@ _REJECTIONS = (
 
 # PostgreSQL down, restarting, not migrated yet, or too slow to answer an ops read.
 _UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-class OpsDataUnavailable(Exception):
-    """PostgreSQL could not answer an ops read; the caller shows what else it has."""
 
 
 @dataclass(frozen=True, slots=True)

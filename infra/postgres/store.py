@@ -158,6 +158,19 @@ class AsyncpgTicketStore:
 
         The first event that does not follow, even after its ticket's missing events are
         re-read from the log, raises `Unfoldable` naming it, and the batch is rolled back."""
+        states, new, old = await self._followed(conn, events)
+        await self._check_written(conn, old)
+        written = list(new.values())
+        if not written:
+            return 0
+        await _write_batch(conn, written, states)
+        return len(written)
+
+    async def _followed(
+        self, conn: asyncpg.Connection, events: Sequence[TicketEvent]
+    ) -> tuple[dict[str, TicketState], dict[tuple[str, int], TicketEvent], list[tuple[int, TicketEvent]]]:
+        """Fold the batch onto its tickets' locked states: (the states after it, the events new to
+        the store by ticket and version, the events of versions held before with their index)."""
         ids = list(dict.fromkeys(event.ticket_id for event in events))
         rows = await conn.fetch(_LOCK_TICKETS, ids)
         states = {row["ticket_id"]: TicketState.model_validate_json(row["state"]) for row in rows}
@@ -185,21 +198,7 @@ class AsyncpgTicketStore:
                 raise Unfoldable(str(exc), event.event_id, index) from exc
             states[event.ticket_id] = state
             new[(event.ticket_id, event.version)] = event
-        await self._check_written(conn, old)
-        written = list(new.values())
-        if not written:
-            return 0
-        await conn.execute(_INSERT_EVENTS, *_event_columns(written))
-        changed = {event.ticket_id for event in written}
-        dispatched: dict[str, Any] = {}
-        for event in written:
-            if event.type == "ticket_dispatched" and event.ticket_id not in dispatched:
-                dispatched[event.ticket_id] = event.occurred_at
-        upserts = [(*ticket_row(states[t]), dispatched.get(t)) for t in changed]
-        # One prepared statement for the whole batch: asyncpg pipelines executemany.
-        await conn.executemany(_UPSERT_TICKET, upserts)
-        await record_side_tables(conn, written)
-        return len(written)
+        return states, new, old
 
     async def _missing(self, event: TicketEvent, expected: int, index: int) -> list[TicketEvent]:
         """The ticket's events `expected`… before `event`, re-read from the log (a store that lost
@@ -292,6 +291,22 @@ def ticket_row(state: TicketState) -> tuple[Any, ...]:
         json.dumps([c.model_dump(mode="json") for c in state.clocks]),
         sorted({mark.value for clock in state.clocks for mark in clock.fired}),
     )
+
+
+async def _write_batch(
+    conn: asyncpg.Connection, written: list[TicketEvent], states: dict[str, TicketState]
+) -> None:
+    """Insert the new events, upsert their tickets' rows and fill the side tables."""
+    await conn.execute(_INSERT_EVENTS, *_event_columns(written))
+    changed = {event.ticket_id for event in written}
+    dispatched: dict[str, Any] = {}
+    for event in written:
+        if event.type == "ticket_dispatched" and event.ticket_id not in dispatched:
+            dispatched[event.ticket_id] = event.occurred_at
+    upserts = [(*ticket_row(states[t]), dispatched.get(t)) for t in changed]
+    # One prepared statement for the whole batch: asyncpg pipelines executemany.
+    await conn.executemany(_UPSERT_TICKET, upserts)
+    await record_side_tables(conn, written)
 
 
 def _event_columns(events: Sequence[TicketEvent]) -> list[list[Any]]:

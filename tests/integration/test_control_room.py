@@ -30,6 +30,7 @@ from schemas.appeal import Appeal
 from schemas.events import TICKET_EVENT, TicketEvent
 from schemas.triage import TriageDecision
 from shaobao.launch import Pipeline, free_port, isolated_pipeline, run_coroutine, start_worker, stop_process
+from shaobao.web_wiring import room_ports
 from streams.kafka_access import KafkaAccess
 from streams.settings import Settings
 from tests.integration.kafkatools import appeal, encoded, eventually, produce, read_all
@@ -269,7 +270,8 @@ async def test_an_event_is_pushed_to_every_open_stream_with_the_board_that_count
     settings = room_settings(two_workers)
     store = AsyncpgTicketStore(settings.database_url)
     publisher = AiokafkaActionProducer(settings.kafka, two_workers.names)
-    room = create_control_room(settings, store, load_jurisdiction(settings.jurisdiction_file), publisher)
+    ports = room_ports(settings, store)
+    room = create_control_room(settings, ports, load_jurisdiction(settings.jurisdiction_file), publisher)
     await room.live.start()
     try:
         await asyncio.wait_for(room.live.ready.wait(), 30)

@@ -23,10 +23,10 @@ from playwright.sync_api import Page, sync_playwright
 
 from schemas.desk import DeskDecision
 from shaobao.launch import Pipeline, free_port, run_coroutine
+from shaobao.web_wiring import web_app
 from streams.settings import Settings
 from tests.integration.desktools import desk_appeals, import_sample_kb
 from tests.integration.test_desk import FUMES, FUND, PASSWORD
-from web.app import create_web_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -39,7 +39,7 @@ T = TypeVar("T")
 def served(stack: Pipeline) -> Iterator[str]:
     settings = Settings.from_env({**stack.env, "SHAOBAO_ROOM_PASSWORD": PASSWORD})
     run_coroutine(import_sample_kb(settings))
-    app = create_web_app(settings)  # the desk searches the store's knowledge base
+    app = web_app(settings)  # the desk searches the store's knowledge base
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -29,6 +29,7 @@ from infra.kafka.topics import list_topic_names
 from infra.postgres.store import AsyncpgTicketStore
 from infra.postgres.tokens import AsyncpgTokenStore
 from infra.reference import load_jurisdiction
+from shaobao.web_wiring import web_app
 from streams.settings import Settings
 from tests.hostile import (
     HTTP_SURFACES,
@@ -47,7 +48,6 @@ from tests.integration.clitools import Ran, shaobao
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import appeal, encoded, eventually
 from tests.integration.topictools import Placed, Record, produce_placed, read_topics
-from web.app import create_web_app
 from web.room.auth import COOKIE
 
 pytestmark = pytest.mark.integration
@@ -90,7 +90,7 @@ class Web:
 @pytest.fixture
 async def web(stack: Stack) -> AsyncIterator[Web]:
     """The web app in-process; a 500 comes back as a response (not raised), so it is counted."""
-    app = create_web_app(Settings.from_env(stack.env))
+    app = web_app(Settings.from_env(stack.env))
     store = AsyncpgTicketStore(stack.settings.database_url)
     tokens = AsyncpgTokenStore(store)
     unit = (await tokens.issue(Principal(subject="zjj", role="unit"))).token

@@ -30,6 +30,7 @@ from infra.postgres.reports import StoreReports
 from infra.postgres.store import AsyncpgTicketStore
 from schemas.events import TicketEvent
 from shaobao.launch import isolated_pipeline, run_coroutine
+from shaobao.web_wiring import StoreReportSource, web_app
 from tests.integration.conftest import Stack
 from tests.integration.kafkatools import eventually, produce
 from tests.integration.reporttools import (
@@ -43,7 +44,6 @@ from tests.integration.reporttools import (
     feed,
     work_units,
 )
-from web.app import create_web_app
 from web.reports.files import render_json
 from web.reports.routes import report_routes
 
@@ -208,7 +208,7 @@ async def test_the_report_over_http_is_the_same_report(
 ) -> None:
     stack, plan, _ = day
     store = AsyncpgTicketStore(stack.settings.database_url)
-    app = Starlette(routes=report_routes(StoreReports(jurisdiction), store.pool))
+    app = Starlette(routes=report_routes(StoreReportSource(StoreReports(jurisdiction), store)))
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://report"
@@ -233,7 +233,7 @@ async def test_the_report_over_http_is_the_same_report(
 async def test_the_control_rooms_report_route_needs_a_login(
     day: tuple[Stack, Plan, list[TicketEvent]],
 ) -> None:
-    app = create_web_app(day[0].settings)  # no lifespan: the guard answers before any I/O
+    app = web_app(day[0].settings)  # no lifespan: the guard answers before any I/O
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://room") as client:
         refused = await client.get("/api/reports/daily", params={"format": "json"})
     assert (refused.status_code, refused.json()) == (401, {"error": "请先登录"})

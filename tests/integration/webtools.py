@@ -12,6 +12,7 @@ import httpx
 from domain.access import Principal
 from infra.postgres.store import AsyncpgTicketStore
 from infra.postgres.tokens import AsyncpgTokenStore
+from shaobao.web_wiring import web_ports
 from streams.settings import Settings
 from web.app import create_web_app
 from web.ports import KbSearcher
@@ -29,7 +30,7 @@ class Web:
 
 @asynccontextmanager
 async def running_web(settings: Settings, kb: KbSearcher | None = None) -> AsyncIterator[Web]:
-    app = create_web_app(settings, kb=kb)
+    app = create_web_app(settings, web_ports(settings, kb=kb))
     bodies: list[str] = []
 
     async def keep(response: httpx.Response) -> None:

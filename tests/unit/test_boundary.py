@@ -23,16 +23,12 @@ from agents.ports import StoreUnavailable, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
 from domain.ticket.fold import FoldError
 from schemas.dead_letters import DeadLetter
-from streams import departure
 from streams.codecs import decode_command
 from streams.faults import Faults, InjectedCrash
+from streams.typed import TypedTopic
+from tests.fakes import FrozenClock
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 class Exited(BaseException):
@@ -45,7 +41,8 @@ def no_exit(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_exit(code: int) -> None:
         raise Exited(code)
 
-    monkeypatch.setattr(departure.os, "_exit", fake_exit)  # the one exit (streams.departure)
+    # The one exit (streams.departure), named by its dotted path: the module does not export `os`.
+    monkeypatch.setattr("streams.departure.os._exit", fake_exit)
 
 
 def record(offset: int = 7, value: bytes | None = b'{"x": 1}', key: bytes | None = b"k") -> Record:
@@ -60,7 +57,7 @@ def make(
             raise fail_outlet
         letters.append(letter)
 
-    return Boundary("handle_ticket_commands", outlet, FixedClock(), faults=faults, first_backoff_s=0.01)
+    return Boundary("handle_ticket_commands", outlet, FrozenClock(NOW), faults=faults, first_backoff_s=0.01)
 
 
 async def test_a_message_that_fails_becomes_one_dead_letter_with_its_bytes_and_the_agent_goes_on() -> None:
@@ -188,7 +185,7 @@ def test_a_dead_letter_of_any_size_and_content_stays_small_and_clean() -> None:
         "take_in_appeals",
         record(value=b"\x01" * 300_000, key=b"\x00" * 10_000),
         RuntimeError("x\x00y"),
-        FixedClock(),
+        FrozenClock(NOW),
     )
     encoded = letter.model_dump_json().encode()
     assert len(encoded) < 400_000
@@ -204,7 +201,7 @@ def test_a_dead_letter_of_any_size_and_content_stays_small_and_clean() -> None:
 
 
 def test_the_alert_names_the_agent_and_reason_in_chinese() -> None:
-    letter = boundary_module.dead_letter("take_in_unit_actions", record(), ValueError("no"), FixedClock())
+    letter = boundary_module.dead_letter("take_in_unit_actions", record(), ValueError("no"), FrozenClock(NOW))
     alert = dead_letter_alert(letter, "zjj")
     assert (alert.kind, alert.severity, alert.unit, alert.alert_id) == (
         "dead_letter",
@@ -254,7 +251,7 @@ def counting_step(
     async def step(r: Record, outbox: Outbox) -> None:
         count = int(table.get("count") or b"0") + 1
         table["count"] = str(count).encode()
-        await outbox.send(topic, b"k", r.value or b"")  # type: ignore[arg-type]
+        await outbox.forward(TypedTopic(topic, bytes, bytes), b"k", r.value or b"")  # type: ignore[arg-type]
         if r.value == bad:
             raise ValueError("cannot")
 

@@ -35,10 +35,10 @@ from schemas.events import (
 )
 from schemas.limits import Clock, ClockKind, Mark
 from schemas.rejections import SourcePosition
-from schemas.triage import TriageDecision
 from streams.codecs import IntakeRejection, encode, encode_event, rejection
 from streams.partitioning import partition_for
 from streams.settings import DEFAULT_JURISDICTION
+from tests.fakes import SEWER_TRIAGE, FrozenClock
 
 COUNTY = load_jurisdiction(DEFAULT_JURISDICTION)
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -52,11 +52,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-class Now:
-    """The clock the dead letters are stamped with."""
-
-    def now(self) -> datetime:
-        return T0
+CLOCK = FrozenClock(T0)  # the time the dead letters are stamped with
 
 
 def homed(name: str, partition: int) -> Appeal:
@@ -80,18 +76,6 @@ def intake(appeal: Appeal | bytes, partition: int, offset: int, seconds: float) 
     return LogRecord(partition, offset, appeal.intake_key.encode(), encode(appeal), at(seconds))
 
 
-TRIAGE = TriageDecision(
-    appeal_type="help",
-    category="drainage.sewer",
-    urgency="normal",
-    town="baimaqiao",
-    disposition="dispatch",
-    lead="zjj",
-    co=("baimaqiao",),
-    confidence=0.9,
-)
-
-
 def event(model: Callable[..., E], ticket_id: str, version: int, seconds: float, **fields: Any) -> E:
     """One `model` event, version `version` of the ticket, occurring at T0 + `seconds`."""
     fields.setdefault("command_id", f"c-{ticket_id}-{version}")
@@ -113,7 +97,7 @@ def opened(
     """Received and dispatched by the router (to zjj, with `co`)."""
     appeal = homed(ticket_id, 0)
     return [
-        event(TicketReceived, ticket_id, 1, seconds, appeal=appeal, triage=TRIAGE),
+        event(TicketReceived, ticket_id, 1, seconds, appeal=appeal, triage=SEWER_TRIAGE),
         event(
             TicketDispatched,
             ticket_id,
@@ -229,12 +213,12 @@ def fates_scenario() -> tuple[Logs, dict[str, str]]:
     rejected.add(encode(refused), 30)  # written again after a crash: the same rejection
     letters = Topic()
     poisoned = Record(INTAKE, 0, 3, c.intake_key.encode(), encode(c))
-    letters.add(encode(dead_letter("take_in_appeals", poisoned, ValueError("poison"), Now())), 3.5)
-    command = receive_command(f, ids["f"], TRIAGE, at(6))
+    letters.add(encode(dead_letter("take_in_appeals", poisoned, ValueError("poison"), CLOCK)), 3.5)
+    command = receive_command(f, ids["f"], SEWER_TRIAGE, at(6))
     held = Record(COMMANDS, 4, 11, ids["f"].encode(), encode(command))
-    letters.add(encode(dead_letter("handle_ticket_commands", held, ValueError("poison"), Now())), 20)
+    letters.add(encode(dead_letter("handle_ticket_commands", held, ValueError("poison"), CLOCK)), 20)
     hostile = Record(COMMANDS, 4, 12, b"x", b"\xff\xfe not json")
-    letters.add(encode(dead_letter("handle_ticket_commands", hostile, ValueError("bad"), Now())), 21)
+    letters.add(encode(dead_letter("handle_ticket_commands", hostile, ValueError("bad"), CLOCK)), 21)
     return logs_of(records, events, rejected, letters), ids
 
 

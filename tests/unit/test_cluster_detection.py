@@ -28,8 +28,8 @@ from domain.ticket.decide import decide
 from schemas.appeal import Appeal, Caller
 from schemas.clusters import ClusterSignal
 from schemas.commands import MergeAppeal, RecordRepeatCall
-from schemas.triage import TriageDecision
 from shaobao.simulation.appeals import CORPUS
+from tests.fakes import SEWER_TRIAGE
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 SAME_PROBLEM = (
@@ -39,16 +39,6 @@ SAME_PROBLEM = (
 )
 AGAIN = "来电人再次反映：凤凰城小区门口下水道堵塞还没有疏通，污水外溢，请尽快处理。"
 OTHER_PROBLEM = "来电人反映：凤凰城小区地下车库排水沟堵塞，雨天车库进水，请物业处理。"
-TRIAGE = TriageDecision(
-    appeal_type="help",
-    category="drainage.sewer",
-    urgency="normal",
-    town="baimaqiao",
-    disposition="dispatch",
-    lead="zjj",
-    co=("baimaqiao",),
-    confidence=0.9,
-)
 
 
 def appeal(n: int, text: str, phone: str, address: str = "凤凰城小区", **more: object) -> Appeal:
@@ -175,7 +165,7 @@ def test_a_ticket_that_left_takes_no_more_appeals_and_old_ones_are_forgotten(pla
 
 def test_the_signals_follow_a_ticket_from_dispatch_to_completion(places: tuple[str, ...]) -> None:
     decision = decide(
-        None, receive_command(appeal(0, SAME_PROBLEM[0], "18939595216"), "T1", TRIAGE, NOW), NOW
+        None, receive_command(appeal(0, SAME_PROBLEM[0], "18939595216"), "T1", SEWER_TRIAGE, NOW), NOW
     )
     received, dispatched = decision.events
     tracked, signal = track(None, received)
@@ -191,7 +181,9 @@ def test_the_signals_follow_a_ticket_from_dispatch_to_completion(places: tuple[s
 
 
 def test_a_repeat_call_is_marked_on_the_ticket_and_closes_the_new_one_into_it() -> None:
-    first = decide(None, receive_command(appeal(0, SAME_PROBLEM[0], "18939595216"), "T1", TRIAGE, NOW), NOW)
+    first = decide(
+        None, receive_command(appeal(0, SAME_PROBLEM[0], "18939595216"), "T1", SEWER_TRIAGE, NOW), NOW
+    )
     assert first.state is not None
     repeat = RecordRepeatCall(
         command_id="repeat:T4",

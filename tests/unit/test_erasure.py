@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_a_ticket_and_its_recorded_events_lose_the_person_everywhere() -> None:
     payload = erase_event_payload(received, MOBILE)
     assert payload is not None and payload["appeal"]["caller"] == {"name": None, "phone": None}
     assert MOBILE not in str(payload) and "1234" not in payload["appeal"]["text"]
-    merged = {"type": "appeal_merged", "citizen": citizen.model_dump(mode="json")}
+    merged: dict[str, Any] = {"type": "appeal_merged", "citizen": citizen.model_dump(mode="json")}
     assert erase_event_payload(merged, MOBILE) == {
         **merged,
         "citizen": {**merged["citizen"], "caller": {"name": None, "phone": None}},

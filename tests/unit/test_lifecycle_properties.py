@@ -19,18 +19,27 @@ OUTCOMES = ("satisfied", "basically_satisfied", "no_comment", "dissatisfied", "u
 EXTRAS = ("4wh", "2wd", "9wd", "48h")
 RETURN_CODES = ("not_our_duty", "wrong_town", "lacks_power", "other")
 
+unit_options = st.fixed_dictionaries(
+    {
+        "extra": st.sampled_from(EXTRAS),
+        "reason_code": st.sampled_from(RETURN_CODES),
+        "suggested_unit": st.sampled_from((None, *UNITS)),
+    }
+)
 unit_steps = st.tuples(
     st.just("unit"),
     st.sampled_from(sorted(UNIT_TYPES)),
     # Who acts, resolved against the ticket at that moment, so that sequences get far.
     st.sampled_from(("lead", "lead", "lead", "co", "other")),
-    st.fixed_dictionaries(
-        {
-            "extra": st.sampled_from(EXTRAS),
-            "reason_code": st.sampled_from(RETURN_CODES),
-            "suggested_unit": st.sampled_from((None, *UNITS)),
-        }
-    ),
+    unit_options,
+)
+control_options = st.fixed_dictionaries(
+    {
+        "lead": st.sampled_from((None, *UNITS)),
+        "outcome": st.sampled_from(OUTCOMES),
+        "citizen": st.sampled_from((None, "phone:m1")),
+        "extra": st.sampled_from((None, *EXTRAS)),
+    }
 )
 control_steps = st.tuples(
     st.just("control"),
@@ -49,14 +58,7 @@ control_steps = st.tuples(
         )
     ),
     st.sampled_from(("control_room", "control_room", "supervisor", "system")),
-    st.fixed_dictionaries(
-        {
-            "lead": st.sampled_from((None, *UNITS)),
-            "outcome": st.sampled_from(OUTCOMES),
-            "citizen": st.sampled_from((None, "phone:m1")),
-            "extra": st.sampled_from((None, *EXTRAS)),
-        }
-    ),
+    control_options,
 )
 steps = st.lists(st.one_of(unit_steps, control_steps, st.just(("repeat", "", "", {}))), max_size=60)
 starts = st.sampled_from(("dispatched", "manual", "single"))
@@ -65,8 +67,8 @@ starts = st.sampled_from(("dispatched", "manual", "single"))
 def _command(desk: Desk, step: tuple[str, str, str, dict[str, Any]]) -> TicketCommand:
     source, kind, who, options = step
     if source == "unit":
-        fields = {k: v for k, v in options.items() if k in _UNIT_OPTIONS.get(kind, ())}
-        return desk.unit(kind, _unit(desk.state, who), **fields)
+        chosen = {k: v for k, v in options.items() if k in _UNIT_OPTIONS.get(kind, ())}
+        return desk.unit(kind, _unit(desk.state, who), **chosen)
     reason = {"reason": "理由"}
     fields: dict[str, Any] = {
         "dispatch": {"lead": options["lead"] or "zjj"},
@@ -125,8 +127,8 @@ def _signed_before_each_completion(log: list[TicketEvent]) -> None:
     for event in log:
         if event.type in ("ticket_dispatched", "ticket_redispatched", "ticket_reworked"):
             signed = set()
-        elif event.type == "order_signed" and event.role == "lead":  # type: ignore[union-attr]
-            signed.add(event.unit)  # type: ignore[union-attr]
+        elif event.type == "order_signed" and event.role == "lead":
+            signed.add(event.unit)
         elif isinstance(event, TicketCompleted):
             assert event.unit in signed, f"{event.unit} completed without signing"
 
@@ -171,8 +173,6 @@ FITTING: dict[TicketStatus, tuple[tuple[str, str, str], ...]] = {
         ("control", "judge_unreasonable", "supervisor"),
     ),
 }
-unit_options = unit_steps.map(lambda step: step[3])
-control_options = control_steps.map(lambda step: step[3])
 
 
 def _draw_step(data: st.DataObject, state: TicketState) -> tuple[str, str, str, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -327,7 +328,11 @@ def test_a_token_is_an_intake_key(token: str, parsed: tuple[str, str] | None) ->
 LOCAL = "Asia/Shanghai"
 
 
-PAGE = {"limit": PAGE_SIZE}
+class Page(TypedDict):
+    limit: int
+
+
+PAGE: Page = {"limit": PAGE_SIZE}
 
 
 @pytest.mark.parametrize(

@@ -3,49 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import cast
 
 import pytest
+from faust.types import TopicT
 
 from agents.ops_monitor import OpsMonitor
-from agents.ports import LagUnavailable
 from domain.ops.lag import PartitionLag
 from schemas.alerts import Alert
 from streams import metrics
-from streams.app import Streams, create_streams
+from streams.app import Streams, create_streams, of_model
 from streams.settings import Settings
+from tests.fakes import FrozenClock, InMemoryLagReader
 
 NOW = datetime(2026, 3, 2, 1, 15, 5, tzinfo=UTC)
-
-
-class FrozenClock:
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-
-class FakeLagReader:
-    def __init__(self) -> None:
-        self.lags: list[PartitionLag] = []
-        self.fail = False
-        self.asked: list[tuple[str, tuple[str, ...]]] = []
-
-    async def lag(self, group: str, now: datetime, topics: Sequence[str] = ()) -> list[PartitionLag]:
-        self.asked.append((group, tuple(topics)))
-        if self.fail:
-            raise LagUnavailable("broker unreachable")
-        return self.lags
 
 
 class FakeTopic:
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, Alert]] = []
 
-    async def send(self, *, key: bytes, value: bytes, force: bool) -> None:
+    async def send(self, *, key: bytes, value: bytes, partition: int | None, force: bool) -> None:
         self.sent.append((key, Alert.model_validate_json(value)))
 
 
@@ -54,16 +33,18 @@ class FakeStore:
 
 
 @pytest.fixture
-def streams(request: pytest.FixtureRequest) -> Streams:
+def streams(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Streams:
     # A prefix per test: the metrics registry is global to the process.
     prefix = f"{request.node.name[:40]}."
-    built = dataclasses.replace(create_streams(Settings(topic_prefix=prefix)), alerts=FakeTopic())
-    built.app.is_leader = lambda: True
+    # The monitor only sends to the alerts topic: a fake holding `send` alone stands in for it.
+    alerts = cast(TopicT, FakeTopic())
+    built = dataclasses.replace(create_streams(Settings(topic_prefix=prefix)), alerts=of_model(alerts, Alert))
+    monkeypatch.setattr(built.app, "is_leader", lambda: True)
     return built
 
 
 def sent(streams: Streams) -> list[tuple[bytes, Alert]]:
-    topic: Any = streams.alerts
+    topic = cast(FakeTopic, streams.alerts.topic)
     return list(topic.sent)
 
 
@@ -73,7 +54,7 @@ def sample(name: str, **labels: str) -> float | None:
 
 async def test_a_poll_sets_the_lag_gauges_and_alerts_once_per_window(streams: Streams) -> None:
     group = streams.names.app_id
-    reader, clock = FakeLagReader(), FrozenClock(NOW)
+    reader, clock = InMemoryLagReader(), FrozenClock(NOW)
     reader.lags = [PartitionLag(group, "t.events", 0, 1500, 90.0), PartitionLag(group, "t.events", 1, 0, 0.0)]
     monitor = OpsMonitor(streams, reader, clock)
 
@@ -99,7 +80,7 @@ async def test_a_poll_sets_the_lag_gauges_and_alerts_once_per_window(streams: St
 
 async def test_partitions_gone_since_the_last_poll_leave_the_gauges(streams: Streams) -> None:
     group = streams.names.app_id
-    reader = FakeLagReader()
+    reader = InMemoryLagReader()
     reader.lags = [PartitionLag(group, "t.old", 0, 3, 1.0)]
     monitor = OpsMonitor(streams, reader, FrozenClock(NOW))
     await monitor.poll()
@@ -109,10 +90,12 @@ async def test_partitions_gone_since_the_last_poll_leave_the_gauges(streams: Str
     assert sample("shaobao_consumer_lag_messages", group=group, topic="t.new", partition="0") == 0
 
 
-async def test_only_the_leader_sends_lag_alerts_but_every_worker_keeps_the_gauges(streams: Streams) -> None:
+async def test_only_the_leader_sends_lag_alerts_but_every_worker_keeps_the_gauges(
+    streams: Streams, monkeypatch: pytest.MonkeyPatch
+) -> None:
     group = streams.names.app_id
-    streams.app.is_leader = lambda: False
-    reader = FakeLagReader()
+    monkeypatch.setattr(streams.app, "is_leader", lambda: False)
+    reader = InMemoryLagReader()
     reader.lags = [PartitionLag(group, "t.events", 0, 50_000, 900.0)]
     await OpsMonitor(streams, reader, FrozenClock(NOW)).poll()
     assert sent(streams) == []
@@ -121,7 +104,7 @@ async def test_only_the_leader_sends_lag_alerts_but_every_worker_keeps_the_gauge
 
 async def test_kafka_unreachable_counts_a_failed_poll_and_keeps_the_last_figures(streams: Streams) -> None:
     group = streams.names.app_id
-    reader = FakeLagReader()
+    reader = InMemoryLagReader()
     reader.lags = [PartitionLag(group, "t.events", 0, 7, 2.0)]
     monitor = OpsMonitor(streams, reader, FrozenClock(NOW))
     await monitor.poll()
@@ -134,11 +117,11 @@ async def test_kafka_unreachable_counts_a_failed_poll_and_keeps_the_last_figures
 
 
 async def test_store_errors_since_the_last_poll_raise_one_alert_per_window_from_any_worker(
-    streams: Streams,
+    streams: Streams, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    streams.app.is_leader = lambda: False  # store alerts do not wait for leadership
+    monkeypatch.setattr(streams.app, "is_leader", lambda: False)  # store alerts do not wait for leadership
     store, clock = FakeStore(), FrozenClock(NOW)
-    monitor = OpsMonitor(streams, FakeLagReader(), clock, store)
+    monitor = OpsMonitor(streams, InMemoryLagReader(), clock, store)
     await monitor.poll()
     store.errors_total = 3
     await monitor.poll()
@@ -157,6 +140,6 @@ async def test_the_poll_asks_for_the_group_on_the_topics_its_agents_read(streams
     from shaobao.bootstrap import SystemClock
 
     tickets.install(streams, SystemClock())
-    reader = FakeLagReader()
+    reader = InMemoryLagReader()
     await OpsMonitor(streams, reader, FrozenClock(NOW)).poll()
     assert reader.asked == [(streams.names.app_id, (streams.names.commands,))]

@@ -9,9 +9,11 @@ import logging
 import sys
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import cast
 
 import pytest
-from faust.types import TP
+from faust.types import TP, EventT, PendingMessage, ProducerT, StreamT
+from faust.types.app import AppT
 
 from agents.ops_sensor import OpsSensor
 from infra.json_logs import JsonFormatter, setup_json_logging
@@ -23,6 +25,25 @@ from streams.names import TopicNames
 
 NAMES = TopicNames("sensor.")
 
+# Stand-ins for what Faust hands the sensor: it reads only `stream.prefix`, `event.key` and
+# `message.value` (and never the producer, the app or the acknowledged event), so a namespace
+# holding those, cast to the Faust type, stands in for each.
+NO_PRODUCER = cast(ProducerT, None)
+NO_EVENT = cast("EventT[bytes]", None)
+NO_APP = cast(AppT, SimpleNamespace())
+
+
+def stream_of(agent: str) -> StreamT[bytes]:
+    return cast("StreamT[bytes]", SimpleNamespace(prefix=agent))
+
+
+def event_keyed(key: bytes) -> EventT[bytes]:
+    return cast("EventT[bytes]", SimpleNamespace(key=key))
+
+
+def message_of(value: bytes) -> PendingMessage:
+    return cast(PendingMessage, SimpleNamespace(value=value))
+
 
 def sample(name: str, **labels: str) -> float:
     return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
@@ -30,7 +51,7 @@ def sample(name: str, **labels: str) -> float:
 
 def test_an_event_is_counted_in_and_timed_through_its_agent_and_its_sends_are_counted_out() -> None:
     sensor = OpsSensor(NAMES)
-    stream = SimpleNamespace(prefix="handle_ticket_commands")
+    stream = stream_of("handle_ticket_commands")
     tp = TP(NAMES.commands, 2)
     labels = {"agent": "handle_ticket_commands", "topic": NAMES.commands}
     before_in = sample("shaobao_agent_events_total", **labels, direction="in")
@@ -40,10 +61,10 @@ def test_an_event_is_counted_in_and_timed_through_its_agent_and_its_sends_are_co
     before_timed = sample("shaobao_agent_processing_seconds_count", **labels)
 
     def agent_task() -> tuple[str | None, str | None]:
-        sensor.on_stream_event_in(tp, 41, stream, SimpleNamespace(key=b"20260302-02-000041"))
+        sensor.on_stream_event_in(tp, 41, stream, event_keyed(b"20260302-02-000041"))
         seen = (log_context.ticket_id.get(), log_context.agent.get())
-        sensor.on_send_initiated(None, NAMES.events, SimpleNamespace(value=b"{}"), 0, 2)
-        sensor.on_stream_event_out(tp, 41, stream, None)
+        sensor.on_send_initiated(NO_PRODUCER, NAMES.events, message_of(b"{}"), 0, 2)
+        sensor.on_stream_event_out(tp, 41, stream, NO_EVENT)
         return seen
 
     assert contextvars.copy_context().run(agent_task) == ("20260302-02-000041", "handle_ticket_commands")
@@ -56,22 +77,22 @@ def test_an_event_is_counted_in_and_timed_through_its_agent_and_its_sends_are_co
 
 def test_an_event_acknowledged_after_a_rebalance_is_not_timed() -> None:
     sensor = OpsSensor(NAMES)
-    stream = SimpleNamespace(prefix="record_ticket_events")
+    stream = stream_of("record_ticket_events")
     tp = TP(NAMES.events, 0)
     labels = {"agent": "record_ticket_events", "topic": NAMES.events}
     before = sample("shaobao_agent_processing_seconds_count", **labels)
-    contextvars.copy_context().run(sensor.on_stream_event_in, tp, 7, stream, SimpleNamespace(key=b"x"))
-    sensor.on_rebalance_start(SimpleNamespace())
-    sensor.on_stream_event_out(tp, 7, stream, None)
+    contextvars.copy_context().run(sensor.on_stream_event_in, tp, 7, stream, event_keyed(b"x"))
+    sensor.on_rebalance_start(NO_APP)
+    sensor.on_stream_event_out(tp, 7, stream, NO_EVENT)
     assert sample("shaobao_agent_processing_seconds_count", **labels) == before
 
 
 def test_intake_keys_are_not_taken_for_ticket_ids() -> None:
     sensor = OpsSensor(NAMES)
-    stream = SimpleNamespace(prefix="take_in_appeals")
+    stream = stream_of("take_in_appeals")
 
     def agent_task() -> str | None:
-        sensor.on_stream_event_in(TP(NAMES.intake, 0), 1, stream, SimpleNamespace(key=b"web:abc"))
+        sensor.on_stream_event_in(TP(NAMES.intake, 0), 1, stream, event_keyed(b"web:abc"))
         return log_context.ticket_id.get()
 
     assert contextvars.copy_context().run(agent_task) is None
@@ -82,18 +103,16 @@ def test_rejections_are_counted_by_reason_and_alerts_by_kind_from_what_is_produc
     before_reason = sample("shaobao_intake_rejections_total", reason="too_large")
     before_other = sample("shaobao_intake_rejections_total", reason="other")
     before_alert = sample("shaobao_alerts_total", kind="command_rejected", severity="warning")
-    sensor.on_send_initiated(None, NAMES.rejected, SimpleNamespace(value=b'{"reason": "too_large"}'), 0, 0)
-    sensor.on_send_initiated(None, NAMES.rejected, SimpleNamespace(value=b"not json"), 0, 0)
+    sensor.on_send_initiated(NO_PRODUCER, NAMES.rejected, message_of(b'{"reason": "too_large"}'), 0, 0)
+    sensor.on_send_initiated(NO_PRODUCER, NAMES.rejected, message_of(b"not json"), 0, 0)
     alert = Alert(
         alert_id="rejected:x:3",
         kind="command_rejected",
         severity="warning",
         message="m",
-        raised_at="2026-03-02T09:15:00+08:00",  # type: ignore[arg-type]
+        raised_at="2026-03-02T09:15:00+08:00",
     )
-    sensor.on_send_initiated(
-        None, NAMES.alerts, SimpleNamespace(value=alert.model_dump_json().encode()), 0, 0
-    )
+    sensor.on_send_initiated(NO_PRODUCER, NAMES.alerts, message_of(alert.model_dump_json().encode()), 0, 0)
     assert sample("shaobao_intake_rejections_total", reason="too_large") == before_reason + 1
     assert sample("shaobao_intake_rejections_total", reason="other") == before_other + 1
     assert sample("shaobao_alerts_total", kind="command_rejected", severity="warning") == before_alert + 1
@@ -102,8 +121,8 @@ def test_rejections_are_counted_by_reason_and_alerts_by_kind_from_what_is_produc
 def test_a_failed_send_is_counted_against_its_topic() -> None:
     sensor = OpsSensor(NAMES)
     before = sample("shaobao_send_errors_total", topic=NAMES.events)
-    state = sensor.on_send_initiated(None, NAMES.events, SimpleNamespace(value=b"{}"), 0, 2)
-    sensor.on_send_error(None, RuntimeError("broker gone"), state)
+    state = sensor.on_send_initiated(NO_PRODUCER, NAMES.events, message_of(b"{}"), 0, 2)
+    sensor.on_send_error(NO_PRODUCER, RuntimeError("broker gone"), state)
     assert sample("shaobao_send_errors_total", topic=NAMES.events) == before + 1
 
 
@@ -200,11 +219,11 @@ def test_command_rejections_and_limit_marks_are_counted_from_the_ticket_events_p
     before = [sample(name, **values) for name, values in labels]
     for value in (rejected, odd, overdue):
         sensor.on_send_initiated(
-            None, NAMES.events, SimpleNamespace(value=value.model_dump_json().encode()), 0, 0
+            NO_PRODUCER, NAMES.events, message_of(value.model_dump_json().encode()), 0, 0
         )
-    sensor.on_send_initiated(None, NAMES.events, SimpleNamespace(value=received), 0, 0)
+    sensor.on_send_initiated(NO_PRODUCER, NAMES.events, message_of(received), 0, 0)
     sensor.on_send_initiated(
-        None, NAMES.commands, SimpleNamespace(value=rejected.model_dump_json().encode()), 0, 0
+        NO_PRODUCER, NAMES.commands, message_of(rejected.model_dump_json().encode()), 0, 0
     )
     assert [sample(name, **values) for name, values in labels] == [b + 1 for b in before]
     logged = [(r.levelname, r.getMessage(), getattr(r, "ticket_id", None)) for r in caplog.records]

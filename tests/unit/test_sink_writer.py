@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from agents.ports import StoreUnavailable
 from agents.sink import HeldBatchWriter
 from schemas.alerts import Alert
+from tests.fakes import SteppingClock
 
 
 class FlakyStore:
@@ -23,15 +23,6 @@ class FlakyStore:
             raise StoreUnavailable("[Errno 111] Connect call failed")
         self.written.extend(batch)
         return len(batch)
-
-
-class SteppingClock:
-    def __init__(self) -> None:
-        self.at = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        self.at += timedelta(seconds=10)
-        return self.at
 
 
 async def test_a_batch_is_held_until_the_store_is_back_and_the_outage_is_alerted_once_each_way() -> None:

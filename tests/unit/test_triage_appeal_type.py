@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -281,7 +282,7 @@ def test_one_problem_told_at_length_is_not_split() -> None:
 
 
 def test_eval_prints_the_appeal_type_and_urgency_confusion_tables_and_report_recall(tmp_path: Path) -> None:
-    row = {
+    row: dict[str, Any] = {
         "id": "r1",
         "channel": "phone",
         "received_at": "2026-03-02T09:15:00+08:00",

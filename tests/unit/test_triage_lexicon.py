@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "jurisdiction"
 HEDGES = HedgeDetector(["担心", "暂无", "没有"], ["隐患"])
 
 
-def score(cues: dict[str, object], text: str) -> tuple[float, tuple[str, ...]]:
+def score(cues: Mapping[str, object], text: str) -> tuple[float, tuple[str, ...]]:
     parsed = Cues.model_validate(cues)
     matcher = CueMatcher("x", parsed)
     result = matcher.score(Vocabulary(matcher.words(), HEDGES).scan(text))

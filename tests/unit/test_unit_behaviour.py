@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,9 @@ from domain.ticket.lifecycle.rules import rules_for
 from schemas.appeal import Appeal, Caller
 from schemas.commands import MergeAppeal, RecordCallback
 from schemas.orders import WorkOrder
-from schemas.triage import TriageDecision
 from shaobao.simulation.hotline_behaviour import Shares, next_moves
 from shaobao.simulation.unit_behaviour import SETTLE_S, Habits, plan_order, respond
+from tests.fakes import SEWER_TRIAGE
 from tests.unit.hotline_day import Day, replay
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
@@ -29,16 +30,6 @@ APPEAL = Appeal(
     text="白马桥街道凤凰城小区门口下水道堵塞，污水外溢。",
     address="凤凰城小区",
     caller=Caller(name="向先生", phone="18939595216"),
-)
-TRIAGE = TriageDecision(
-    appeal_type="help",
-    category="drainage.sewer",
-    urgency="normal",
-    town="baimaqiao",
-    disposition="dispatch",
-    lead="zjj",
-    co=("baimaqiao",),
-    confidence=0.9,
 )
 
 
@@ -127,9 +118,9 @@ def test_a_lead_completes_only_after_its_co_units_reported_with_real_time_to_spa
     assert co.steps[-1].at + timedelta(seconds=SETTLE_S) <= lead.steps[-1].at
 
 
-def _day(jurisdiction: Jurisdiction, seed: int, **shares: float) -> Day:
+def _day(jurisdiction: Jurisdiction, seed: int, **shares: Any) -> Day:
     day = Day(jurisdiction, rules_for(jurisdiction), seed=seed, shares=Shares(**shares))
-    day.handle(receive_command(APPEAL, "T1", TRIAGE, NOW), NOW)
+    day.handle(receive_command(APPEAL, "T1", SEWER_TRIAGE, NOW), NOW)
     return day
 
 
@@ -181,7 +172,7 @@ def test_every_citizen_of_a_merged_ticket_is_called_back(jurisdiction: Jurisdict
     other = APPEAL.model_copy(
         update={"source_id": "v2", "caller": Caller(name="李女士", phone="13800001111")}
     )
-    day.handle(receive_command(other, "T2", TRIAGE, NOW), NOW)
+    day.handle(receive_command(other, "T2", SEWER_TRIAGE, NOW), NOW)
     merge = MergeAppeal(
         command_id="cluster:T2",
         ticket_id="T1",

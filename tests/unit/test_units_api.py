@@ -18,15 +18,13 @@ from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
 from domain.ticket.decide import decide
 from domain.ticket.fold import TicketState
-from schemas.actions import UnitAction
 from schemas.appeal import Appeal, Caller
-from schemas.commands import ControlCommand, DispatchTicket, JudgeUnreasonable, MergeAppeal
+from schemas.commands import DispatchTicket, JudgeUnreasonable, MergeAppeal
 from schemas.http_api import CONTROL_BY_PATH, CONTROL_ENDPOINTS
 from schemas.openapi import openapi_document, openapi_json
-from schemas.triage import TriageDecision
 from shaobao import contract_cli
+from tests.fakes import SEWER_TRIAGE, InMemoryPublisher, InMemoryTickets, InMemoryTokenVerifier
 from web.api.units import UnitsApi, units_api_routes
-from web.ports import PublishUnavailable
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 PHONE = "18939595216"
@@ -48,81 +46,26 @@ def ticket(ticket_id: str, source_id: str) -> TicketState:
         address="凤凰城小区",
         caller=Caller(name="向建国", phone=PHONE),
     )
-    triage = TriageDecision(
-        appeal_type="help",
-        category="drainage.sewer",
-        urgency="normal",
-        town="baimaqiao",
-        disposition="dispatch",
-        lead="zjj",
-        co=("baimaqiao",),
-        confidence=0.9,
-    )
-    state = decide(None, receive_command(appeal, ticket_id, triage, NOW), NOW).state
+    state = decide(None, receive_command(appeal, ticket_id, SEWER_TRIAGE, NOW), NOW).state
     assert state is not None
     return state
 
 
-class FakeTokens:
-    async def verify(self, token: str) -> Principal | None:
-        return TOKENS.get(token)
-
-
-class FakeKafka:
-    def __init__(self) -> None:
-        self.actions: list[tuple[str, UnitAction]] = []
-        self.commands: list[ControlCommand] = []
-        self.down = False
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def publish_action(self, unit: str, action: UnitAction) -> None:
-        if self.down:
-            raise PublishUnavailable("broker down")
-        self.actions.append((unit, action))
-
-    async def publish_command(self, command: ControlCommand) -> None:
-        if self.down:
-            raise PublishUnavailable("broker down")
-        self.commands.append(command)
-
-
-class FakeTickets:
-    def __init__(self, *states: TicketState) -> None:
-        self.states = {s.ticket_id: s for s in states}
-        self.asked: list[tuple[str, int]] = []
-
-    async def held_by(self, unit: str, limit: int) -> list[TicketState]:
-        self.asked.append((unit, limit))
-        return [s for s in self.states.values() if s.assignment(unit) is not None][:limit]
-
-    async def by_ticket_id(self, ticket_id: str) -> TicketState | None:
-        return self.states.get(ticket_id)
-
-    async def by_intake_key(self, channel: str, source_id: str) -> TicketState | None:
-        raise NotImplementedError
-
-    async def find(self, query: object) -> list[TicketState]:
-        raise NotImplementedError
+@pytest.fixture
+def kafka() -> InMemoryPublisher:
+    return InMemoryPublisher()
 
 
 @pytest.fixture
-def kafka() -> FakeKafka:
-    return FakeKafka()
-
-
-@pytest.fixture
-def tickets() -> FakeTickets:
-    return FakeTickets(ticket("T1", "s1"), ticket("T2", "s2"))
+def tickets() -> InMemoryTickets:
+    return InMemoryTickets(ticket("T1", "s1"), ticket("T2", "s2"))
 
 
 @pytest.fixture
 async def client(
-    kafka: FakeKafka, tickets: FakeTickets, jurisdiction: Jurisdiction
+    kafka: InMemoryPublisher, tickets: InMemoryTickets, jurisdiction: Jurisdiction
 ) -> AsyncIterator[httpx.AsyncClient]:
-    api = UnitsApi(FakeTokens(), kafka, tickets, tickets, jurisdiction, now=lambda: NOW)
+    api = UnitsApi(InMemoryTokenVerifier(TOKENS), kafka, tickets, tickets, jurisdiction, now=lambda: NOW)
     app = Starlette(routes=units_api_routes(api))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
         yield http
@@ -137,7 +80,7 @@ def action(kind: str = "sign", ticket_id: str = "T1", **fields: Any) -> dict[str
 
 
 async def test_a_unit_lists_the_orders_it_holds_with_the_caller_masked(
-    client: httpx.AsyncClient, tickets: FakeTickets
+    client: httpx.AsyncClient, tickets: InMemoryTickets
 ) -> None:
     response = await client.get("/api/units/me/orders?limit=1", headers=bearer("zjj-token"))
     assert response.status_code == 200, response.text
@@ -157,7 +100,7 @@ async def test_an_out_of_range_limit_is_422(client: httpx.AsyncClient, limit: st
 
 
 async def test_a_units_action_goes_to_its_own_topic_as_sent(
-    client: httpx.AsyncClient, kafka: FakeKafka
+    client: httpx.AsyncClient, kafka: InMemoryPublisher
 ) -> None:
     response = await client.post(
         "/api/units/me/orders/T1/actions", json=action(), headers=bearer("zjj-token")
@@ -177,7 +120,7 @@ async def test_a_units_action_goes_to_its_own_topic_as_sent(
     ],
 )
 async def test_no_known_token_is_401_and_nothing_is_sent(
-    client: httpx.AsyncClient, kafka: FakeKafka, headers: dict[str, str], error: str
+    client: httpx.AsyncClient, kafka: InMemoryPublisher, headers: dict[str, str], error: str
 ) -> None:
     for response in (
         await client.get("/api/units/me/orders", headers=headers),
@@ -199,7 +142,7 @@ async def test_no_known_token_is_401_and_nothing_is_sent(
     ],
 )
 async def test_a_token_used_beyond_its_role_is_403_and_nothing_is_sent(
-    client: httpx.AsyncClient, kafka: FakeKafka, token: str, path: str, error: str
+    client: httpx.AsyncClient, kafka: InMemoryPublisher, token: str, path: str, error: str
 ) -> None:
     response = await client.post(path, json={"reason": "x", **action()}, headers=bearer(token))
     assert (response.status_code, response.json()["error"]) == (403, error)
@@ -207,7 +150,7 @@ async def test_a_token_used_beyond_its_role_is_403_and_nothing_is_sent(
 
 
 async def test_an_invalid_action_is_422_naming_its_fields_without_echoing_them(
-    client: httpx.AsyncClient, kafka: FakeKafka
+    client: httpx.AsyncClient, kafka: InMemoryPublisher
 ) -> None:
     body = action("complete", acted_at="2026-03-02T09:00:00", reply="", unit="zjj")
     response = await client.post("/api/units/me/orders/T1/actions", json=body, headers=bearer("zjj-token"))
@@ -231,7 +174,7 @@ async def test_an_invalid_action_is_422_naming_its_fields_without_echoing_them(
 
 
 async def test_a_control_room_dispatch_carries_the_person_and_role_of_the_token(
-    client: httpx.AsyncClient, kafka: FakeKafka
+    client: httpx.AsyncClient, kafka: InMemoryPublisher
 ) -> None:
     response = await client.post(
         "/api/control/tickets/T1/dispatch",
@@ -253,7 +196,7 @@ async def test_a_control_room_dispatch_carries_the_person_and_role_of_the_token(
 
 
 async def test_a_retried_request_is_the_same_command_and_a_new_key_a_new_one(
-    client: httpx.AsyncClient, kafka: FakeKafka
+    client: httpx.AsyncClient, kafka: InMemoryPublisher
 ) -> None:
     desk = bearer("desk-token")
     for headers in ({**desk, "Idempotency-Key": "k1"}, {**desk, "Idempotency-Key": "k1"}, desk, desk):
@@ -268,7 +211,7 @@ async def test_a_retried_request_is_the_same_command_and_a_new_key_a_new_one(
 
 
 async def test_the_supervisor_judges_a_demand_unreasonable(
-    client: httpx.AsyncClient, kafka: FakeKafka
+    client: httpx.AsyncClient, kafka: InMemoryPublisher
 ) -> None:
     response = await client.post(
         "/api/control/tickets/T1/judge-unreasonable",
@@ -282,7 +225,7 @@ async def test_the_supervisor_judges_a_demand_unreasonable(
 
 
 async def test_a_merge_takes_the_source_tickets_appeal_and_an_unknown_source_is_404(
-    client: httpx.AsyncClient, kafka: FakeKafka, tickets: FakeTickets
+    client: httpx.AsyncClient, kafka: InMemoryPublisher, tickets: InMemoryTickets
 ) -> None:
     desk = bearer("desk-token")
     response = await client.post(
@@ -299,7 +242,7 @@ async def test_a_merge_takes_the_source_tickets_appeal_and_an_unknown_source_is_
     assert len(kafka.commands) == 1
 
 
-async def test_invalid_commands_and_keys_are_422(client: httpx.AsyncClient, kafka: FakeKafka) -> None:
+async def test_invalid_commands_and_keys_are_422(client: httpx.AsyncClient, kafka: InMemoryPublisher) -> None:
     desk = bearer("desk-token")
     bad = await client.post(
         "/api/control/tickets/T1/dispatch", json={"co": [], "operator": "x"}, headers=desk
@@ -314,7 +257,7 @@ async def test_invalid_commands_and_keys_are_422(client: httpx.AsyncClient, kafk
 
 
 async def test_kafka_not_acknowledging_is_503_with_retry_after(
-    client: httpx.AsyncClient, kafka: FakeKafka
+    client: httpx.AsyncClient, kafka: InMemoryPublisher
 ) -> None:
     kafka.down = True
     response = await client.post(

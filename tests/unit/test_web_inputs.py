@@ -5,9 +5,10 @@ could not hold refused before any lookup; then every surface answering them, nev
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -18,14 +19,22 @@ from starlette.types import Message
 
 from domain.access import Principal
 from domain.jurisdiction import Jurisdiction
+from domain.open311.query import RequestQuery
+from domain.room.view import RoomTicket
+from domain.ticket.fold import TicketState
+from schemas.actions import UnitAction
 from schemas.appeal import Appeal
 from schemas.base import refused_character
+from schemas.commands import ControlCommand
+from schemas.dead_letters import DeadLetter
 from web.api.intake import intake_routes
 from web.api.intake_keys import IntakeGate
 from web.api.units import UnitsApi, units_api_routes
 from web.inputs import InputRefused, check_parameters, parse_json, read_body, read_json
 from web.open311.routes import open311_routes
+from web.ports import ActionPublisher, AppealPublisher, OrderReader, RoomQueries, TicketReader, TokenVerifier
 from web.room.auth import COOKIE, PasswordCredentials, RoomSessions
+from web.room.live import RoomLive
 from web.room.routes import ControlRoom, room_routes
 from web.throttle import RateLimit
 
@@ -188,35 +197,43 @@ def test_parameters_the_store_can_hold_pass() -> None:
 # Every surface: the same answers, never a 500, nothing looked up or sent ------------------------
 
 
-class Refusing:
+class Refusing(TicketReader, OrderReader, TokenVerifier, AppealPublisher, ActionPublisher, RoomQueries):
     """The store's lookups and Kafka, failing the test as PostgreSQL would fail on a NUL."""
 
     def __init__(self) -> None:
-        self.sent: list[Any] = []
+        self.sent: list[Any] = []  # appeals, unit actions and commands alike
 
     def _lookup(self, *keys: str) -> None:
         assert all(refused_character(key) is None for key in keys), keys
 
-    async def by_ticket_id(self, ticket_id: str) -> None:
+    async def by_ticket_id(self, ticket_id: str) -> TicketState | None:
         self._lookup(ticket_id)
+        return None
 
-    async def by_intake_key(self, channel: str, source_id: str) -> None:
+    async def by_intake_key(self, channel: str, source_id: str) -> TicketState | None:
         self._lookup(channel, source_id)
+        return None
 
-    async def find(self, query: Any) -> list[Any]:
+    async def find(self, query: RequestQuery) -> list[TicketState]:
         self._lookup(*query.ticket_ids, *query.service_codes)
         return []
 
-    async def held_by(self, unit: str, limit: int) -> list[Any]:
+    async def held_by(self, unit: str, limit: int) -> list[TicketState]:
         return []
 
-    async def tickets(self, ticket_ids: list[str]) -> list[Any]:
+    async def snapshot(self, day_start: datetime) -> tuple[list[RoomTicket], Counter[str]]:
+        return [], Counter()
+
+    async def tickets(self, ticket_ids: Sequence[str]) -> list[RoomTicket]:
         self._lookup(*ticket_ids)
         return []
 
     async def timeline(self, ticket_id: str) -> list[str]:
         self._lookup(ticket_id)
         return []
+
+    async def dead_letters(self, limit: int = 20) -> tuple[int, list[DeadLetter]]:
+        return 0, []
 
     async def verify(self, token: str) -> Principal | None:
         return {
@@ -225,13 +242,17 @@ class Refusing:
             "portal": Principal("web:portal", "intake"),
         }.get(token)
 
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
     async def publish(self, appeal: Appeal) -> None:
         self.sent.append(appeal)
 
-    async def publish_action(self, unit: str, action: Any) -> None:
+    async def publish_action(self, unit: str, action: UnitAction) -> None:
         self.sent.append(action)
 
-    async def publish_command(self, command: Any) -> None:
+    async def publish_command(self, command: ControlCommand) -> None:
         self.sent.append(command)
 
 
@@ -253,7 +274,9 @@ def fakes() -> Refusing:
 @pytest.fixture
 async def http(fakes: Refusing, jurisdiction: Jurisdiction) -> AsyncIterator[httpx.AsyncClient]:
     sessions = RoomSessions(PasswordCredentials("pw"))
-    room = ControlRoom(EmptyRoom(), fakes, sessions, fakes, jurisdiction)  # type: ignore[arg-type]
+    # The routes under test read only the live view's tickets and its clock: EmptyRoom stands in.
+    live = cast(RoomLive, EmptyRoom())
+    room = ControlRoom(live, fakes, sessions, fakes, jurisdiction)
     api = UnitsApi(fakes, fakes, fakes, fakes, jurisdiction, now=lambda: NOW)
     gate = IntakeGate(fakes, RateLimit(per_key=1000, per_address=1000))
     reads = RateLimit(per_address=1000)
@@ -341,7 +364,7 @@ async def test_a_lookup_by_text_the_store_cannot_hold_is_a_clear_4xx(
 
 
 async def test_a_cookie_holding_non_ascii_is_no_session_not_a_500(http: httpx.AsyncClient) -> None:
-    response = await http.get("/api/room/me", headers={"Cookie": f"{COOKIE}=a.1.\u00e9".encode("latin-1")})
+    response = await http.get("/api/room/me", headers={b"Cookie": f"{COOKIE}=a.1.\u00e9".encode("latin-1")})
     assert (response.status_code, response.json()) == (401, {"error": "请先登录"})
 
 

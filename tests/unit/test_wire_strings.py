@@ -33,6 +33,7 @@ from schemas.rejections import AppealRejected
 from shaobao.importers.kafka_sink import Refused, local_rejection
 from shaobao.importers.sources import csv_items
 from streams.codecs import IntakeRejection, decode_appeal, decode_command
+from tests.fakes import InMemoryPublisher, InMemoryTickets, InMemoryTokenVerifier
 from web.api.intake import intake_routes
 from web.api.intake_keys import IntakeGate
 from web.api.units import UnitsApi, units_api_routes
@@ -161,7 +162,8 @@ def test_tab_line_ends_del_nel_emoji_and_cjk_pass_as_sent(case: str, allowed: st
     kept = validate(sent)
     assert isinstance(kept, BaseModel)
     # The value at the error's path, less a union's tag: as sent, character for character.
-    at_path, got = sent, kept.model_dump()
+    at_path: Any = sent
+    got: Any = kept.model_dump()
     for step in path[1:] if path[0] not in got else path:
         at_path, got = at_path[step], got[step]
     assert allowed in got and got == at_path
@@ -303,47 +305,13 @@ def test_a_command_with_a_control_character_in_json_is_refused() -> None:
 # HTTP: intake, the units' and control room's API, Open311, the room ---------------------
 
 
-class FakePublisher:
-    def __init__(self) -> None:
-        self.appeals: list[Appeal] = []
-        self.actions: list[tuple[str, Any]] = []
-        self.commands: list[Any] = []
-
-    async def publish(self, appeal: Appeal) -> None:
-        self.appeals.append(appeal)
-
-    async def publish_action(self, unit: str, action: Any) -> None:
-        self.actions.append((unit, action))
-
-    async def publish_command(self, command: Any) -> None:
-        self.commands.append(command)
-
-    @property
-    def sent(self) -> int:
-        return len(self.appeals) + len(self.actions) + len(self.commands)
-
-
-class FakeTokens:
-    async def verify(self, token: str) -> Principal | None:
-        return {
-            "zjj": Principal("zjj", "unit"),
-            "desk": Principal("王坐席", "control_room"),
-            "portal": Principal("web:portal", "intake"),
-        }.get(token)
-
-
-class NoTickets:
-    async def held_by(self, unit: str, limit: int) -> list[Any]:
-        return []
-
-    async def by_ticket_id(self, ticket_id: str) -> None:
-        return None
-
-    async def by_intake_key(self, channel: str, source_id: str) -> None:
-        return None
-
-    async def find(self, query: object) -> list[Any]:
-        return []
+TOKENS = InMemoryTokenVerifier(
+    {
+        "zjj": Principal("zjj", "unit"),
+        "desk": Principal("王坐席", "control_room"),
+        "portal": Principal("web:portal", "intake"),
+    }
+)
 
 
 class ManualTicket:
@@ -364,21 +332,21 @@ class ManualTicket:
 
 
 @pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
+def publisher() -> InMemoryPublisher:
+    return InMemoryPublisher()
 
 
 @pytest.fixture
-async def http(publisher: FakePublisher, jurisdiction: Jurisdiction) -> AsyncIterator[httpx.AsyncClient]:
-    tickets = NoTickets()
-    api = UnitsApi(FakeTokens(), publisher, tickets, tickets, jurisdiction, now=lambda: NOW)
+async def http(publisher: InMemoryPublisher, jurisdiction: Jurisdiction) -> AsyncIterator[httpx.AsyncClient]:
+    tickets = InMemoryTickets()
+    api = UnitsApi(TOKENS, publisher, tickets, tickets, jurisdiction, now=lambda: NOW)
     room = ControlRoom(ManualTicket(), None, None, publisher, jurisdiction)  # type: ignore[arg-type]
 
     async def dispatch_as(request: Request) -> Response:
         operator = request.query_params.get("operator", "张值班")
         return await _dispatch(room, request, Principal(operator, "control_room"))
 
-    gate = IntakeGate(FakeTokens(), RateLimit(per_key=1000, per_address=1000))
+    gate = IntakeGate(TOKENS, RateLimit(per_key=1000, per_address=1000))
     reads = RateLimit(per_address=1000)
     routes = [
         *intake_routes(publisher, tickets, jurisdiction, gate, now=lambda: NOW),
@@ -400,7 +368,7 @@ async def http(publisher: FakePublisher, jurisdiction: Jurisdiction) -> AsyncIte
 
 
 async def test_http_intake_answers_a_nul_with_400_naming_the_field(
-    http: httpx.AsyncClient, publisher: FakePublisher
+    http: httpx.AsyncClient, publisher: InMemoryPublisher
 ) -> None:
     body = {key: value for key, value in appeal_with(channel="web").items() if key != "received_at"}
     body["caller"] = {"name": "向\u0000先生"}
@@ -421,7 +389,7 @@ async def test_http_intake_answers_a_nul_with_400_naming_the_field(
 
 
 async def test_a_units_progress_note_with_a_nul_is_400_naming_the_field_and_nothing_is_sent(
-    http: httpx.AsyncClient, publisher: FakePublisher
+    http: httpx.AsyncClient, publisher: InMemoryPublisher
 ) -> None:
     action = {"type": "note_progress", **ACTED, "note": "已到现场\u0000"}
     response = await http.post(
@@ -443,7 +411,7 @@ async def test_a_units_progress_note_with_a_nul_is_400_naming_the_field_and_noth
 
 
 async def test_a_control_room_command_with_a_refused_character_is_400(
-    http: httpx.AsyncClient, publisher: FakePublisher
+    http: httpx.AsyncClient, publisher: InMemoryPublisher
 ) -> None:
     desk = {"Authorization": "Bearer desk"}
     response = await http.post(
@@ -465,7 +433,7 @@ async def test_a_control_room_command_with_a_refused_character_is_400(
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 async def test_open311_answers_a_control_character_with_400_in_its_own_error_form(
-    http: httpx.AsyncClient, publisher: FakePublisher, fmt: str
+    http: httpx.AsyncClient, publisher: InMemoryPublisher, fmt: str
 ) -> None:
     form = {"service_code": "drainage.sewer", "description": "下水道\x0b堵塞"}
     response = await http.post(f"/open311/v2/requests.{fmt}", data=form)
@@ -479,7 +447,7 @@ async def test_open311_answers_a_control_character_with_400_in_its_own_error_for
 
 
 async def test_the_room_answers_a_refused_character_with_400_naming_the_field(
-    http: httpx.AsyncClient, publisher: FakePublisher
+    http: httpx.AsyncClient, publisher: InMemoryPublisher
 ) -> None:
     response = await http.post(
         "/room/T1/dispatch", json={"lead": "zjj", "town": "bai\x1bmaqiao", "version": 3}

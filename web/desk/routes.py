@@ -89,13 +89,7 @@ def desk_routes(desk: Desk) -> list[Route]:
         return desk.sessions.required(handler, DESK_ROLES)
 
     async def page(request: Request) -> Response:
-        try:
-            holder = await desk.sessions.principal(request)
-        except StoreUnavailable:
-            holder = None  # the login page says what is wrong when the database answers again
-        if holder is None or holder.role not in DESK_ROLES:
-            return RedirectResponse("/login", status_code=303)
-        return FileResponse(STATIC / "desk.html", headers=NO_STORE)
+        return await _page(desk, request)
 
     async def me(request: Request, principal: Principal) -> Response:
         return JSONResponse({"operator": principal.subject, "role": principal.role})
@@ -113,18 +107,7 @@ def desk_routes(desk: Desk) -> list[Route]:
         return await _submit(desk, request, principal)
 
     async def follow(request: Request, principal: Principal) -> Response:
-        try:
-            check_parameters(request)
-            state = await desk.tickets.by_intake_key(
-                request.path_params["channel"], request.path_params["id"]
-            )
-        except InputRefused as refused:
-            return JSONResponse({"error": refused.message}, status_code=refused.status)
-        except StoreUnavailable:
-            return JSONResponse({"error": "数据库暂不可用，请稍后重试"}, status_code=503)
-        if state is None:
-            return JSONResponse({"error": "工单尚未生成"}, status_code=404, headers=NO_STORE)
-        return JSONResponse({"ticket_id": state.ticket_id}, headers=NO_STORE)
+        return await _follow(desk, request)
 
     return [
         Route("/desk", page),
@@ -135,6 +118,31 @@ def desk_routes(desk: Desk) -> list[Route]:
         Route("/api/desk/appeals", need(submit), methods=["POST"]),
         Route("/api/desk/appeals/{channel}/{id}", need(follow)),
     ]
+
+
+async def _page(desk: Desk, request: Request) -> Response:
+    """The desk's page for a session of `DESK_ROLES`; the login page otherwise."""
+    try:
+        holder = await desk.sessions.principal(request)
+    except StoreUnavailable:
+        holder = None  # the login page says what is wrong when the database answers again
+    if holder is None or holder.role not in DESK_ROLES:
+        return RedirectResponse("/login", status_code=303)
+    return FileResponse(STATIC / "desk.html", headers=NO_STORE)
+
+
+async def _follow(desk: Desk, request: Request) -> Response:
+    """The ticket of an appeal the desk put in, once the pipeline has opened it."""
+    try:
+        check_parameters(request)
+        state = await desk.tickets.by_intake_key(request.path_params["channel"], request.path_params["id"])
+    except InputRefused as refused:
+        return JSONResponse({"error": refused.message}, status_code=refused.status)
+    except StoreUnavailable:
+        return JSONResponse({"error": "数据库暂不可用，请稍后重试"}, status_code=503)
+    if state is None:
+        return JSONResponse({"error": "工单尚未生成"}, status_code=404, headers=NO_STORE)
+    return JSONResponse({"ticket_id": state.ticket_id}, headers=NO_STORE)
 
 
 async def _triage(desk: Desk, request: Request) -> Response:

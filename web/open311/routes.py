@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -154,83 +154,96 @@ def open311_routes(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[Route]:
     """`reads` counts the public GETs per address (a city's open-data portal polls; a scraper floods)."""
+    api = Open311Api(publisher, tickets, jurisdiction, gate, reads, now)
+    return [
+        Route("/services.{format}", _endpoint(api.list_services), methods=["GET"]),
+        Route("/services/{service_code}.{format}", _endpoint(api.define_service), methods=["GET"]),
+        Route("/requests.{format}", _endpoint(api.list_requests), methods=["GET"]),
+        Route("/requests.{format}", _endpoint(api.create_request), methods=["POST"]),
+        Route("/requests/{request_id}.{format}", _endpoint(api.get_request), methods=["GET"]),
+        Route("/tokens/{token}.{format}", _endpoint(api.get_token), methods=["GET"]),
+    ]
 
-    def counted(request: Request) -> None:
-        wait = reads.admit_address(client_address(request))
-        if wait > 0:
-            raise KeyRefused(
-                429, "too_many_requests", "too many requests from this address; retry later", wait
-            )
 
-    def check(request: Request) -> None:
-        check_jurisdiction_id(request.query_params.get("jurisdiction_id"), jurisdiction)
+@dataclass(frozen=True)
+class Open311Api:
+    """The GeoReport v2 endpoints: the jurisdiction's services, a request posted under an intake
+    key, and the public reads of requests (counted per address)."""
 
-    async def list_services(request: Request, fmt: Format) -> Response:
-        check(request)
-        return render(fmt, "services", "service", [s.as_fields() for s in services(jurisdiction)])
+    publisher: AppealPublisher
+    tickets: TicketReader
+    jurisdiction: Jurisdiction
+    gate: IntakeGate
+    reads: RateLimit
+    now: Callable[[], datetime]
 
-    async def define_service(request: Request, fmt: Format) -> Response:
-        check(request)
-        definition = service_definition(request.path_params["service_code"], jurisdiction)
+    async def list_services(self, request: Request, fmt: Format) -> Response:
+        self._check(request)
+        return render(fmt, "services", "service", [s.as_fields() for s in services(self.jurisdiction)])
+
+    async def define_service(self, request: Request, fmt: Format) -> Response:
+        self._check(request)
+        definition = service_definition(request.path_params["service_code"], self.jurisdiction)
         return render(fmt, "service_definition", None, [definition])
 
-    async def create_request(request: Request, fmt: Format) -> Response:
+    async def create_request(self, request: Request, fmt: Format) -> Response:
         fields = await submitted_fields(request)
         # The spec's `api_key` field (or query parameter); an Authorization: Bearer header too.
         key = fields.pop("api_key", None) or request.query_params.get("api_key") or bearer(request)
-        client = await gate.admit(request, key)
+        client = await self.gate.admit(request, key)
         source_id = client.source_id(source_id_for(request))
-        appeal = appeal_from_request(fields, jurisdiction, source_id, now(), client.channel)
-        await publisher.publish(appeal)
+        appeal = appeal_from_request(fields, self.jurisdiction, source_id, self.now(), client.channel)
+        await self.publisher.publish(appeal)
         # 200, not 201/202: stock GeoReport clients expect the spec's plain success.
         return render(
             fmt, "service_requests", "request", [{"token": appeal.intake_key, "service_notice": NOTICE}]
         )
 
-    async def list_requests(request: Request, fmt: Format) -> Response:
-        counted(request)
-        check(request)
+    async def list_requests(self, request: Request, fmt: Format) -> Response:
+        self._counted(request)
+        self._check(request)
         try:
-            query = parse_request_query(request.query_params, now(), jurisdiction.timezone)
+            query = parse_request_query(request.query_params, self.now(), self.jurisdiction.timezone)
         except OverflowError as exc:  # a date near year 1 or 9999: the 90-day window passes datetime's
             raise Open311Error(400, "start_date 或 end_date 超出范围") from exc
-        found = await tickets.find(_within_appeal_times(query))
-        return render(fmt, "service_requests", "request", [_shown(state) for state in found])
+        found = await self.tickets.find(_within_appeal_times(query))
+        return render(fmt, "service_requests", "request", [self._shown(state) for state in found])
 
-    async def get_request(request: Request, fmt: Format) -> Response:
-        counted(request)
-        check(request)
-        state = await _lookup(request.path_params["request_id"])
-        return render(fmt, "service_requests", "request", [_shown(state)])
+    async def get_request(self, request: Request, fmt: Format) -> Response:
+        self._counted(request)
+        self._check(request)
+        state = await self._lookup(request.path_params["request_id"])
+        return render(fmt, "service_requests", "request", [self._shown(state)])
 
-    async def get_token(request: Request, fmt: Format) -> Response:
-        counted(request)
-        check(request)
+    async def get_token(self, request: Request, fmt: Format) -> Response:
+        self._counted(request)
+        self._check(request)
         token = request.path_params["token"]
-        state = await _lookup(token)
+        state = await self._lookup(token)
         return render(
             fmt, "service_requests", "request", [{"service_request_id": state.ticket_id, "token": token}]
         )
 
-    def _shown(state: TicketState) -> dict[str, FieldValue]:
-        return service_request(state, jurisdiction).as_fields()
+    def _counted(self, request: Request) -> None:
+        wait = self.reads.admit_address(client_address(request))
+        if wait > 0:
+            raise KeyRefused(
+                429, "too_many_requests", "too many requests from this address; retry later", wait
+            )
 
-    async def _lookup(request_id: str) -> TicketState:
+    def _check(self, request: Request) -> None:
+        check_jurisdiction_id(request.query_params.get("jurisdiction_id"), self.jurisdiction)
+
+    def _shown(self, state: TicketState) -> dict[str, FieldValue]:
+        return service_request(state, self.jurisdiction).as_fields()
+
+    async def _lookup(self, request_id: str) -> TicketState:
         """A ticket id, or a token (intake key) once the pipeline has opened its ticket."""
         token = split_token(request_id)
         if token is None:
-            state = await tickets.by_ticket_id(request_id)
+            state = await self.tickets.by_ticket_id(request_id)
         else:
-            state = await tickets.by_intake_key(*token)
+            state = await self.tickets.by_intake_key(*token)
         if state is None:
             raise Open311Error(404, f"service_request_id or token {request_id} not found (yet)")
         return state
-
-    return [
-        Route("/services.{format}", _endpoint(list_services), methods=["GET"]),
-        Route("/services/{service_code}.{format}", _endpoint(define_service), methods=["GET"]),
-        Route("/requests.{format}", _endpoint(list_requests), methods=["GET"]),
-        Route("/requests.{format}", _endpoint(create_request), methods=["POST"]),
-        Route("/requests/{request_id}.{format}", _endpoint(get_request), methods=["GET"]),
-        Route("/tokens/{token}.{format}", _endpoint(get_token), methods=["GET"]),
-    ]

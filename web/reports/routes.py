@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -14,8 +13,8 @@ from starlette.routing import Route
 from domain.reporting.periods import PeriodKind
 from domain.reporting.rates import RateWeights
 from domain.reporting.report import Report
-from infra.postgres.reports import StoreReports
 from schemas.appeal import EARLIEST_RECEIVED_AT, LATEST_RECEIVED_AT
+from web.ports import ReportSource
 from web.reports.files import render_csv, render_json, render_xlsx
 from web.reports.html import render_html
 
@@ -39,8 +38,7 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 
 
 def report_routes(
-    reports: StoreReports,
-    pool: Callable[[], Awaitable[asyncpg.Pool]],
+    reports: ReportSource,
     guard: Callable[[Handler], Callable[[Request], Awaitable[Response]]] | None = None,
 ) -> list[Route]:
     """The report route; `guard` (the control room's login) lets only a signed-in person read it:
@@ -64,7 +62,7 @@ def report_routes(
             return PlainTextResponse("weight 须在 0 与 1 之间", 400)
         now = datetime.now(UTC)
         weights = RateWeights(basically_satisfied=weight)
-        found = await reports.report(await pool(), PeriodKind(kind), day, now, weights)
+        found = await reports.report(PeriodKind(kind), day, now, weights)
         body, media = render(report_format, found, now)
         if report_format == "html":
             return HTMLResponse(body)

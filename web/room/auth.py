@@ -6,9 +6,9 @@ route names the roles it is for (`ROOM_ROLES` by default, `DESK_ROLES` for the d
 
 The cookie holds only the session's random id (HttpOnly, SameSite=Strict: scripts cannot
 read it, other sites cannot send it); the server keeps who it is (the operator the room's
-commands are recorded as), until when, and which token opened it (`SessionStore`, in
-PostgreSQL: `infra/postgres/room_sessions.py`). Logging out ends the session at once, for every copy
-of the cookie; revoking a token ends every session it opened.
+commands are recorded as), until when, and which token opened it (`web.ports.SessionStore`,
+in PostgreSQL). Logging out ends the session at once, for every copy of the cookie; revoking a
+token ends every session it opened.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from agents.ports import StoreUnavailable
 from domain.access import Principal, TokenRole
 from schemas.base import refused_character, unstorable_error
 from web.inputs import InputRefused, read_json
-from web.ports import TokenVerifier
+from web.ports import SessionStore, TokenVerifier
 from web.throttle import Attempt, LoginThrottle
 
 COOKIE = "shaobao_room"
@@ -87,20 +87,6 @@ class AnyOf:
             if (found := await credentials.principal_for(name, secret)) is not None:
                 return found
         return None
-
-
-class SessionStore(Protocol):
-    """Where sessions live: by the SHA-256 of their id, never the id itself."""
-
-    async def create(self, digest: str, principal: Principal, secret: str, expires_at: datetime) -> None:
-        """Keep a session; `secret` is what logged in (a token's sessions end when it is revoked)."""
-        ...
-
-    async def holder(self, digest: str, now: datetime) -> Principal | None:
-        """Who holds a session that is neither ended, expired nor opened by a revoked token."""
-        ...
-
-    async def end(self, digest: str) -> None: ...
 
 
 @dataclass

@@ -7,23 +7,21 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, time
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
 from agents.ports import StoreUnavailable
 from domain.jurisdiction import Jurisdiction
 from domain.room.board import board
-from domain.room.view import RoomTicket, RoomView
-from infra.kafka.room_feed import FeedNotReady
+from domain.room.view import RoomView
 from schemas.alerts import Alert
 from schemas.events import TICKET_EVENT
+from web.ports import FeedNotReady, RoomFeed, RoomQueries
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0  # the board is pushed at least this often: limits pass with time alone
@@ -58,18 +56,6 @@ class Subscriber:
             messages.append(self._board)
         self._board, self._changed = None, set()
         return messages
-
-
-class RoomFeed(Protocol):
-    async def committed(self) -> dict[int, int]: ...
-    async def start(self, committed: dict[int, int], snapshot_at: datetime) -> None: ...
-    async def read(self, timeout_ms: int = 100) -> tuple[list[bytes], list[bytes]]: ...
-    async def stop(self) -> None: ...
-
-
-class RoomQueries(Protocol):
-    async def snapshot(self, day_start: datetime) -> tuple[list[RoomTicket], Counter[str]]: ...
-    async def tickets(self, ticket_ids: list[str]) -> list[RoomTicket]: ...
 
 
 def to_json(value: object) -> Any:
@@ -149,7 +135,7 @@ class RoomLive:
             try:
                 await self._seed()
                 await self._follow()
-            except (StoreUnavailable, FeedNotReady, KafkaError, OSError) as exc:
+            except (StoreUnavailable, FeedNotReady, OSError) as exc:
                 # PostgreSQL or the topics are not there yet (the stack is starting), or the
                 # broker went away: read the snapshot again and follow on from it.
                 log.warning("control room not live: %s", exc)

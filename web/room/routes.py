@@ -22,12 +22,11 @@ from domain.access import Forbidden, Principal, control_command
 from domain.jurisdiction import Jurisdiction
 from domain.room.search import TicketFilter, find_tickets
 from domain.ticket.fold import TicketStatus
-from infra.postgres.room_queries import AsyncpgRoomQueries
 from schemas.base import UNSTORABLE, WireModel, is_unstorable
 from schemas.commands import ControlCommand, DeclareConfidential, DispatchTicket
 from web.api.intake import field_errors
 from web.inputs import InputRefused, check_parameters, read_json
-from web.ports import ActionPublisher, PublishUnavailable
+from web.ports import ActionPublisher, PublishUnavailable, RoomQueries
 from web.room.auth import ROOM_ROLES, RoomSessions
 from web.room.live import RoomLive, to_json
 from web.room.render import reference, ticket_page
@@ -57,13 +56,19 @@ class ConfidentialRequest(WireModel):
 @dataclass(frozen=True)
 class ControlRoom:
     live: RoomLive
-    queries: AsyncpgRoomQueries
+    queries: RoomQueries
     sessions: RoomSessions
     publisher: ActionPublisher
     jurisdiction: Jurisdiction
 
 
 def room_routes(room: ControlRoom) -> list[Route]:
+    """The login and the room's page, the live board and stream, the tickets and what the room
+    does to them."""
+    return [*_page_routes(room), *_live_routes(room), *_ticket_routes(room)]
+
+
+def _page_routes(room: ControlRoom) -> list[Route]:
     need = room.sessions.required
 
     async def index(request: Request) -> Response:
@@ -86,6 +91,19 @@ def room_routes(room: ControlRoom) -> list[Route]:
     async def ref(request: Request, principal: Principal) -> Response:
         return JSONResponse(reference(room.jurisdiction))
 
+    return [
+        Route("/", index),
+        Route("/login", login_page),
+        Route("/api/room/login", room.sessions.login, methods=["POST"]),
+        Route("/api/room/logout", room.sessions.logout, methods=["POST"]),
+        Route("/api/room/me", need(me)),
+        Route("/api/room/reference", need(ref)),
+    ]
+
+
+def _live_routes(room: ControlRoom) -> list[Route]:
+    need = room.sessions.required
+
     async def board(request: Request, principal: Principal) -> Response:
         message = room.live.board_message()
         return Response(
@@ -98,6 +116,12 @@ def room_routes(room: ControlRoom) -> list[Route]:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    return [Route("/api/room/board", need(board)), Route("/api/stream", need(stream))]
+
+
+def _ticket_routes(room: ControlRoom) -> list[Route]:
+    need = room.sessions.required
 
     async def tickets(request: Request, principal: Principal) -> Response:
         q = request.query_params
@@ -112,19 +136,7 @@ def room_routes(room: ControlRoom) -> list[Route]:
         return JSONResponse({"tickets": to_json(rows)}, headers=NO_STORE)
 
     async def ticket(request: Request, principal: Principal) -> Response:
-        ticket_id = request.path_params["ticket_id"]
-        try:
-            check_parameters(request)
-            held = room.live.view.tickets.get(ticket_id)
-            found = [held] if held else await room.queries.tickets([ticket_id])
-            if not found:
-                return JSONResponse({"error": "没有这张工单"}, status_code=404)
-            timeline = await room.queries.timeline(ticket_id)
-        except InputRefused as refused:
-            return JSONResponse({"error": refused.message}, status_code=refused.status)
-        except StoreUnavailable:
-            return JSONResponse({"error": "数据库暂不可用"}, status_code=503)
-        return JSONResponse(ticket_page(found[0], timeline, room.jurisdiction), headers=NO_STORE)
+        return await _ticket(room, request)
 
     async def dispatch(request: Request, principal: Principal) -> Response:
         return await _dispatch(room, request, principal)
@@ -141,20 +153,29 @@ def room_routes(room: ControlRoom) -> list[Route]:
         return JSONResponse({"total": total, "letters": shown}, headers=NO_STORE)
 
     return [
-        Route("/", index),
-        Route("/login", login_page),
-        Route("/api/room/login", room.sessions.login, methods=["POST"]),
-        Route("/api/room/logout", room.sessions.logout, methods=["POST"]),
-        Route("/api/room/me", need(me)),
-        Route("/api/room/reference", need(ref)),
-        Route("/api/room/board", need(board)),
-        Route("/api/stream", need(stream)),
         Route("/api/room/tickets", need(tickets)),
         Route("/api/room/tickets/{ticket_id}", need(ticket)),
         Route("/api/room/tickets/{ticket_id}/dispatch", need(dispatch), methods=["POST"]),
         Route("/api/room/tickets/{ticket_id}/confidential", need(confidential), methods=["POST"]),
         Route("/api/room/dead-letters", need(dead_letters)),
     ]
+
+
+async def _ticket(room: ControlRoom, request: Request) -> Response:
+    """One ticket's page: from the live view when it holds it, else from the store, with its timeline."""
+    ticket_id = request.path_params["ticket_id"]
+    try:
+        check_parameters(request)
+        held = room.live.view.tickets.get(ticket_id)
+        found = [held] if held else await room.queries.tickets([ticket_id])
+        if not found:
+            return JSONResponse({"error": "没有这张工单"}, status_code=404)
+        timeline = await room.queries.timeline(ticket_id)
+    except InputRefused as refused:
+        return JSONResponse({"error": refused.message}, status_code=refused.status)
+    except StoreUnavailable:
+        return JSONResponse({"error": "数据库暂不可用"}, status_code=503)
+    return JSONResponse(ticket_page(found[0], timeline, room.jurisdiction), headers=NO_STORE)
 
 
 async def _events(live: RoomLive, request: Request) -> AsyncIterator[str]:

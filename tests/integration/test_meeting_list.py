@@ -1,4 +1,4 @@
-"""The leadership dispatch list compiled from a real PostgreSQL record: tickets' events
+"""the dispatch meeting list compiled from a real PostgreSQL record: tickets' events
 written by the store, the list read back, kept once per meeting, and readable."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The leadership dispatch list: its meeting days, and the report a leader reads."""
+"""the dispatch meeting list: its meeting days, and the report a leader reads."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain.reporting.meeting_list import (
-    LeadershipList,
     ListedTicket,
+    MeetingList,
     UnitOverdue,
     is_dispatch_day,
     latest_dispatch_day,
-    leadership_alert,
+    meeting_list_alert,
     previous_dispatch_day,
     render,
 )
@@ -34,7 +34,7 @@ def test_meetings_fall_on_the_6th_16th_and_26th(today: date, meeting: date, prev
     assert is_dispatch_day(meeting, COUNTY) and not is_dispatch_day(date(2026, 12, 7), COUNTY)
 
 
-LISTING = LeadershipList(
+LISTING = MeetingList(
     meeting_date=date(2026, 12, 6),
     since=date(2026, 11, 26),
     compiled_at=datetime(2026, 12, 6, 0, 30, tzinfo=UTC),
@@ -68,7 +68,7 @@ def test_the_report_names_tickets_places_and_units_in_chinese() -> None:
 
 
 def test_the_list_is_published_once_per_meeting_with_its_counts() -> None:
-    alert = leadership_alert(LISTING, COUNTY)
+    alert = meeting_list_alert(LISTING, COUNTY)
     assert (alert.alert_id, alert.kind, alert.ticket_id) == (
         f"leadership:{COUNTY.code}:2026-12-06",
         "leadership_list",
