@@ -24,6 +24,7 @@ from streams.faults import Faults
 from streams.names import TopicNames
 from streams.settings import Settings
 from streams.typed import TypedTopic
+from streams.versioned_recovery import keep_newest
 
 W = TypeVar("W", bound=BaseModel)
 Table = TableT[str, bytes]  # our own JSON bytes (pydantic) by a string key
@@ -81,6 +82,10 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
     app = _app(settings, names)
     topic = _topic_maker(app, settings.ticket_partitions)
     table = _table_maker(app, settings.ticket_partitions)
+    # A ticket's state and a unit's view of it only move forward (their version rises by one per
+    # event): their recovery skips a late, older write of a worker that lost its partitions.
+    tickets = keep_newest(table("tickets", "ticket id → ticket state"))
+    order_views = keep_newest(table("order_views", "ticket id → state as last sent to units"))
     return Streams(
         app=app,
         names=names,
@@ -92,8 +97,8 @@ def create_streams(settings: Settings, units: Sequence[str] = ()) -> Streams:
         dead_letters=of_model(topic(names.dead_letters), DeadLetter),
         clusters=of_model(topic(names.clusters), ClusterSignal),
         intake_seen=table("intake_seen", "channel:source_id → ticket id"),
-        tickets=table("tickets", "ticket id → ticket state"),
-        order_views=table("order_views", "ticket id → state as last sent to units"),
+        tickets=tickets,
+        order_views=order_views,
         cluster_tracks=table("cluster_tracks", "ticket id → appeal, category and town for clusters"),
         cluster_index=table("cluster_index", "category:town → open tickets taking appeals in"),
         unit_codes=tuple(units),
