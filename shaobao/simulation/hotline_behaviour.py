@@ -170,7 +170,13 @@ def _after_dissatisfied(
 def _on_return(
     state: TicketState, rng_for: RngFor, later: Callable[[Random, Span], datetime], shares: Shares
 ) -> Move:
-    command_id = f"hotline:{state.ticket_id}:return{len(state.returned_by)}"
+    """The decision on a unit's return. Its id (and the choice drawn from it) names the request
+    by the unit and how often it has returned this ticket, not by all the ticket's returns: a co
+    unit returning its part meanwhile must not make the hotline decide the same request twice
+    (it may have sent the first decision before reading that return; the second is rejected).
+    """
+    unit = state.pending_return.unit if state.pending_return is not None else ""
+    command_id = f"hotline:{state.ticket_id}:return:{unit}:{state.returned_by.count(unit)}"
     rng = rng_for(command_id)
     at = later(rng, DECIDE_S)
     if rng.random() < shares.redispatches_return:
@@ -187,8 +193,12 @@ def _on_return(
 def _on_extension(
     state: TicketState, rng_for: RngFor, later: Callable[[Random, Span], datetime], shares: Shares
 ) -> Move:
+    """The decision on a lead's extension request, named as a return's is (see `_on_return`)."""
     # One request per lead and round: the simulated lead asks at most once before completing.
-    command_id = f"hotline:{state.ticket_id}:r{state.rework_count}:ret{len(state.returned_by)}:extension"
+    unit = state.pending_extension.unit if state.pending_extension is not None else ""
+    command_id = (
+        f"hotline:{state.ticket_id}:r{state.rework_count}:extension:{unit}:{state.returned_by.count(unit)}"
+    )
     rng = rng_for(command_id)
     at = later(rng, DECIDE_S)
     if rng.random() < shares.grants_extension:

@@ -12,10 +12,11 @@ import pytest
 
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.ticket.fold import TicketStatus
+from domain.ticket import TicketStatus
 from domain.ticket.lifecycle.rules import rules_for
+from domain.ticket.lifecycle.state import PendingExtension
 from schemas.appeal import Appeal, Caller
-from schemas.commands import MergeAppeal, RecordCallback
+from schemas.commands import DenyExtension, GrantExtension, MergeAppeal, RecordCallback
 from schemas.orders import WorkOrder
 from shaobao.simulation.hotline_behaviour import Shares, next_moves
 from shaobao.simulation.unit_behaviour import SETTLE_S, Habits, plan_order, respond
@@ -225,3 +226,27 @@ def test_a_replay_explains_two_units_signing_the_other_way_round(jurisdiction: J
     swapped = [*history[:first], history[second], history[first], *history[second + 1 :]]
     explained = replay(_day(jurisdiction, 0), swapped)
     assert explained is not None and explained.signatures() == swapped
+
+
+def test_the_decision_on_an_extension_is_the_same_move_after_a_co_unit_returns_its_part(
+    jurisdiction: Jurisdiction,
+) -> None:
+    # The hotline may have sent its decision before it reads a co unit's return: the return
+    # must not make it a new decision (a second one is rejected, none is pending any more).
+    asked = NOW + timedelta(hours=1)
+    pending = PendingExtension(unit="zjj", extra="3wd", reason="需协调施工队", requested_at=asked)
+    signed = (
+        _day(jurisdiction, 0)
+        .states["T1"]
+        .model_copy(update={"status": TicketStatus.SIGNED, "pending_extension": pending, "updated_at": asked})
+    )
+    moves = next_moves(signed, random.Random)
+    assert [type(m.command) for m in moves] in ([GrantExtension], [DenyExtension])
+    assert moves[0].command.command_id == "hotline:T1:r0:extension:zjj:0"
+    returned = signed.model_copy(
+        update={"co": (), "returned_by": ("baimaqiao",), "updated_at": asked + timedelta(minutes=5)}
+    )
+    again = next_moves(returned, random.Random)  # may be later: planned from the latest change
+    assert [m.command.model_dump(exclude={"issued_at"}) for m in again] == [
+        m.command.model_dump(exclude={"issued_at"}) for m in moves
+    ]
