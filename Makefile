@@ -24,7 +24,7 @@ run: deps ## install what is missing, start Kafka, PostgreSQL, worker, control r
 	@$(PY) -m shaobao.cli run --rate $(RATE)
 
 test: deps-test check ## the same set-up, then the whole suite against the real broker and database
-	$(PY) -m pytest tests -q -p no:cacheprovider --durations=20
+	scripts/test-tiers
 
 unit: $(VENV_STAMP) ## the unit tier alone, in under a minute: no broker, database, browser or tool outside the venv
 	$(PY) -m pytest tests/unit -q -p no:cacheprovider --durations=10
