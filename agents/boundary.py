@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from agents.outbox import Outbox, Staged
 from agents.ports import StoreUnavailable, TimeSource, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
-from domain.ticket.fold import FoldError
+from domain.ticket import FoldError
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.rejections import SourcePosition
 from streams import departure, log_context

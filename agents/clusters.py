@@ -16,7 +16,7 @@ from agents.boundary import Record, boundary_for
 from agents.outbox import Outbox, Staged
 from agents.ports import ReferenceData, TimeSource
 from agents.subscriptions import each_batch
-from domain.clusters.detection import ClusterIndex, Tracked, on_signal, town_places, track
+from domain.clusters import ClusterIndex, Tracked, on_signal, town_places, track
 from streams.app import Streams
 from streams.codecs import encode
 

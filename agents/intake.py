@@ -11,7 +11,7 @@ from agents.boundary import Record, boundary_for
 from agents.outbox import Outbox, Staged
 from agents.ports import ReferenceData, TimeSource
 from agents.subscriptions import each_batch
-from domain.intake.decision import Admit, Arrival, Reject, Reroute, take_in
+from domain.intake import Admit, Arrival, Reject, Reroute, take_in
 from schemas.appeal import Appeal
 from schemas.rejections import AppealRejected, SourcePosition
 from streams.app import Streams
@@ -31,7 +31,7 @@ def read(record: Record, now: datetime) -> Appeal | Reject:
 def rejection_of(record: Record, outcome: Reject, now: datetime) -> AppealRejected:
     """The rejection, keeping the record's own bytes so that it can be fixed and replayed."""
     source = SourcePosition(topic=record.topic, partition=record.partition, offset=record.offset)
-    return rejection(record.value, record.key, IntakeRejection(outcome.reason, outcome.message), source, now)
+    return rejection(record.value, record.key, outcome, source, now)
 
 
 def home_of(partitions: int, intake_key: str) -> int:

@@ -14,7 +14,7 @@ from typing import Protocol
 from agents.boundary import Task, guard_task
 from agents.ports import StoreUnavailable, TimeSource
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.meeting_list import MeetingList, due_for_compilation, meeting_list_alert
+from domain.reporting import MeetingList, due_for_compilation, meeting_list_alert
 from streams.app import Streams
 
 log = logging.getLogger(__name__)

@@ -20,14 +20,14 @@ import faust
 
 from agents.boundary import Task, guard_task
 from agents.ports import LagReader, LagUnavailable, StoreErrorCount, TimeSource
-from domain.ops.alerts import (
+from domain.ops import (
     LagThresholds,
     StoreErrorThresholds,
     lag_alerts,
     ops_alert_key,
     store_error_alert,
+    topic_lags,
 )
-from domain.ops.lag import topic_lags
 from schemas.alerts import Alert
 from streams import log_context, metrics
 from streams.app import Streams

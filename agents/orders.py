@@ -9,8 +9,8 @@ from agents.boundary import Record, boundary_for
 from agents.outbox import Outbox, Staged
 from agents.ports import ReferenceData, TimeSource
 from agents.subscriptions import each_batch
-from domain.ticket.fold import TicketState, fold
-from domain.ticket.orders import order_messages
+from domain.ticket import TicketState, order_messages
+from domain.ticket.fold import fold
 from streams.app import Streams
 from streams.codecs import encode
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.jurisdiction import Jurisdiction
-from domain.ops.lag import PartitionLag
+from domain.ops import PartitionLag
 from schemas.appeal import Appeal
 from schemas.events import TicketEvent
 from schemas.triage import TriageDecision

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from agents.boundary import Boundary, Record, boundary_for
 from agents.ports import StoreUnavailable, TicketEventStore, TimeSource, Unstorable
 from agents.subscriptions import whole_batches
-from domain.ops.store_alerts import ALERT_KEY, store_back_alert, store_down_alert
+from domain.ops import ALERT_KEY, store_back_alert, store_down_alert
 from schemas.alerts import Alert
 from schemas.dead_letters import DeadLetter
 from schemas.events import TicketEvent

@@ -15,10 +15,10 @@ from agents.outbox import Outbox, Staged
 from agents.ports import TimeSource
 from agents.subscriptions import each_batch
 from domain.alerts import command_alert, refusal_alert
-from domain.ticket.decide import Decision, decide
-from domain.ticket.fold import TicketState
+from domain.ticket import Decision, TicketState
+from domain.ticket.decide import decide
 from domain.ticket.lifecycle.rules import DEFAULT_RULES, LifecycleRules
-from domain.time_limits.alerts import timing_alerts
+from domain.time_limits import timing_alerts
 from streams.app import Streams
 from streams.codecs import encode
 

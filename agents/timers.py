@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from agents.boundary import Record, boundary_for, guard_task
 from agents.ports import TimeSource
 from agents.subscriptions import each_record
-from domain.time_limits.due_index import DueIndex, DueMark
+from domain.time_limits import DueIndex, DueMark
 from schemas.commands import FlagLimit
 from schemas.limits import Clock as RunningClock
 from streams.app import Streams

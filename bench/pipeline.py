@@ -192,9 +192,9 @@ async def latency(pipeline: Pipeline, count: int, rate: float) -> dict[str, floa
 
 def triage_speed(rounds: int = 20) -> dict[str, float]:
     """Triage decisions per second on one core, over the corpus repeated `rounds` times."""
-    from shaobao.bootstrap import load_reference
+    from infra.reference import load_configured
 
-    router = load_reference(Settings.from_env()).router
+    router = load_configured(Settings.from_env(), datetime.now(UTC)).router
     appeals = [Appeal.model_validate(json.loads(v)) for _, v in encoded_appeals(420, seed=3)]
     timings: list[float] = []
     for _ in range(rounds):

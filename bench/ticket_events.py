@@ -21,13 +21,12 @@ from datetime import UTC, datetime, timedelta
 
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
+from domain.ticket import TicketState, order_messages
 from domain.ticket.decide import decide
-from domain.ticket.fold import TicketState, fold
+from domain.ticket.fold import fold
 from domain.ticket.lifecycle.actions import command_for_action
 from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
-from domain.ticket.orders import order_messages
-from domain.time_limits.clock_changes import LimitPolicy
-from domain.time_limits.workdays import WorkingCalendar
+from domain.time_limits import LimitPolicy, WorkingCalendar
 from infra.holidays import national_holidays
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal

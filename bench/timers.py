@@ -36,9 +36,7 @@ from bench.report import REPORT, markers, write_section
 from domain.intake.ids import receive_command
 from domain.ticket.decide import decide
 from domain.ticket.lifecycle.rules import rules_for
-from domain.time_limits.clock_changes import LimitPolicy
-from domain.time_limits.due_index import DueIndex
-from domain.time_limits.workdays import WorkingCalendar
+from domain.time_limits import DueIndex, LimitPolicy, WorkingCalendar
 from infra.holidays import national_holidays
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal, Caller

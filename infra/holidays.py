@@ -17,7 +17,7 @@ from datetime import date
 # The package ships no type information; the two mappings read below are typed here.
 import chinese_calendar  # type: ignore[import-untyped]
 
-from domain.time_limits.workdays import HolidayData
+from domain.time_limits import HolidayData
 
 
 def national_holidays() -> HolidayData:

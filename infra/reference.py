@@ -17,11 +17,11 @@ import yaml
 from pydantic import ValidationError
 
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
-from domain.triage import Triager, parse_lexicon
-from domain.triage.learned import LabelledText
+from domain.triage import LabelledText, Triager, parse_lexicon
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.triager_cache import TriagerCache
 from schemas.reference import ReferencePublished
+from streams.settings import Settings
 
 
 class ReferenceInvalid(ValueError):
@@ -113,6 +113,14 @@ def load_reference_files(
         read_examples(DEFAULT_EXAMPLE_FILES) if examples is None else examples,
         TriagerCache.under(cache_dir),
     )
+
+
+def load_configured(
+    settings: Settings, now: datetime, examples: Sequence[LabelledText] | None = None
+) -> BuiltReference:
+    """The reference the settings name (`load_reference_files`): what the worker and the web's
+    desk both load, so that both hold the same triager."""
+    return load_reference_files(settings.jurisdiction_file, settings.cache_dir, now, examples)
 
 
 def decode_published(value: bytes) -> ReferencePublished:

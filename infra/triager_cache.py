@@ -26,8 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import domain.triage
-from domain.triage import Triager
-from domain.triage.learned import LabelledText
+from domain.triage import LabelledText, Triager
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.ticket.consistency import Difference, compare_events, compare_states, folded_tickets
-from domain.ticket.fold import TicketState
+from domain.ticket import Difference, TicketState, compare_events, compare_states, folded_tickets
 from infra.kafka.event_log import read_topic
 from infra.postgres.store import rewrite_ticket, ticket_row
 from schemas.base import validate_json

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -11,11 +10,9 @@ from agents import actions, clusters, intake, meeting_list, orders, sink, ticket
 from agents import reference as hot_reload
 from agents.ops_monitor import POLL_INTERVAL_S
 from domain.jurisdiction import Jurisdiction
-from domain.ops.alerts import LagThresholds
+from domain.ops import LagThresholds
 from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
-from domain.time_limits.clock_changes import LimitPolicy
-from domain.time_limits.workdays import WorkingCalendar
-from domain.triage.learned import LabelledText
+from domain.time_limits import LimitPolicy, WorkingCalendar
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.holidays import national_holidays
 from infra.kafka.event_log import KafkaTicketLog
@@ -28,7 +25,7 @@ from infra.reference import (
     BuiltReference,
     build_reference,
     decode_published,
-    load_reference_files,
+    load_configured,
 )
 from infra.triager_cache import TriagerCache
 from shaobao.observability import install_ops
@@ -47,11 +44,6 @@ class SystemClock:
 
 # The jurisdiction in force, the router built from it and their version (a digest of both files).
 LoadedReference = BuiltReference
-
-
-def load_reference(settings: Settings, examples: Sequence[LabelledText] | None = None) -> LoadedReference:
-    """The jurisdiction file and its lexicon; the router's model learns from the shipped labelled appeals."""
-    return load_reference_files(settings.jurisdiction_file, settings.cache_dir, SystemClock().now(), examples)
 
 
 def triager_cache(settings: Settings) -> TriagerCache:
@@ -75,7 +67,7 @@ def build_worker(
     """The Faust app with every agent installed, metered, serving /metrics, /health and /ready
     on its web port, and the store it writes to."""
     examples = read_examples(DEFAULT_EXAMPLE_FILES)
-    reference = load_reference(settings, examples)
+    reference = load_configured(settings, SystemClock().now(), examples)
     streams = create_streams(settings, reference.jurisdiction.unit_codes)
     rebalance.install(streams.app)  # Faust's consumer, mended: no record lost, no hang (issue 13)
     guaranteed_producer.install(streams.app)  # acks from every in-sync replica, idempotence

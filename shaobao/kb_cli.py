@@ -21,7 +21,7 @@ from typing import TextIO
 import yaml
 
 from domain.jurisdiction import Jurisdiction
-from domain.kb.entries import KbFile, KbFileError, entries_from_csv, entries_from_document
+from domain.kb import KbFile, KbFileError, entries_from_csv, entries_from_document
 from infra.postgres.kb_store import AsyncpgKbStore
 from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction, load_yaml

@@ -21,7 +21,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.meeting_list import MeetingList, latest_dispatch_day, meeting_list_alert, render
+from domain.reporting import MeetingList, latest_dispatch_day, meeting_list_alert, render
 from infra.postgres.meeting_list import compile_list, record_list
 from infra.postgres.migrate import migrate
 from infra.reference import load_jurisdiction

@@ -9,7 +9,7 @@ from mode import Service
 from agents import ops_monitor, ops_sensor
 from agents.ops_monitor import OpsMonitor
 from agents.ports import StoreErrorCount, TimeSource
-from domain.ops.alerts import LagThresholds
+from domain.ops import LagThresholds
 from infra.kafka.lag import KafkaLagProbe
 from streams.app import Streams
 from streams.readiness import worker_readiness

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from domain.privacy.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, national_mobile
+from domain.privacy import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, national_mobile
 from infra.kafka.topics import MONTH_MS
 from infra.postgres.erasure import AsyncpgErasure, Erased
 from infra.postgres.store import AsyncpgTicketStore

@@ -9,8 +9,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from domain.reporting.periods import PeriodKind
-from domain.reporting.rates import RateWeights
+from domain.reporting import PeriodKind, RateWeights
 from infra.postgres.reports import StoreReports
 from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from agents.ports import LagUnavailable
-from domain.ops.lag import PartitionOffsets, offset_sample, partition_lag, per_second, topic_lags
+from domain.ops import PartitionOffsets, offset_sample, partition_lag, per_second, topic_lags
 from infra.kafka.lag import KafkaLagProbe
 from infra.postgres.ops_queries import AsyncpgOpsQueries, UnitQueue
 from infra.reference import load_jurisdiction

@@ -35,9 +35,7 @@ import yaml
 from pydantic import ValidationError
 
 from domain.jurisdiction import Jurisdiction
-from domain.triage import Triager
-from domain.triage.labels import label_problems
-from domain.triage.learned import LabelledText
+from domain.triage import LabelledText, Triager, label_problems
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
 from infra.reference import build_reference, lexicon_path_for, load_jurisdiction, read_reference
 from infra.triager_cache import TriagerCache

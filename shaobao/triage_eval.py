@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from domain.triage.urgency import URGENCY_RANK
+from domain.triage import URGENCY_RANK
 from schemas.triage import TriageDecision
 
 APPEAL_TYPES = ("consult", "help", "complaint", "report", "suggestion", "praise")

@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 from starlette.applications import Starlette
 
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.periods import PeriodKind
-from domain.reporting.rates import RateWeights
-from domain.reporting.report import Report
+from domain.reporting import PeriodKind, RateWeights, Report
 from domain.triage import Triager
 from infra.kafka.action_producer import AiokafkaActionProducer
 from infra.kafka.intake_producer import AiokafkaAppealProducer
@@ -32,7 +30,7 @@ from infra.postgres.room_sessions import AsyncpgRoomSessions
 from infra.postgres.store import AsyncpgTicketStore
 from infra.postgres.ticket_queries import AsyncpgTicketQueries
 from infra.postgres.tokens import AsyncpgTokenStore
-from infra.reference import load_jurisdiction, load_reference_files
+from infra.reference import load_configured, load_jurisdiction
 from streams.kafka_access import KafkaAccess
 from streams.names import TopicNames
 from streams.settings import Settings
@@ -42,7 +40,7 @@ from web.ports import ActionPublisher, AppealPublisher, KbSearcher, RoomPorts, W
 
 def worker_triager(settings: Settings) -> Triager:
     """The worker's triager: the same files, the same cache (trained once, by whoever is first)."""
-    return load_reference_files(settings.jurisdiction_file, settings.cache_dir, datetime.now(UTC)).router
+    return load_configured(settings, datetime.now(UTC)).router
 
 
 @dataclass(frozen=True)

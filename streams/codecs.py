@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -42,6 +43,16 @@ def decode_event(raw: bytes) -> TicketEvent:
 
 def encode_event(event: TicketEvent) -> bytes:
     return EVENT.dump_json(event)
+
+
+class Refusal(Protocol):
+    """Why a record is not an appeal: a reason code and a message a person can act on."""
+
+    @property
+    def reason(self) -> RejectionReason: ...
+
+    @property
+    def message(self) -> str: ...
 
 
 class IntakeRejection(Exception):
@@ -115,7 +126,7 @@ def bounded_message(message: str) -> str:
 def rejection(
     raw: bytes | None,
     key: bytes | None,
-    error: IntakeRejection,
+    error: Refusal,
     source: SourcePosition,
     now: datetime,
     rejection_id: str | None = None,

@@ -21,7 +21,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from domain.ops.lag import PartitionLag
+from domain.ops import PartitionLag
 
 # The classic text format, which every Prometheus 2.x and 3.x scrapes: our names are plain
 # [a-z_] so the body is the same as the client's newer "version=1.0.0" label would announce.

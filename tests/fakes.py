@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from agents.ports import LagReader, LagUnavailable, TimeSource
 from domain.access import Principal
-from domain.open311.query import RequestQuery
-from domain.ops.lag import PartitionLag
-from domain.ticket.fold import TicketState
+from domain.open311 import RequestQuery
+from domain.ops import PartitionLag
+from domain.ticket import TicketState
 from schemas.actions import UnitAction
 from schemas.appeal import Appeal
 from schemas.commands import ControlCommand
@@ -35,6 +35,19 @@ SEWER_TRIAGE = TriageDecision(
     co=("baimaqiao",),
     confidence=0.9,
 )
+
+
+class RecordingRouter:
+    """The triage in force as the intake calls it (`Callable[[Appeal], TriageDecision]`): one
+    decision for every appeal, and the appeals it was asked about, in order."""
+
+    def __init__(self, decision: TriageDecision = SEWER_TRIAGE) -> None:
+        self.decision = decision
+        self.routed: list[Appeal] = []
+
+    def decide(self, appeal: Appeal) -> TriageDecision:
+        self.routed.append(appeal)
+        return self.decision
 
 
 class FrozenClock(TimeSource):

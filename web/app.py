@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from domain.access import Principal
-from domain.privacy.masking import shown_text
+from domain.privacy import shown_text
 from streams.settings import Settings
 from web.api.intake import intake_routes
 from web.api.intake_keys import intake_gate

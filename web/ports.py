@@ -11,12 +11,10 @@ from typing import Any, Literal, Protocol
 
 from domain.access import Principal
 from domain.jurisdiction import Jurisdiction
-from domain.open311.query import RequestQuery
-from domain.reporting.periods import PeriodKind
-from domain.reporting.rates import RateWeights
-from domain.reporting.report import Report
-from domain.room.view import RoomTicket
-from domain.ticket.fold import TicketState
+from domain.open311 import RequestQuery
+from domain.reporting import PeriodKind, RateWeights, Report
+from domain.room import RoomTicket
+from domain.ticket import TicketState
 from domain.triage import Triager
 from schemas.actions import UnitAction
 from schemas.appeal import Appeal

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.ticket.consistency import accepted_log
-from domain.ticket.fold import TicketState, fold
+from domain.ticket import TicketState, accepted_log
+from domain.ticket.fold import fold
 from schemas.base import validate_json
 from schemas.events import TICKET_EVENT, TicketEvent
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bench.chaos.audit_log import LogRecord, TicketLog
 from domain.jurisdiction import Jurisdiction
-from domain.ticket.orders import order_messages
+from domain.ticket import order_messages
 
 UnitOrder = tuple[str, str]  # (unit, order id)
 

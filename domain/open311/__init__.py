@@ -1,5 +1,7 @@
 """Open311 GeoReport v2 in the hotline's terms: services, a POSTed request as an appeal, the
-`GET requests` filters, and tickets as service requests a citizen may read.
+`GET requests` filters, and tickets as service requests a citizen may read. `services` is
+imported from `domain.open311.services` (a face cannot hold a name that is also one of its
+submodules).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ if TYPE_CHECKING:
         appeal_from_request,
         check_jurisdiction_id,
         service_definition,
-        services,
         split_token,
     )
 
@@ -31,7 +32,6 @@ __all__ = [
     "parse_request_query",
     "service_definition",
     "service_request",
-    "services",
     "split_token",
 ]
 
@@ -47,7 +47,6 @@ __getattr__ = public_names(
         "parse_request_query": "query",
         "service_definition": "services",
         "service_request": "service_requests",
-        "services": "services",
         "split_token": "services",
     },
 )

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.privacy.masking import mobile_numbers, replace_mobile, scrub_identifiers
-from domain.ticket.lifecycle.state import TicketState
+from domain.ticket import TicketState
 from schemas.appeal import Appeal, Caller
 from schemas.events import Citizen
 

@@ -1,5 +1,9 @@
 """The ticket aggregate (工单): its state, the fold of its events, the decisions on its commands,
 the work orders it sends to units, and the store's consistency with its log.
+
+`decide` and `fold` are imported from their own modules (`domain.ticket.decide`,
+`domain.ticket.fold`): a package attribute named like a submodule is the submodule once that
+is imported, so the face cannot hold them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ if TYPE_CHECKING:
         compare_states,
         folded_tickets,
     )
-    from domain.ticket.decide import Decision, Refusal, decide
+    from domain.ticket.decide import Decision, Refusal
     from domain.ticket.fold import (
         OPEN_STATUSES,
         WORKING_STATUSES,
@@ -24,7 +28,6 @@ if TYPE_CHECKING:
         FoldError,
         TicketState,
         TicketStatus,
-        fold,
     )
     from domain.ticket.orders import open_order, order_messages
 
@@ -41,8 +44,6 @@ __all__ = [
     "accepted_log",
     "compare_events",
     "compare_states",
-    "decide",
-    "fold",
     "folded_tickets",
     "open_order",
     "order_messages",
@@ -63,8 +64,6 @@ __getattr__ = public_names(
         "accepted_log": "consistency",
         "compare_events": "consistency",
         "compare_states": "consistency",
-        "decide": "decide",
-        "fold": "fold",
         "folded_tickets": "consistency",
         "open_order": "orders",
         "order_messages": "orders",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from domain.ticket.consistency import accepted_log
+from domain.ticket import accepted_log
 from infra.kafka.topic_read import read_partition, read_whole_topic
 from schemas.events import TICKET_EVENT, TicketEvent
 from streams.kafka_access import KafkaAccess

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from agents.ports import LagUnavailable
-from domain.ops.lag import PartitionLag, PartitionOffsets, next_offset, partition_lag
+from domain.ops import PartitionLag, PartitionOffsets, next_offset, partition_lag
 from streams.kafka_access import KafkaAccess
 
 log = logging.getLogger(__name__)

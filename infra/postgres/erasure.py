@@ -16,9 +16,14 @@ from datetime import datetime
 
 import asyncpg
 
-from domain.privacy.erasure import DEAD_LETTERS_KEPT, REJECTIONS_KEPT, erase_event_payload, erase_state
-from domain.privacy.masking import mobile_numbers
-from domain.ticket.lifecycle.state import TicketState
+from domain.privacy import (
+    DEAD_LETTERS_KEPT,
+    REJECTIONS_KEPT,
+    erase_event_payload,
+    erase_state,
+    mobile_numbers,
+)
+from domain.ticket import TicketState
 from infra.postgres.store import AsyncpgTicketStore
 
 _BATCH = 500

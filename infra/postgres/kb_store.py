@@ -12,7 +12,7 @@ from datetime import date, datetime
 import asyncpg
 
 from agents.ports import StoreUnavailable
-from domain.kb.search import KbSearchIndex
+from domain.kb import KbSearchIndex
 from infra.postgres.store import UNAVAILABLE_ERRORS, AsyncpgTicketStore
 from schemas.kb import KbEntry, KbMatch
 from web.ports import KbChange, KbEntryNotFound, KbRecord, KbVersion, KbWrite, NotYourEntry

@@ -11,7 +11,7 @@ import asyncpg
 
 from agents.ports import StoreUnavailable
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.meeting_list import (
+from domain.reporting import (
     ListedTicket,
     MeetingList,
     UnitOverdue,

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.ticket.fold import OPEN_STATUSES
+from domain.ticket import OPEN_STATUSES
 from web.ports import OpsDataUnavailable
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)

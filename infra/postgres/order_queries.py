@@ -7,7 +7,7 @@ import json
 import asyncpg
 
 from agents.ports import StoreUnavailable
-from domain.ticket.fold import WORKING_STATUSES, TicketState
+from domain.ticket import WORKING_STATUSES, TicketState
 from infra.postgres.store import UNAVAILABLE_ERRORS, AsyncpgTicketStore
 
 # By the ticket's assignments, not `lead_unit`/`co_units`: a lead whose return awaits the

@@ -8,10 +8,8 @@ from datetime import date, datetime, timedelta
 import asyncpg
 
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.periods import PeriodKind, local_date, period_for
-from domain.reporting.rates import RateWeights
-from domain.reporting.report import TREND_DAYS, Report, build_report
-from domain.time_limits.workdays import WorkingCalendar
+from domain.reporting import TREND_DAYS, PeriodKind, RateWeights, Report, build_report, local_date, period_for
+from domain.time_limits import WorkingCalendar
 from infra.holidays import national_holidays
 from infra.postgres.report_source import read_kb, read_logs
 

@@ -15,9 +15,8 @@ import asyncpg
 from pydantic import TypeAdapter
 
 from agents.ports import StoreUnavailable
-from domain.room.clocks import completed_on_time
-from domain.room.view import RoomTicket
-from domain.ticket.fold import OPEN_STATUSES, TicketState
+from domain.room import RoomTicket, completed_on_time
+from domain.ticket import OPEN_STATUSES, TicketState
 from infra.postgres.store import UNAVAILABLE_ERRORS, AsyncpgTicketStore
 from schemas.dead_letters import DeadLetter
 from schemas.limits import Clock

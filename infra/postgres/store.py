@@ -12,7 +12,8 @@ import asyncpg
 
 from agents.ports import StoreUnavailable, TicketLog, Unfoldable, Unstorable
 from domain.jurisdiction import Jurisdiction
-from domain.ticket.fold import FoldError, TicketState, fold
+from domain.ticket import FoldError, TicketState
+from domain.ticket.fold import fold
 from infra.postgres.migrate import migrate
 from infra.postgres.store_records import (
     record_dead_letters,

@@ -7,9 +7,8 @@ from typing import Any
 import asyncpg
 
 from agents.ports import StoreUnavailable
-from domain.open311.query import RequestQuery
-from domain.open311.service_requests import CLOSED_STATUSES
-from domain.ticket.fold import TicketState
+from domain.open311 import CLOSED_STATUSES, RequestQuery
+from domain.ticket import TicketState
 from infra.postgres.store import UNAVAILABLE_ERRORS, AsyncpgTicketStore
 
 _BY_TICKET_ID = "SELECT state FROM tickets WHERE ticket_id = $1"

@@ -16,7 +16,7 @@ from email.header import decode_header
 from email.message import EmailMessage, Message
 from email.utils import parseaddr, parsedate_to_datetime
 
-from domain.intake.mailbox import MailFields
+from domain.intake import MailFields
 
 # Supersets that decode everything their subsets do: mislabelled GB mail is the norm.
 _WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "ascii": "utf-8"}

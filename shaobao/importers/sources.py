@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.intake.legacy_csv import Header, RowError, appeal_from_row, read_header, row_key
-from domain.intake.mailbox import MailError, appeal_from_mail
+from domain.intake import Header, MailError, RowError, appeal_from_mail, appeal_from_row, read_header, row_key
 from schemas.base import escape_refused
 from schemas.rejections import SourcePosition
 from shaobao.importers.csv_file import CsvFile, CsvRow, CsvScan, iter_rows, read_csv, scan_csv

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from domain.kb.entries import entries_from_document
+from domain.kb import entries_from_document
 from infra.postgres.kb_store import AsyncpgKbStore
 from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction

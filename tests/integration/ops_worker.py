@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import faust
 
-from domain.ops.alerts import LagThresholds
+from domain.ops import LagThresholds
 from infra.json_logs import logging_config, setup_json_logging
 from shaobao.bootstrap import build_worker
 from streams.settings import Settings

@@ -18,8 +18,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from domain.access import Principal
 from domain.intake.ids import receive_command
+from domain.room import RoomTicket
 from domain.room.queues import unit_queues
-from domain.room.view import RoomTicket
 from domain.ticket.fold import TicketState, replay
 from infra.kafka.action_producer import AiokafkaActionProducer
 from infra.local.services import ServiceEndpoints

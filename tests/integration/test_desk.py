@@ -16,7 +16,7 @@ import asyncpg
 import yaml
 
 from domain.access import Principal
-from domain.kb.entries import entries_from_document
+from domain.kb import entries_from_document
 from infra.postgres.kb_store import AsyncpgKbStore
 from infra.postgres.store import AsyncpgTicketStore
 from infra.reference import load_jurisdiction

@@ -20,18 +20,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Builds the triager the worker builds (bootstrap.load_reference: the settings' jurisdiction file,
+# Builds the triager the worker builds (infra.reference.load_configured: the settings' jurisdiction file,
 # the shipped labelled appeals) and prints what decides its dispatches.
 BUILD = """
 import json, sys
 from datetime import UTC, datetime
 import infra.reference, domain.triage
 from infra.examples import DEFAULT_EXAMPLE_FILES, read_examples
-from infra.reference import load_reference_files
+from infra.reference import load_configured
 from streams.settings import Settings
-settings = Settings.from_env()
 examples = read_examples(DEFAULT_EXAMPLE_FILES)
-built = load_reference_files(settings.jurisdiction_file, settings.cache_dir, datetime.now(UTC), examples)
+built = load_configured(Settings.from_env(), datetime.now(UTC), examples)
 gate = built.router.gate
 print(json.dumps({
     "code": infra.reference.__file__,
@@ -79,9 +78,14 @@ def image_context(into: Path) -> Path:
     return into
 
 
-def built_triager(root: Path, cache: Path) -> dict[str, object]:
+def built_triager(root: Path, cache: Path | None = None) -> dict[str, object]:
+    """The triager `root`'s code builds, trained afresh in `cache`, or taken from the checkout's
+    own cache (`.cache/triager`, keyed by the examples, the lexicon and the code: what `make run`
+    trained, or trained now if it has not been)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHAOBAO_")}
-    env.update(PYTHONPATH=str(root), SHAOBAO_CACHE_DIR=str(cache), PYTHONDONTWRITEBYTECODE="1")
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
+    if cache is not None:
+        env.update(SHAOBAO_CACHE_DIR=str(cache))
     done = subprocess.run(
         [sys.executable, "-c", BUILD], cwd=root, env=env, capture_output=True, text=True, timeout=300
     )
@@ -104,7 +108,7 @@ def test_the_image_trains_the_triager_make_run_trains(tmp_path: Path) -> None:
     context = image_context(tmp_path / "context")
     assert (context / "data" / "corpus").is_dir(), "the image would carry no labelled appeals"
     image = built_triager(context, tmp_path / "image-cache")  # trained afresh from the copy
-    checkout = built_triager(REPO, tmp_path / "checkout-cache")
+    checkout = built_triager(REPO)  # make run's
     assert str(image.pop("code")).startswith(str(context))  # the copy's own code ran
     assert str(checkout.pop("code")).startswith(str(REPO))
     # Training sums floats in the order of a set of strings, which follows the process's hash

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
-from domain.reporting.meeting_list import render
+from domain.reporting import render
 from infra.local.services import ServiceEndpoints
 from infra.postgres.meeting_list import compile_list, record_list
 from infra.postgres.store import AsyncpgTicketStore

@@ -23,7 +23,7 @@ import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from domain.ops.lag import next_offset
+from domain.ops import next_offset
 from infra.kafka.lag import KafkaLagProbe
 from infra.kafka.topics import ensure_topics
 from infra.local.services import ServiceEndpoints
@@ -318,7 +318,7 @@ async def test_top_once_shows_the_pipeline_lag_and_the_open_tickets(
 
 
 def top_open_statuses() -> set[str]:
-    from domain.ticket.fold import OPEN_STATUSES
+    from domain.ticket import OPEN_STATUSES
 
     return {status.value for status in OPEN_STATUSES}
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from domain.ticket.fold import OPEN_STATUSES
+from domain.ticket import OPEN_STATUSES
 from infra.local.services import ServiceEndpoints
 from infra.postgres.migrate import migrate_url
 from infra.postgres.ops_queries import AsyncpgOpsQueries

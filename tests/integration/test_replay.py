@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from domain.jurisdiction import Jurisdiction
-from domain.ticket.consistency import folded_tickets
+from domain.ticket import folded_tickets
 from infra.kafka.topics import TopicSpec, ensure_topics
 from infra.local.services import ServiceEndpoints
 from infra.postgres.store import AsyncpgTicketStore

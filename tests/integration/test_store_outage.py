@@ -26,9 +26,8 @@ import pytest
 
 from agents.sink import EXIT_STORE_DOWN
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.periods import PeriodKind, period_for
-from domain.reporting.report import build_report
-from domain.time_limits.workdays import WorkingCalendar
+from domain.reporting import PeriodKind, build_report, period_for
+from domain.time_limits import WorkingCalendar
 from infra.holidays import national_holidays
 from infra.kafka.event_log import logs_by_ticket
 from infra.kafka.topics import ensure_topics

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.ticket.decide import Decision, decide
-from domain.ticket.fold import TicketState, fold
+from domain.ticket import Decision, TicketState, order_messages
+from domain.ticket.decide import decide
+from domain.ticket.fold import fold
 from domain.ticket.lifecycle.actions import command_for_action
 from domain.ticket.lifecycle.rules import LifecycleRules
-from domain.ticket.orders import order_messages
 from schemas.commands import TicketCommand
 from schemas.events import TicketEvent
 from schemas.orders import WorkOrder

@@ -10,11 +10,10 @@ from typing import Any
 
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
+from domain.ticket import TicketState
 from domain.ticket.decide import decide
-from domain.ticket.fold import TicketState
 from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
-from domain.time_limits.clock_changes import LimitPolicy
-from domain.time_limits.workdays import WorkingCalendar
+from domain.time_limits import LimitPolicy, WorkingCalendar
 from infra.holidays import national_holidays
 from schemas.appeal import Appeal
 from schemas.commands import TicketCommand

@@ -4,7 +4,7 @@ and no difference to the other."""
 
 from __future__ import annotations
 
-from domain.ticket.consistency import accepted_log, folded_tickets
+from domain.ticket import accepted_log, folded_tickets
 from domain.ticket.fold import replay
 from domain.ticket.lifecycle.rules import DEFAULT_RULES
 from schemas.commands import SignOrder

@@ -21,7 +21,7 @@ from agents.boundary import EXIT_CRASHED, EXIT_INTERRUPTED, Boundary, Record, re
 from agents.outbox import Outbox, Staged
 from agents.ports import StoreUnavailable, Unfoldable, Unstorable
 from domain.alerts import dead_letter_alert
-from domain.ticket.fold import FoldError
+from domain.ticket import FoldError
 from schemas.dead_letters import DeadLetter
 from streams.codecs import decode_command
 from streams.faults import Faults, InjectedCrash

@@ -20,7 +20,7 @@ from bench.chaos.audit_orders import expected_orders, order_counts
 from bench.chaos.audit_read import VerifyUnreadable, differences_in
 from bench.chaos.audit_timing import max_stall_s, nearest_rank, split_latencies_ms, stall_around_s, stalls
 from domain.intake.ids import duplicate_command, receive_command, ticket_id_for
-from domain.ticket.orders import order_messages
+from domain.ticket import order_messages
 from infra.reference import load_jurisdiction
 from schemas.appeal import Appeal
 from schemas.base import WireModel

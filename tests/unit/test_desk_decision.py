@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.desk.decision import honour
+from domain.desk import honour
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
+from domain.ticket import TicketState, TicketStatus
 from domain.ticket.decide import decide
-from domain.ticket.fold import TicketState, TicketStatus
 from domain.ticket.lifecycle.control import INSTANT_NOT_ENOUGH
 from domain.ticket.lifecycle.rules import rules_for
 from schemas.appeal import Appeal
@@ -173,9 +173,8 @@ def test_the_monthly_report_shows_the_on_line_answer_rate_and_the_entries_used_w
 ) -> None:
     from datetime import date
 
-    from domain.reporting.periods import PeriodKind, period_for
-    from domain.reporting.report import KbUse, build_report
-    from domain.time_limits.workdays import WorkingCalendar
+    from domain.reporting import KbUse, PeriodKind, build_report, period_for
+    from domain.time_limits import WorkingCalendar
     from infra.holidays import national_holidays
     from schemas.kb import KbEntry, KbSource
     from web.reports.files import report_dict

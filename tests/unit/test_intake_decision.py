@@ -3,7 +3,6 @@ ticket, note a duplicate; exact outcomes, no broker and no table, only what the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +11,7 @@ from domain.intake.decision import Admit, Arrival, IntakeOutcome, Reject, Rerout
 from schemas.appeal import Appeal
 from schemas.commands import ReceiveAppeal, RecordDuplicate
 from schemas.triage import TriageDecision
+from tests.fakes import RecordingRouter
 
 NOW = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 APPEAL = Appeal(
@@ -31,15 +31,6 @@ OTHER = "20260301-01-000007"
 
 
 ZONE = "Asia/Shanghai"
-
-
-@dataclass
-class Router:
-    routed: list[Appeal] = field(default_factory=list)
-
-    def decide(self, appeal: Appeal) -> TriageDecision:
-        self.routed.append(appeal)
-        return ROUTED
 
 
 def arrival(home: int = 3) -> Arrival:
@@ -83,7 +74,7 @@ def test_the_intake_decides_each_record_by_its_appeal_its_key_s_ticket_and_its_p
     outcome: IntakeOutcome,
     routed: int,
 ) -> None:
-    router = Router()
+    router = RecordingRouter(ROUTED)
     asked: list[str] = []
 
     def seen(key: str) -> str | None:
@@ -97,6 +88,6 @@ def test_the_intake_decides_each_record_by_its_appeal_its_key_s_ticket_and_its_p
 
 
 def test_an_admitted_appeal_is_keyed_by_its_ticket_and_remembered_under_its_intake_key() -> None:
-    outcome = take_in(APPEAL, lambda key: None, arrival(), Router().decide, ZONE, NOW)
+    outcome = take_in(APPEAL, lambda key: None, arrival(), RecordingRouter(ROUTED).decide, ZONE, NOW)
     assert isinstance(outcome, Admit)
     assert (outcome.command.ticket_id, outcome.intake_key, outcome.remember) == (OWN, "web:w-1", OWN)

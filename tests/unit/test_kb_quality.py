@@ -17,8 +17,7 @@ import pytest
 import yaml
 
 from domain.jurisdiction import Jurisdiction
-from domain.kb.entries import entries_from_document
-from domain.kb.search import KbSearchIndex
+from domain.kb import KbSearchIndex, entries_from_document
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "kb" / "sample-county.yaml"

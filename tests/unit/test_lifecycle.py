@@ -10,7 +10,8 @@ import pytest
 
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
-from domain.ticket.decide import Decision, decide
+from domain.ticket import Decision
+from domain.ticket.decide import decide
 from domain.ticket.fold import AssignmentStatus, TicketState, TicketStatus, replay
 from domain.ticket.lifecycle.actions import command_for_action, unit_of_topic
 from domain.ticket.lifecycle.rules import LifecycleRules, capped_extension, rules_for

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.jurisdiction import Duration, Jurisdiction, TownKind, Urgency, parse_jurisdiction
+from domain.time_limits import WorkingCalendar
 from domain.time_limits.clocks import (
     Clock,
     ClockKind,
@@ -26,7 +27,6 @@ from domain.time_limits.clocks import (
     report_in_clock,
     rework_clock,
 )
-from domain.time_limits.workdays import WorkingCalendar
 from infra.holidays import national_holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

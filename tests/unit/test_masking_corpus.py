@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.privacy.masking import scrub_identifiers, text_for_units
+from domain.privacy import scrub_identifiers, text_for_units
 from schemas.appeal import Caller
 
 # (as written, as it leaves): exact, so a mask that leaks one digit too many fails.

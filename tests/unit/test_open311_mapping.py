@@ -11,18 +11,12 @@ import pytest
 
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
+from domain.open311 import Open311Error, appeal_from_request, service_definition, service_request, split_token
 from domain.open311.query import MAX_REQUESTS, PAGE_SIZE, RequestQuery, parse_request_query
-from domain.open311.service_requests import service_request
-from domain.open311.services import (
-    Open311Error,
-    appeal_from_request,
-    service_definition,
-    services,
-    split_token,
-)
-from domain.privacy.masking import text_for_units
+from domain.open311.services import services
+from domain.privacy import text_for_units
+from domain.ticket import TicketState, TicketStatus
 from domain.ticket.decide import decide
-from domain.ticket.fold import TicketState, TicketStatus
 from domain.ticket.orders import work_order
 from schemas.appeal import Appeal, Caller, Channel, Location
 from schemas.triage import TriageDecision

@@ -10,7 +10,7 @@ import pytest
 from faust.types import TopicT
 
 from agents.ops_monitor import OpsMonitor
-from domain.ops.lag import PartitionLag
+from domain.ops import PartitionLag
 from schemas.alerts import Alert
 from streams import metrics
 from streams.app import Streams, create_streams, of_model

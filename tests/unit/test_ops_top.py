@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain.ops.lag import PartitionOffsets
+from domain.ops import PartitionOffsets
 from infra.postgres.ops_queries import UnitQueue
 from shaobao.top import Snapshot, render
 

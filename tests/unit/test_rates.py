@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from domain.jurisdiction import Jurisdiction
+from domain.reporting import PeriodKind, period_for
 from domain.reporting.facts import TicketFacts, ticket_facts
-from domain.reporting.periods import PeriodKind, period_for
 from domain.reporting.rates import RateWeights, rates_by, rates_by_unit, rates_of
 from domain.ticket.lifecycle.rules import LifecycleRules
-from domain.time_limits.workdays import WorkingCalendar
+from domain.time_limits import WorkingCalendar
 from schemas.commands import (
     CompleteTicket,
     GrantExtension,

@@ -12,10 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.jurisdiction import Jurisdiction
-from domain.reporting.periods import PeriodKind, period_for
-from domain.reporting.report import Report, build_report
+from domain.reporting import PeriodKind, Report, build_report, period_for
 from domain.ticket.lifecycle.rules import LifecycleRules
-from domain.time_limits.workdays import WorkingCalendar
+from domain.time_limits import WorkingCalendar
 from schemas.commands import CompleteTicket, RecordCallback, SignOrder
 from tests.unit.lifecycle_desk import MONDAY, Desk, calendar_for, hours, rules_with_limits
 from web.reports.files import render_csv, render_json, render_xlsx

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.jurisdiction import Jurisdiction
+from domain.room import RoomView, TicketFilter, find_tickets
 from domain.room.board import board
 from domain.room.clusters import clusters, repeat_callers
 from domain.room.queues import QUEUES, town_queues, unit_queues
-from domain.room.search import TicketFilter, find_tickets
-from domain.room.view import RoomView
 from schemas.appeal import Appeal, Caller
 from schemas.events import (
     LimitAtRisk,

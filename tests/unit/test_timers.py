@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agents.timers import AheadOfTable, IndexedState, flag, rebuild
-from domain.time_limits.due_index import DueIndex, DueMark
+from domain.time_limits import DueIndex, DueMark
 from schemas.limits import Clock, ClockKind, Mark
 from streams.app import create_streams
 from streams.settings import Settings

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.ticket import order_messages
 from domain.ticket.fold import TicketStatus, replay
-from domain.ticket.orders import order_messages
 from schemas.events import LimitAtRisk, TicketDispatched
 from schemas.limits import ClockKind, Mark
 from tests.unit.timertools import COUNTY, TimedDesk, local, shown, triage

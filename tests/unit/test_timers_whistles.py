@@ -3,9 +3,9 @@ and a late unit flagged, alerted and escalated."""
 
 from __future__ import annotations
 
+from domain.ticket import order_messages
 from domain.ticket.fold import replay
-from domain.ticket.orders import order_messages
-from domain.time_limits.alerts import timing_alerts
+from domain.time_limits import timing_alerts
 from schemas.events import WhistleBlown
 from schemas.limits import Mark
 from tests.unit.timertools import COUNTY, TimedDesk, other_appeal, shown, triage

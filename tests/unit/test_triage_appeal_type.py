@@ -13,9 +13,8 @@ import pytest
 import yaml
 
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
-from domain.triage import Triager, parse_lexicon
+from domain.triage import LabelledText, Triager, parse_lexicon
 from domain.triage.classify import AppealTypeClassifier, CategoryClassifier
-from domain.triage.learned import LabelledText
 from domain.triage.matching import HedgeDetector, Vocabulary
 from domain.triage.normalisation import TextNormaliser
 from domain.triage.problems import parts

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.jurisdiction import Jurisdiction
-from domain.triage.labels import label_problems
+from domain.triage import label_problems
 from infra.examples import DEFAULT_EXAMPLE_FILES
 
 GAS_LEAK = {

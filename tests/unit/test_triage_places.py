@@ -10,10 +10,9 @@ import pytest
 import yaml
 
 from domain.jurisdiction import parse_jurisdiction
+from domain.triage import Triager, parse_lexicon
 from domain.triage.geometry import contains, town_at
-from domain.triage.lexicon import parse_lexicon
 from domain.triage.places import PlaceFinder, TownFinding, build_place_index, resolve_town
-from domain.triage.triager import Triager
 from schemas.appeal import Appeal, Location
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "jurisdiction"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.triage import Triager
-from domain.triage.learned import LabelledText
+from domain.triage import LabelledText, Triager
 from infra.reference import build_reference, read_reference
 from infra.triager_cache import TriagerCache, cache_key
 from schemas.appeal import Appeal

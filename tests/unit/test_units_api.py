@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from domain.access import Forbidden, Principal, body_key, control_command, may_command
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction
+from domain.ticket import TicketState
 from domain.ticket.decide import decide
-from domain.ticket.fold import TicketState
 from schemas.appeal import Appeal, Caller
 from schemas.commands import DispatchTicket, JudgeUnreasonable, MergeAppeal
 from schemas.http_api import CONTROL_BY_PATH, CONTROL_ENDPOINTS

@@ -19,9 +19,9 @@ from starlette.types import Message
 
 from domain.access import Principal
 from domain.jurisdiction import Jurisdiction
-from domain.open311.query import RequestQuery
-from domain.room.view import RoomTicket
-from domain.ticket.fold import TicketState
+from domain.open311 import RequestQuery
+from domain.room import RoomTicket
+from domain.ticket import TicketState
 from schemas.actions import UnitAction
 from schemas.appeal import Appeal
 from schemas.base import refused_character

@@ -319,7 +319,7 @@ class ManualTicket:
 
     class _View:
         def __init__(self) -> None:
-            from domain.ticket.fold import TicketStatus
+            from domain.ticket import TicketStatus
 
             held = type("Held", (), {"state": type("State", (), {"status": TicketStatus.MANUAL})()})()
             self.tickets = {"T1": held}

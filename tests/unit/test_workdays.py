@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.jurisdiction import CalendarSettings, Duration, DurationUnit, WorkingHours
-from domain.time_limits.workdays import HolidayData, WorkingCalendar
+from domain.time_limits import HolidayData, WorkingCalendar
 from infra.holidays import national_holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,12 +14,11 @@ import yaml
 
 from domain.intake.ids import receive_command
 from domain.jurisdiction import Jurisdiction, parse_jurisdiction
-from domain.ticket.decide import Decision, decide
-from domain.ticket.fold import TicketState
+from domain.ticket import Decision, TicketState
+from domain.ticket.decide import decide
 from domain.ticket.lifecycle.rules import LifecycleRules, rules_for
-from domain.time_limits.clock_changes import LimitPolicy
+from domain.time_limits import LimitPolicy, WorkingCalendar
 from domain.time_limits.decisions import flag_command_id
-from domain.time_limits.workdays import WorkingCalendar
 from infra.holidays import national_holidays
 from schemas.appeal import Appeal, Caller
 from schemas.commands import (

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from agents.ports import StoreUnavailable
 from domain.access import Principal
 from domain.jurisdiction import Jurisdiction
-from domain.kb.entries import reference_problems
+from domain.kb import reference_problems
 from schemas.http_api import (
     UNIT_KB_ENTRY_PATH,
     UNIT_KB_PATH,

@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from domain.access import Principal, TokenRole, body_key, control_command, may_command
 from domain.jurisdiction import Jurisdiction
+from domain.ticket import open_order
 from domain.ticket.lifecycle.actions import unit_command_id
-from domain.ticket.orders import open_order
 from schemas.actions import UNIT_ACTION
 from schemas.http_api import (
     CONTROL_ENDPOINTS,

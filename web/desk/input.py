@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from domain.desk.callers import phone_digits
-from domain.desk.decision import unknown_codes
+from domain.desk import phone_digits, unknown_codes
 from domain.jurisdiction import Jurisdiction
 from schemas.appeal import Appeal
 from schemas.base import UNSTORABLE, escape_refused, is_unstorable

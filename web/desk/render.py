@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from domain.desk.callers import is_repeat_caller
+from domain.desk import is_repeat_caller
 from domain.jurisdiction import Jurisdiction
 from schemas.appeal import CHANNELS
 from schemas.desk import TRANSFER_TARGETS

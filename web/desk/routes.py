@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from agents.ports import StoreUnavailable
 from domain.access import Principal
-from domain.desk.callers import phone_digits
+from domain.desk import phone_digits
 from domain.jurisdiction import Jurisdiction
 from domain.triage import Triager
 from schemas.appeal import MAX_TEXT_CHARS, Appeal, Channel

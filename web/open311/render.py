@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET  # noqa: S405 - we only build XML, never
 
 from starlette.responses import Response
 
-from domain.open311.services import FieldValue
+from domain.open311 import FieldValue
 from web.api.intake import RETRY_AFTER_S
 
 Format = Literal["json", "xml"]

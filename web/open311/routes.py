@@ -23,18 +23,19 @@ from starlette.routing import Route
 
 from agents.ports import StoreUnavailable
 from domain.jurisdiction import Jurisdiction
-from domain.open311.query import RequestQuery, parse_request_query
-from domain.open311.service_requests import service_request
-from domain.open311.services import (
+from domain.open311 import (
     FieldValue,
     Open311Error,
+    RequestQuery,
     appeal_from_request,
     check_jurisdiction_id,
+    parse_request_query,
     service_definition,
-    services,
+    service_request,
     split_token,
 )
-from domain.ticket.fold import TicketState
+from domain.open311.services import services
+from domain.ticket import TicketState
 from schemas.appeal import EARLIEST_RECEIVED_AT, LATEST_RECEIVED_AT
 from schemas.base import escape_refused, refused_character, unstorable_error
 from web.api.intake_keys import IntakeGate, KeyRefused, bearer, client_address

@@ -14,8 +14,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
 
-from domain.reporting.rates import Rates
-from domain.reporting.report import Count, KbUse, Report, Row
+from domain.reporting import Count, KbUse, Rates, Report, Row
 
 RATE_COLUMNS = (
     ("派单量", "dispatched"),

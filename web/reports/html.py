@@ -8,8 +8,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from domain.reporting.rates import Rates
-from domain.reporting.report import Count, Report, Row
+from domain.reporting import Count, Rates, Report, Row
 from web.names import STATUS_NAMES
 from web.reports import svg as report_svg
 

@@ -10,9 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from domain.reporting.periods import PeriodKind
-from domain.reporting.rates import RateWeights
-from domain.reporting.report import Report
+from domain.reporting import PeriodKind, RateWeights, Report
 from schemas.appeal import EARLIEST_RECEIVED_AT, LATEST_RECEIVED_AT
 from web.ports import ReportSource
 from web.reports.files import render_csv, render_json, render_xlsx

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ValidationError
 
 from agents.ports import StoreUnavailable
 from domain.jurisdiction import Jurisdiction
+from domain.room import RoomView
 from domain.room.board import board
-from domain.room.view import RoomView
 from schemas.alerts import Alert
 from schemas.events import TICKET_EVENT
 from web.ports import FeedNotReady, RoomFeed, RoomQueries

@@ -10,10 +10,9 @@ import json
 from typing import Any
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy.masking import masked_caller, shown_address, shown_text
-from domain.room.board import manual_item
-from domain.room.view import RoomTicket
-from domain.ticket.fold import TicketStatus
+from domain.privacy import masked_caller, shown_address, shown_text
+from domain.room import RoomTicket, manual_item
+from domain.ticket import TicketStatus
 from web.room.live import to_json
 
 # What the timeline leaves out of an event: the appeal and the caller are on the page once,

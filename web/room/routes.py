@@ -20,8 +20,8 @@ from starlette.routing import Route
 from agents.ports import StoreUnavailable
 from domain.access import Forbidden, Principal, control_command
 from domain.jurisdiction import Jurisdiction
-from domain.room.search import TicketFilter, find_tickets
-from domain.ticket.fold import TicketStatus
+from domain.room import TicketFilter, find_tickets
+from domain.ticket import TicketStatus
 from schemas.base import UNSTORABLE, WireModel, is_unstorable
 from schemas.commands import ControlCommand, DeclareConfidential, DispatchTicket
 from web.api.intake import field_errors

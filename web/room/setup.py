@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.room.view import RoomView
+from domain.room import RoomView
 from streams.settings import Settings
 from web.ports import ActionPublisher, RoomPorts
 from web.room.auth import AnyOf, PasswordCredentials, RoomSessions, TokenCredentials
