@@ -10,7 +10,9 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -25,6 +27,8 @@ from tests.integration.kafkatools import read_all
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "e2e-room-password"
+# What `running_stack` yields: the process, its env, web port, database URL, topic prefix and output lines.
+Launched = tuple[subprocess.Popen[str], dict[str, str], int, str, str, list[str]]
 
 
 def processes_with(marker: str) -> list[int]:
@@ -48,15 +52,15 @@ def command_of(pid: int) -> list[str]:
 
 
 @pytest.fixture
-def running_stack(endpoints: ServiceEndpoints, tmp_path: Path):  # type: ignore[no-untyped-def]
+def running_stack(endpoints: ServiceEndpoints, tmp_path: Path) -> Iterator[Launched]:
     with launched_stack(endpoints, tmp_path, SHAOBAO_ROOM_PASSWORD=PASSWORD) as stack:
         yield stack.process, stack.env, stack.port, stack.database_url, stack.prefix, stack.lines
 
 
 def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_cleanly(
-    running_stack,
+    running_stack: Launched,
     browser: Browser,
-    artifacts: Path,  # type: ignore[no-untyped-def]
+    artifacts: Path,
 ) -> None:
     process, env, port, database_url, prefix, lines = running_stack
     assert any(f"http://127.0.0.1:{port}/" in line for line in lines)
@@ -94,7 +98,7 @@ def test_make_run_dispatches_a_kcat_appeal_shows_the_control_room_and_stops_clea
     async def find_order() -> dict[str, object] | None:
         records = await read_all(kafka, f"{prefix}units.zjj.orders", idle_s=0.2)
         for _, value in records:
-            order = json.loads(value)
+            order: dict[str, Any] = json.loads(value)
             if "凤凰城小区门口下水道" in order["text"]:
                 return order
         return None

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -17,7 +17,7 @@ from streams.kafka_access import KafkaAccess
 T = TypeVar("T")
 
 
-async def produce(kafka: KafkaAccess, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+async def produce(kafka: KafkaAccess, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
     producer = AIOKafkaProducer(**kafka.producer_options())
     await producer.start()
     try:

@@ -130,7 +130,7 @@ async def call_back(stack: Stack, ticket_ids: list[str], plan: Plan) -> None:
             issued_at=datetime.now(UTC),
             operator="回访员",
             role="control_room",
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             solved=outcome != "dissatisfied",
         )
         batch.append((ticket_id.encode(), command.model_dump_json().encode()))

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -83,7 +84,7 @@ async def test_three_citizens_about_one_drain_are_one_ticket_each_called_back_an
     await eventually(indexed)
     await asyncio.sleep(1.0)  # the detecting agent reads the signal a moment later
     await produce(kafka, merging.names.intake, [encoded(r) for r in records[1:]])
-    merged = [await eventually(lambda r=r: closed_into(conn, r["source_id"])) for r in records[1:]]
+    merged = [await eventually(partial(closed_into, conn, r["source_id"])) for r in records[1:]]
     assert [(m["resolution"], m["merged_into"]) for m in merged] == [("merged", target)] * 2
     state = await state_of(conn, target)
     assert sorted(c["ticket_id"] for c in state["citizens"]) == sorted(m["ticket_id"] for m in merged)

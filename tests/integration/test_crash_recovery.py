@@ -156,7 +156,7 @@ async def test_a_crash_in_any_agent_loses_nothing_and_skips_nothing(
 
     crashes = [f for f in faults.split(",") if ":crash@" in f]
     assert worker.exits == [EXIT_CRASHED] * len(crashes), f"exits {worker.exits}; see {stack.worker_log}"
-    kinds = defaultdict(int)
+    kinds: defaultdict[str, int] = defaultdict(int)
     for kind, _ in fates.values():
         kinds[kind] += 1
     # One poisoned record (wherever it fell), the rest as their payloads call for.
@@ -221,7 +221,8 @@ async def all_fired(ledger: Path, faults: str) -> bool:
 
 async def store_settled(db: asyncpg.Connection, tickets: int) -> bool:
     """The sink has written the sign of every ticket (3 events each: received, dispatched, signed)."""
-    return await db.fetchval("SELECT count(*) FROM ticket_events WHERE type = 'order_signed'") == tickets
+    signed: int = await db.fetchval("SELECT count(*) FROM ticket_events WHERE type = 'order_signed'")
+    return signed == tickets
 
 
 async def orders_once(stack: Pipeline, tickets: list[str]) -> None:

@@ -166,10 +166,14 @@ def test_an_operator_answers_a_housing_fund_question_from_the_knowledge_base_the
             # The wall screen counts both: today's answers on the line and dispatches, as the log has them.
             page.goto(served + "/")
             page.wait_for_selector(".tile-label:text-is('今日即办')")
-            answered = run_coroutine(today_count(db_url, "ticket_answered_instantly"))
-            dispatched = run_coroutine(today_count(db_url, "ticket_dispatched"))
+            answered_today = run_coroutine(today_count(db_url, "ticket_answered_instantly"))
+            dispatched_today = run_coroutine(today_count(db_url, "ticket_dispatched"))
             settled(
-                lambda: tile(page, "今日即办") == answered and tile(page, "今日派单") == dispatched or None
+                lambda: (
+                    tile(page, "今日即办") == answered_today
+                    and tile(page, "今日派单") == dispatched_today
+                    or None
+                )
             )
             page.screenshot(path=str(ARTIFACTS / "desk-wall.png"))
         finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -27,7 +28,9 @@ MAIL_IDS = {
 }
 
 
-async def tickets_by_source(db: asyncpg.Connection, channel: str, source_ids: list[str]) -> dict[str, dict]:
+async def tickets_by_source(
+    db: asyncpg.Connection, channel: str, source_ids: list[str]
+) -> dict[str, dict[str, Any]]:
     rows = await db.fetch(
         "SELECT state FROM tickets WHERE state->'appeal'->>'channel' = $1"
         " AND state->'appeal'->>'source_id' = ANY($2::text[])",
@@ -38,7 +41,7 @@ async def tickets_by_source(db: asyncpg.Connection, channel: str, source_ids: li
     return {state["appeal"]["source_id"]: state for state in states}
 
 
-async def import_rejections(stack: Stack, prefix: str) -> list[dict]:
+async def import_rejections(stack: Stack, prefix: str) -> list[dict[str, Any]]:
     records = await read_topics(stack.settings.kafka, [stack.names.rejected])
     found = [json.loads(r.value or b"") for r in records]
     return [f for f in found if f["rejection_id"].startswith(prefix)]
@@ -56,7 +59,7 @@ async def test_the_sample_mailbox_imports_five_letters_and_rejects_the_empty_one
     # Not a terminal: the progress bar is plain lines on stderr, the last one complete.
     assert ran.err.strip().splitlines()[-1] == "import mailbox [" + "#" * 30 + "] 6/6 100%"
 
-    async def all_five() -> dict[str, dict] | None:
+    async def all_five() -> dict[str, dict[str, Any]] | None:
         found = await tickets_by_source(db, "mailbox", list(MAIL_IDS.values()))
         return found if len(found) == 5 else None
 
@@ -87,7 +90,8 @@ async def test_the_sample_mailbox_imports_five_letters_and_rejects_the_empty_one
 
     async def recorded() -> bool:
         found = await tickets_by_source(db, "mailbox", [MAIL_IDS["02"]])
-        return found[MAIL_IDS["02"]]["duplicates"] == 1
+        duplicates: int = found[MAIL_IDS["02"]]["duplicates"]
+        return duplicates == 1
 
     await eventually(recorded)
     assert len(await tickets_by_source(db, "mailbox", list(MAIL_IDS.values()))) == 5
@@ -104,13 +108,14 @@ async def test_a_legacy_csv_imports_its_good_rows_and_reports_each_bad_row_by_li
     ran = await shaobao(stack, "import", "csv", str(path))
     assert ran.code == 1, ran.out + ran.err
     lines = ran.out.splitlines()
+    future = re.search(r"received_at is \d+ h in the future \(at most 24 h is accepted\)", ran.out)
+    assert future is not None, ran.out
     assert lines[0] == f"{path}: gbk, 10 rows; columns ignored: 承办单位; 1 blank lines skipped"
     assert lines[1] == f"csv: read 10, accepted 5 (sent to {stack.names.intake}), duplicates 1, rejected 4"
     assert lines[2:9] == [
         "  rejected bad_time (2):",
         "    line 7: 来电时间 '2025-12-03' is not a date and time",
-        "    line 11: 来电时间: Value error, "
-        + re.search(r"received_at is \d+ h in the future \(at most 24 h is accepted\)", ran.out).group(0),
+        "    line 11: 来电时间: Value error, " + future.group(0),
         "  rejected invalid_field (1):",
         "    line 9: 诉求内容: String should have at least 1 character",
         "  rejected unknown_channel (1):",
@@ -120,7 +125,7 @@ async def test_a_legacy_csv_imports_its_good_rows_and_reports_each_bad_row_by_li
 
     wanted = [f"legacy:GBK-25-{n:06d}" for n in (101, 102, 103, 107, 109)]
 
-    async def five() -> list[dict] | None:
+    async def five() -> list[dict[str, Any]] | None:
         found = [
             t
             for channel in ("phone", "web", "mailbox", "transfer_110")
@@ -139,7 +144,8 @@ async def test_a_legacy_csv_imports_its_good_rows_and_reports_each_bad_row_by_li
 
     async def duplicate_recorded() -> bool:
         found = await tickets_by_source(db, "phone", ["legacy:GBK-25-000101"])
-        return found["legacy:GBK-25-000101"]["duplicates"] == 1
+        duplicates: int = found["legacy:GBK-25-000101"]["duplicates"]
+        return duplicates == 1
 
     await eventually(duplicate_recorded)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from functools import partial
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -263,7 +264,7 @@ async def test_the_public_listing_comes_a_page_at_a_time_and_is_counted_per_addr
     stack: Stack, web: Web
 ) -> None:
     tokens = [await post_request(web, form()) for _ in range(3)]
-    ids = [(await eventually(lambda t=t: dispatched_request(web, t)))["service_request_id"] for t in tokens]
+    ids = [(await eventually(partial(dispatched_request, web, t)))["service_request_id"] for t in tokens]
     first = (await web.client.get(f"{BASE}/requests.json", params={"page_size": "2"})).json()
     second = (await web.client.get(f"{BASE}/requests.json", params={"page_size": "2", "page": "2"})).json()
     assert len(first) == 2 and len(second) >= 1

@@ -227,13 +227,14 @@ async def test_lag_and_store_errors_reach_the_gauges_and_the_alerts_topic(ops_wo
         return ours if {"lag", "store_errors"} <= {a.kind for a in ours} else None
 
     found = await eventually(alerts, timeout_s=30)
-    lag = [a for a in found if a.kind == "lag" and a.details["topic"] == names.events]
-    assert lag and all(a.details["group"] == group and a.severity == "warning" for a in lag)
-    assert len({a.alert_id for a in lag}) == len(lag)  # raised once per window, not once per poll
+    lag_alerts = [a for a in found if a.kind == "lag" and a.details["topic"] == names.events]
+    assert lag_alerts and all(a.details["group"] == group and a.severity == "warning" for a in lag_alerts)
+    # raised once per window, not once per poll
+    assert len({a.alert_id for a in lag_alerts}) == len(lag_alerts)
     store = [a for a in found if a.kind == "store_errors"]
     assert store and all(int(a.details["errors"]) >= 1 for a in store)
     text = await scrape(ops_worker)
-    assert (value(text, "shaobao_alerts_total", kind="lag", severity="warning") or 0) >= len(lag)
+    assert (value(text, "shaobao_alerts_total", kind="lag", severity="warning") or 0) >= len(lag_alerts)
     assert (value(text, "shaobao_alerts_total", kind="store_errors", severity="warning") or 0) >= 1
 
 

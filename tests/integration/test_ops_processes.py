@@ -115,7 +115,7 @@ async def test_overdue_tickets_count_once_per_unit_with_an_overdue_running_clock
     url = await create_database(endpoints.database_url, f"shaobao_overdue_{uuid.uuid4().hex[:8]}")
     await migrate_url(url)
     now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-    rows = [
+    rows: list[tuple[str, str, list[tuple[str | None, list[str]]]]] = [
         # (ticket, status, clocks as (unit, fired marks))
         ("T1", "dispatched", [("cgj", ["at_risk", "overdue"]), ("cgj", ["at_risk", "overdue", "supervise"])]),
         ("T2", "signed", [("cgj", ["at_risk", "overdue"]), ("slj", ["at_risk", "overdue"])]),

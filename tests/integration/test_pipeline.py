@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import asyncpg
 import pytest
@@ -85,7 +86,7 @@ async def test_a_malformed_appeal_is_rejected_with_its_reason_and_the_pipeline_g
 
     await eventually(lambda: ticket_for(db, good["source_id"]))
 
-    async def rejections() -> list[dict[str, object]]:
+    async def rejections() -> list[dict[str, Any]]:
         records = await read_all(kafka, stack.names.rejected)
         return [json.loads(v) for k, v in records if k == bad_key]
 

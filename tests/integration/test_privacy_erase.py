@@ -74,10 +74,14 @@ async def test_erasing_a_person_rewrites_their_tickets_and_events_and_deletes_ra
         row["ticket_id"],
     )
     assert mobile not in received and "欧阳娜娜" not in received and mobile[-4:] not in received
-    neighbour = json.loads((await ticket_for(db, mentioned["source_id"]))["state"])
+    neighbour_row = await ticket_for(db, mentioned["source_id"])
+    assert neighbour_row is not None
+    neighbour = json.loads(neighbour_row["state"])
     assert neighbour["appeal"]["caller"] == {"name": "王五", "phone": "13900001111"}
     assert mobile[-4:] not in neighbour["appeal"]["text"]
-    untouched = json.loads((await ticket_for(db, other["source_id"]))["state"])
+    untouched_row = await ticket_for(db, other["source_id"])
+    assert untouched_row is not None
+    untouched = json.loads(untouched_row["state"])
     assert (untouched["appeal"]["caller"], untouched["appeal"]["text"]) == (other["caller"], other["text"])
     assert await db.fetchval("SELECT count(*) FROM appeal_rejections WHERE key = $1", f"phone:{run}-bad") == 0
 

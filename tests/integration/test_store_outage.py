@@ -113,7 +113,7 @@ def running(
 
 
 def disposed(count: int) -> Any:
-    kinds = ("ticket_dispatched", "ticket_answered_instantly", "ticket_transferred")
+    kinds: tuple[str, ...] = ("ticket_dispatched", "ticket_answered_instantly", "ticket_transferred")
     kinds += ("ticket_queued_for_manual_dispatch",)
     return lambda events: sum(count_of(kind)(events) for kind in kinds) == count
 

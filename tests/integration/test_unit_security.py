@@ -4,6 +4,7 @@ role may not do, changes nothing and raises a security alert — for every kind 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
 import pytest
@@ -17,8 +18,8 @@ from tests.integration.topictools import produce_placed
 pytestmark = pytest.mark.integration
 
 
-async def security_alert(stack: Stack, ticket_id: str, command_id: str) -> dict[str, object]:
-    async def probe() -> dict[str, object] | None:
+async def security_alert(stack: Stack, ticket_id: str, command_id: str) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
         found = [
             a for a in await alerts_for(stack, ticket_id) if a["details"].get("command_id") == command_id
         ]
@@ -117,7 +118,7 @@ async def test_an_undecodable_action_is_a_dead_letter_alerted_with_its_unit_and_
     assert (await row_at(db, ticket, 3))["status"] == "signed"
     letter = f"{topic}:{placed.partition}:{placed.offset}:take_in_unit_actions"
 
-    async def undecodable() -> list[dict[str, object]]:
+    async def undecodable() -> list[dict[str, Any]]:
         records = await read_all(kafka, stack.names.alerts)
         return [json.loads(v) for k, v in records if k == b"zjj" and letter.encode() in v]
 

@@ -162,7 +162,10 @@ async def test_a_record_of_170_000_u0001_is_one_rejection_and_the_intake_agent_g
     assert (on_topic["key"], on_topic["key_encoding"]) == (f"phone:{run}-junk", "utf-8")
 
     async def stored() -> list[asyncpg.Record]:
-        return await db.fetch("SELECT * FROM appeal_rejections WHERE rejection_id = $1", rejection_id)
+        rows: list[asyncpg.Record] = await db.fetch(
+            "SELECT * FROM appeal_rejections WHERE rejection_id = $1", rejection_id
+        )
+        return rows
 
     [row] = await eventually(stored)
     assert (row["reason"], row["original_encoding"], row["original_length"]) == (

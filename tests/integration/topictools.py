@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -28,7 +29,7 @@ class Record:
 
 
 async def produce_placed(
-    kafka: KafkaAccess, topic: str, records: list[tuple[bytes | None, bytes | None]]
+    kafka: KafkaAccess, topic: str, records: Sequence[tuple[bytes | None, bytes | None]]
 ) -> list[Placed]:
     """Produce in order, each acknowledged (acks=all); returns where each landed."""
     producer = AIOKafkaProducer(**kafka.producer_options(max_request_size=2 * 1024 * 1024))
