@@ -49,6 +49,9 @@ DEFAULT_EXAMPLE_FILES: tuple[Path, ...] = tuple(
         "triage_blind9_ops.jsonl",
         "triage_blind9_spoken.jsonl",
         "triage_blind9_written.jsonl",
+        "triage_blind10_spoken.jsonl",
+        "triage_blind10_written.jsonl",
+        "triage_blind10_boundary.jsonl",
     )
 )
 
