@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.ticket import Refusal
+from domain.ticket.decide import Refusal
 from schemas.alerts import Alert
 from schemas.dead_letters import DeadLetter, DeadLetterReason
 from schemas.events import CommandRejected

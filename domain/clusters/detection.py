@@ -32,7 +32,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import scrub_identifiers
+from domain.privacy.masking import scrub_identifiers
 from schemas.appeal import Appeal
 from schemas.clusters import ClusterSignal
 from schemas.commands import MergeAppeal, RecordRepeatCall

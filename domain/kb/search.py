@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from domain.triage import TO_SIMPLIFIED
+from domain.triage.hanzi import TO_SIMPLIFIED
 from schemas.kb import KbEntry, KbMatch
 
 FIELD_WEIGHTS = {"title": 3.0, "questions": 3.0, "tags": 2.0, "answer": 1.0}

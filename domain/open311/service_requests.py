@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from domain.jurisdiction import Jurisdiction
 from domain.open311.services import Fields
-from domain.privacy import shown_address, shown_text, text_for_units
-from domain.ticket import TicketState
+from domain.privacy.masking import shown_address, shown_text, text_for_units
+from domain.ticket.fold import TicketState
 
 # What an Open311 client sees as `closed`: the hotline answered it, handed it to an
 # emergency line, or closed it. Every other status, present or future, is `open`.

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.privacy.masking import mobile_numbers, replace_mobile, scrub_identifiers
-from domain.ticket import TicketState
+from domain.ticket.fold import TicketState
 from schemas.appeal import Appeal, Caller
 from schemas.events import Citizen
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from domain.ticket import TicketState
+from domain.ticket.fold import TicketState
 from schemas.appeal import Caller
 
 

@@ -19,10 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.privacy import scrub_identifiers, shown_text
-from domain.ticket import OPEN_STATUSES, TicketState
-from domain.ticket.fold import fold
-from domain.time_limits import WorkingCalendar
+from domain.privacy.masking import scrub_identifiers, shown_text
+from domain.ticket.fold import OPEN_STATUSES, TicketState, fold
+from domain.time_limits.workdays import WorkingCalendar
 from schemas.events import (
     CallbackRecorded,
     LimitOverdue,

@@ -16,7 +16,7 @@ from domain.jurisdiction import Jurisdiction
 from domain.reporting.facts import TicketFacts, ticket_facts
 from domain.reporting.periods import KIND_NAMES, PeriodKind, ReportPeriod, local_date
 from domain.reporting.rates import DEFINITIONS, Rates, RateWeights, rates_by, rates_by_unit, rates_of
-from domain.time_limits import WorkingCalendar
+from domain.time_limits.workdays import WorkingCalendar
 from schemas.events import TicketEvent
 from schemas.kb import KbEntry
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import shown_text
+from domain.privacy.masking import shown_text
 from domain.room.clocks import worst_mark
 from domain.room.clusters import Cluster, RepeatCaller, clusters, repeat_callers
 from domain.room.queues import QueueCounts, town_queues, unit_queues
 from domain.room.rates import TodayRates, UnitStanding, today_rates, worst_units
 from domain.room.view import RoomTicket, RoomView
-from domain.ticket import TicketStatus
+from domain.ticket.fold import TicketStatus
 from schemas.alerts import Alert
 from schemas.limits import ClockKind
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.privacy import mask_phone
+from domain.privacy.masking import mask_phone
 from domain.room.view import RoomTicket
 
 CLUSTER_WINDOW = timedelta(hours=24)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from domain.room.view import RoomTicket
-from domain.ticket import AssignmentStatus, TicketStatus
+from domain.ticket.fold import AssignmentStatus, TicketStatus
 from schemas.limits import Mark
 
 QUEUES = ("awaiting_sign", "in_progress", "at_risk", "overdue", "awaiting_callback")

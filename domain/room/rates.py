@@ -17,7 +17,7 @@ from datetime import datetime
 
 from domain.room.queues import QueueCounts
 from domain.room.view import RoomTicket
-from domain.ticket import WORKING_STATUSES
+from domain.ticket.fold import WORKING_STATUSES
 
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
 NO_OPINION = frozenset({"unreachable", "no_comment"})

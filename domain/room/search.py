@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.privacy import shown_text
+from domain.privacy.masking import shown_text
 from domain.room.queues import QUEUES, ticket_queues, town_queues_of
 from domain.room.view import RoomTicket
 

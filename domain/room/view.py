@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.room.clocks import completed_on_time, unit_marks, worst_mark
-from domain.ticket import FoldError, TicketState, TicketStatus
-from domain.ticket.fold import fold
+from domain.ticket.fold import FoldError, TicketState, TicketStatus, fold
 from schemas.alerts import Alert
 from schemas.events import TicketCompleted, TicketEvent, TicketQueuedForManualDispatch, TicketReceived
 from schemas.limits import Mark

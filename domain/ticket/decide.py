@@ -16,7 +16,7 @@ from domain.ticket.lifecycle.control import close_as_merged, handle_control_comm
 from domain.ticket.lifecycle.emit import Emitter, EventHeader, Rejected
 from domain.ticket.lifecycle.rules import DEFAULT_RULES, LifecycleRules
 from domain.ticket.lifecycle.units import handle_unit_command
-from domain.time_limits import TIMING_COMMANDS, handle_timing_command, with_timing
+from domain.time_limits.decisions import TIMING_COMMANDS, handle_timing_command, with_timing
 from schemas.commands import (
     UNIT_COMMANDS,
     CloseAsMerged,

@@ -23,7 +23,7 @@ from domain.ticket.lifecycle.state import (
     TicketState,
     TicketStatus,
 )
-from domain.time_limits import whistle_changes
+from domain.time_limits.whistles import whistle_changes
 from schemas.events import (
     AppealMerged,
     CallbackRecorded,

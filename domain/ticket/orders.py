@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.jurisdiction import Jurisdiction
-from domain.privacy import masked_caller, shown_address, shown_text
+from domain.privacy.masking import masked_caller, shown_address, shown_text
 from domain.ticket.fold import WORKING_STATUSES, TicketState
 from schemas.events import (
     ExtensionDenied,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.jurisdiction import Duration, Jurisdiction, TownKind
-from domain.ticket import TicketState, TicketStatus
+from domain.ticket.fold import TicketState, TicketStatus
 from domain.time_limits.clocks import (
     Clock,
     ClockKind,

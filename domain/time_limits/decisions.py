@@ -9,8 +9,7 @@ Pure: the instant is the emitter's `now`.
 
 from __future__ import annotations
 
-from domain.ticket import WORKING_STATUSES, TicketState
-from domain.ticket.fold import fold
+from domain.ticket.fold import WORKING_STATUSES, TicketState, fold
 from domain.ticket.lifecycle.emit import Emitter, Rejected, forbidden
 from domain.time_limits.clock_changes import LimitPolicy, clocks_after
 from domain.time_limits.whistles import automatic_whistle, open_whistle_for

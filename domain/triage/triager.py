@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from domain.desk import honour
+from domain.desk.decision import honour
 from domain.jurisdiction import Category, Jurisdiction, Route
 from domain.triage import explain
 from domain.triage.classify import AppealTypeClassifier, CategoryClassifier, CategoryGuess, TypeReading

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +34,17 @@ def test_no_public_name_is_also_a_submodule_which_would_replace_it_once_imported
         attribute for attribute in package.__all__ if type(getattr(package, attribute)).__name__ == "module"
     ]
     assert modules == [], f"{name}'s face hands out modules for {modules}"
+
+
+def test_inside_the_domain_packages_import_each_others_modules_not_their_faces() -> None:
+    # A face imports every module of its package for the type checker: a sibling importing the
+    # face would tie the two packages in a circle (ticket <-> time_limits, ticket <-> privacy).
+    root = Path(domain.__file__).parent
+    faces = {f"domain.{name.rsplit('.', 1)[-1]}" for name in PACKAGES}
+    through_a_face = []
+    for path in sorted(root.rglob("*.py")):
+        own = "domain." + path.relative_to(root).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in faces and node.module != own:
+                through_a_face.append(f"{path.relative_to(root)}: from {node.module} import ...")
+    assert through_a_face == []

@@ -9,7 +9,7 @@ from domain.jurisdiction import Duration, DurationUnit, Jurisdiction
 from domain.ticket.fold import TicketState
 
 if TYPE_CHECKING:
-    from domain.time_limits import LimitPolicy
+    from domain.time_limits.clock_changes import LimitPolicy
 
 DEFAULT_CALLBACK_ATTEMPTS = 3
 

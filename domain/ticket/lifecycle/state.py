@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.time_limits import Whistle
+from domain.time_limits.whistles import Whistle
 from schemas.actions import ReturnReasonCode
 from schemas.appeal import Appeal
 from schemas.commands import CallbackOutcome
